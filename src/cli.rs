@@ -1,0 +1,294 @@
+//! The command line: what each `dxs` command takes, and the code that runs it.
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use tokio_util::sync::CancellationToken;
+
+use crate::config::{check_database_url, Config, ConfigError};
+use crate::quarter::Quarter;
+use crate::store::Store;
+use crate::{demo, web};
+
+/// dxs: the Developer Experience Score of your Internal Developer Platform.
+///
+/// Collects deployment lead time, onboarding time, self-service success and adoption from
+/// GitHub, ArgoCD and your platform orchestrator, runs a quarterly developer survey, and serves
+/// the weighted DXS per team as Prometheus metrics, an HTML report and a JSON API.
+///
+/// Try it with no token:  dxs serve --demo   then open http://127.0.0.1:8080/
+#[derive(Debug, Parser)]
+#[command(name = "dxs", version, about, long_about)]
+pub struct Args {
+    /// Config file (TOML); every key can also be set as DXS_SECTION__KEY in the environment.
+    /// Optional at its default place.
+    #[arg(long, global = true, value_name = "FILE", default_value = "dxs.toml")]
+    pub config: PathBuf,
+
+    /// Database: sqlite://FILE (embedded, the default sqlite://dxs.db) or postgres://USER@HOST/DB.
+    /// Overrides `database_url` of the config.
+    #[arg(long, global = true, value_name = "URL", env = "DATABASE_URL")]
+    pub database_url: Option<String>,
+
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The commands of dxs.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the HTTP server (metrics, survey, report, API, webhooks) and the collectors'
+    /// schedule. Applies pending migrations first.
+    Serve {
+        /// Fill an empty database with the demo organisation first, so every page has data
+        /// without any token.
+        #[arg(long)]
+        demo: bool,
+        /// Seed of the demo organisation (with --demo).
+        #[arg(long, default_value_t = demo::DEFAULT_SEED, requires = "demo")]
+        seed: u64,
+    },
+    /// Run one collection from GitHub, ArgoCD and the orchestrator; progress on stderr.
+    Collect {
+        /// Which source to collect.
+        #[arg(long, value_enum, default_value_t = Source::All)]
+        source: Source,
+        /// Collect from this day on (YYYY-MM-DD) instead of from the last cursor.
+        #[arg(long, value_name = "YYYY-MM-DD")]
+        since: Option<chrono::NaiveDate>,
+    },
+    /// Compute the DXS of a quarter and print it.
+    Score {
+        /// Quarter such as 2026-Q4 (default: the current one).
+        #[arg(long)]
+        quarter: Option<Quarter>,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
+    /// Write the quarterly report as one self-contained HTML file.
+    Report {
+        /// Quarter such as 2026-Q4 (default: the current one).
+        #[arg(long)]
+        quarter: Option<Quarter>,
+        /// Output file.
+        #[arg(long, value_name = "FILE.html")]
+        out: PathBuf,
+    },
+    /// Survey administration.
+    #[command(subcommand)]
+    Survey(SurveyCommand),
+    /// Fill the database with the deterministic demo organisation (6 teams, 120 developers,
+    /// 40 repositories, 4 quarters). Running it again adds nothing.
+    Demo {
+        /// Seed of the generator: the same seed gives the same organisation.
+        #[arg(long, default_value_t = demo::DEFAULT_SEED)]
+        seed: u64,
+    },
+    /// Apply pending database migrations.
+    Migrate,
+}
+
+/// Survey commands.
+#[derive(Debug, Subcommand)]
+pub enum SurveyCommand {
+    /// Print one single-use survey link per roster developer (CSV: login,team,url).
+    Invite {
+        /// Quarter such as 2026-Q4.
+        #[arg(long)]
+        quarter: Quarter,
+        /// Only this team.
+        #[arg(long)]
+        team: Option<String>,
+    },
+}
+
+/// A collector source.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Source {
+    /// GitHub: repositories, deployments, changes, first commits.
+    Github,
+    /// ArgoCD: production sync history.
+    Argocd,
+    /// Platform orchestrator: self-service requests.
+    Orchestrator,
+    /// Every source.
+    All,
+}
+
+/// Output format of `dxs score`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// A table for people.
+    Table,
+    /// The JSON of the API.
+    Json,
+}
+
+/// Why a command failed: a configuration error exits with 2, anything else with 1.
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    /// Wrong or missing setting.
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    /// The command itself failed.
+    #[error(transparent)]
+    Failed(#[from] anyhow::Error),
+}
+
+impl From<crate::store::StoreError> for CliError {
+    fn from(e: crate::store::StoreError) -> Self {
+        CliError::Failed(e.into())
+    }
+}
+
+/// Loads the configuration as the command line says.
+pub fn load_config(args: &Args) -> Result<Config, ConfigError> {
+    let explicit = args.config != std::path::Path::new("dxs.toml");
+    let mut config = Config::load(&args.config, explicit)?;
+    if let Some(url) = &args.database_url {
+        check_database_url("--database-url", url)?;
+        config.database_url = url.clone();
+    }
+    Ok(config)
+}
+
+/// Runs the command of `args`.
+pub async fn run(args: Args) -> Result<(), CliError> {
+    let config = load_config(&args)?;
+    match args.command {
+        Command::Migrate => {
+            let store = open_store(&config).await?;
+            eprintln!(
+                "dxs: migrations applied to {}",
+                redact_url(&config.database_url)
+            );
+            store.close().await;
+        }
+        Command::Demo { seed } => {
+            let store = open_store(&config).await?;
+            fill_demo(&store, seed).await?;
+            store.close().await;
+        }
+        Command::Serve {
+            demo: with_demo,
+            seed,
+        } => {
+            let store = open_store(&config).await?;
+            if with_demo {
+                fill_demo(&store, seed).await?;
+            }
+            let listener = tokio::net::TcpListener::bind(config.listen)
+                .await
+                .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", config.listen))?;
+            let addr = listener.local_addr().map_err(anyhow::Error::from)?;
+            eprintln!("dxs: serving on http://{addr}/");
+            let shutdown = CancellationToken::new();
+            tokio::spawn(cancel_on_signal(shutdown.clone()));
+            let state = web::AppState::new(config, store.clone());
+            web::serve(listener, state, shutdown)
+                .await
+                .map_err(anyhow::Error::from)?;
+            store.close().await;
+        }
+        Command::Collect { .. } => return Err(not_yet("collect", 3)),
+        Command::Score { .. } => return Err(not_yet("score", 5)),
+        Command::Report { .. } => return Err(not_yet("report", 7)),
+        Command::Survey(SurveyCommand::Invite { .. }) => return Err(not_yet("survey invite", 4)),
+    }
+    Ok(())
+}
+
+fn not_yet(command: &str, issue: u32) -> CliError {
+    CliError::Failed(anyhow::anyhow!(
+        "`dxs {command}` is not available yet (issue #{issue})"
+    ))
+}
+
+async fn open_store(config: &Config) -> Result<Store, CliError> {
+    let url = redact_url(&config.database_url);
+    let store = Store::connect(&config.database_url)
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot open the database {url}: {e}"))?;
+    store
+        .migrate()
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot migrate {url}: {e}"))?;
+    Ok(store)
+}
+
+async fn fill_demo(store: &Store, seed: u64) -> Result<(), CliError> {
+    let summary = demo::fill(store, seed, chrono::Utc::now().date_naive()).await?;
+    eprintln!("dxs: demo: {summary}");
+    Ok(())
+}
+
+/// Cancels `token` on SIGINT (Ctrl-C) or SIGTERM.
+async fn cancel_on_signal(token: CancellationToken) {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(term) => term,
+                Err(e) => {
+                    tracing::warn!(error = %e, "cannot listen for SIGTERM");
+                    let _ = ctrl_c.await;
+                    token.cancel();
+                    return;
+                }
+            };
+        tokio::select! {
+            _ = ctrl_c => {},
+            _ = term.recv() => {},
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = ctrl_c.await;
+    tracing::info!("shutting down");
+    token.cancel();
+}
+
+/// The URL without its password, for messages.
+pub fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            let userinfo = &url[scheme + 3..at];
+            match userinfo.split_once(':') {
+                Some((user, _)) => format!("{}{user}:***{}", &url[..scheme + 3], &url[at..]),
+                None => url.to_string(),
+            }
+        }
+        _ => url.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_are_redacted() {
+        assert_eq!(redact_url("postgres://u:pw@h/db"), "postgres://u:***@h/db");
+        assert_eq!(redact_url("postgres://u@h/db"), "postgres://u@h/db");
+        assert_eq!(redact_url("sqlite://dxs.db"), "sqlite://dxs.db");
+    }
+
+    #[test]
+    fn global_flags_go_before_or_after_the_command() {
+        let a =
+            Args::try_parse_from(["dxs", "--database-url", "sqlite://a.db", "migrate"]).unwrap();
+        assert_eq!(a.database_url.as_deref(), Some("sqlite://a.db"));
+        let b = Args::try_parse_from(["dxs", "serve", "--demo", "--config", "x.toml"]).unwrap();
+        assert_eq!(b.config, PathBuf::from("x.toml"));
+        assert!(matches!(
+            b.command,
+            Command::Serve {
+                demo: true,
+                seed: demo::DEFAULT_SEED
+            }
+        ));
+        assert!(Args::try_parse_from(["dxs", "score", "--quarter", "2026-Q9"]).is_err());
+    }
+}

@@ -1,0 +1,720 @@
+//! Configuration: `dxs.toml` plus `DXS_*` environment overrides, validated once at start.
+//!
+//! Loading happens in three steps: the TOML file (optional) is read into a table, every
+//! `DXS_KEY` / `DXS_SECTION__KEY` variable that names a known key overrides it, and the result
+//! is validated into typed fields. Secrets are never in the file: the file names the environment
+//! variable that holds each one, and [`Secret`] never prints its value.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+/// A configuration error: always names the key and says what was expected.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// A key has a value that cannot be used.
+    #[error("{key}: {reason}")]
+    Invalid {
+        /// Dotted key, e.g. `score.weights.nps`.
+        key: String,
+        /// What was expected.
+        reason: String,
+    },
+    /// The file could not be read.
+    #[error("{path}: {reason}")]
+    File {
+        /// The config file.
+        path: String,
+        /// Why it could not be read.
+        reason: String,
+    },
+}
+
+fn invalid(key: impl Into<String>, reason: impl Into<String>) -> ConfigError {
+    ConfigError::Invalid {
+        key: key.into(),
+        reason: reason.into(),
+    }
+}
+
+/// A secret read from the environment. Its `Debug` and `Display` never show the value.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    /// Wraps a secret value (tests and the environment reader).
+    pub fn new(value: impl Into<String>) -> Self {
+        Secret(value.into())
+    }
+    /// The value itself, for the one place that must send or compare it.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(***)")
+    }
+}
+
+/// The whole validated configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Address `dxs serve` listens on.
+    pub listen: SocketAddr,
+    /// `sqlite://…` (embedded default) or `postgres://…`.
+    pub database_url: String,
+    /// GitHub (or GitHub Enterprise) collector settings.
+    pub github: GithubConfig,
+    /// ArgoCD collector settings.
+    pub argocd: ArgoCdConfig,
+    /// Platform orchestrator settings (Backstage scaffolder or a webhook sender).
+    pub orchestrator: OrchestratorConfig,
+    /// The roster file: who works here, since when, in which team.
+    pub roster: RosterConfig,
+    /// Score weights and rules.
+    pub score: ScoreConfig,
+    /// Access to the report and the API.
+    pub auth: AuthConfig,
+}
+
+/// GitHub collector settings.
+#[derive(Debug, Clone)]
+pub struct GithubConfig {
+    /// REST API base URL; GitHub Enterprise and test servers set their own.
+    pub api_url: String,
+    /// Token from the environment variable named by `github.token_env`, if set.
+    pub token: Option<Secret>,
+    /// Organisation whose repositories are measured.
+    pub org: String,
+    /// Repositories to measure; empty means every non-archived repository of the org.
+    pub repos: Vec<String>,
+    /// Deployment environments that count as production.
+    pub production_environments: Vec<String>,
+    /// Logins treated as bots besides any login ending in `[bot]`.
+    pub bot_logins: Vec<String>,
+    /// Secret for `POST /webhooks/github`; the orchestrator's secret when not set.
+    pub webhook_secret: Option<Secret>,
+}
+
+/// ArgoCD collector settings.
+#[derive(Debug, Clone)]
+pub struct ArgoCdConfig {
+    /// ArgoCD server URL.
+    pub url: String,
+    /// Token from the environment variable named by `argocd.token_env`, if set.
+    pub token: Option<Secret>,
+    /// Label selector of the production Applications.
+    pub production_selector: String,
+}
+
+/// Which orchestrator dxs polls.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OrchestratorKind {
+    /// Backstage scaffolder: polled through its API.
+    Backstage,
+    /// Any other orchestrator: it sends `POST /webhooks/orchestrator`.
+    Webhook,
+}
+
+/// Platform orchestrator settings.
+#[derive(Debug, Clone)]
+pub struct OrchestratorConfig {
+    /// Which orchestrator.
+    pub kind: OrchestratorKind,
+    /// Its base URL (Backstage).
+    pub url: String,
+    /// Token from the environment variable named by `orchestrator.token_env`, if set.
+    pub token: Option<Secret>,
+    /// HMAC key of the webhooks, from `orchestrator.webhook_secret_env`.
+    pub webhook_secret: Option<Secret>,
+}
+
+/// The roster file.
+#[derive(Debug, Clone)]
+pub struct RosterConfig {
+    /// CSV with `login,team,start_date[,email]`.
+    pub file: PathBuf,
+}
+
+/// Score weights and rules.
+#[derive(Debug, Clone)]
+pub struct ScoreConfig {
+    /// Weight of each component; normalised when the score is computed.
+    pub weights: BTreeMap<String, f64>,
+    /// A team's survey figures are hidden below this many responses.
+    pub min_group_size: u32,
+    /// Trailing window for telemetry such as adoption, in days.
+    pub window_days: u32,
+}
+
+/// Access to `/report` and `/api`.
+#[derive(Debug, Clone)]
+pub struct AuthConfig {
+    /// Bearer token, from the environment variable named by `auth.admin_token_env`.
+    pub admin_token: Option<Secret>,
+    /// Header set by a trusted SSO proxy (e.g. `X-Forwarded-User`), if any.
+    pub trusted_user_header: Option<String>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields, default)]
+struct RawConfig {
+    listen: Option<String>,
+    database_url: Option<String>,
+    github: RawGithub,
+    argocd: RawArgoCd,
+    orchestrator: RawOrchestrator,
+    roster: RawRoster,
+    score: RawScore,
+    auth: RawAuth,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, default)]
+struct RawGithub {
+    api_url: String,
+    token_env: String,
+    org: String,
+    repos: Vec<String>,
+    production_environments: Vec<String>,
+    bot_logins: Vec<String>,
+    webhook_secret_env: String,
+}
+
+impl Default for RawGithub {
+    fn default() -> Self {
+        RawGithub {
+            api_url: "https://api.github.com".into(),
+            token_env: "GITHUB_TOKEN".into(),
+            org: "acme".into(),
+            repos: vec![],
+            production_environments: vec!["production".into(), "prod".into()],
+            bot_logins: vec![],
+            webhook_secret_env: String::new(),
+        }
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, default)]
+struct RawArgoCd {
+    url: String,
+    token_env: String,
+    production_selector: String,
+}
+
+impl Default for RawArgoCd {
+    fn default() -> Self {
+        RawArgoCd {
+            url: "https://argocd.example.com".into(),
+            token_env: "ARGOCD_TOKEN".into(),
+            production_selector: "env=production".into(),
+        }
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, default)]
+struct RawOrchestrator {
+    kind: String,
+    url: String,
+    token_env: String,
+    webhook_secret_env: String,
+}
+
+impl Default for RawOrchestrator {
+    fn default() -> Self {
+        RawOrchestrator {
+            kind: "backstage".into(),
+            url: "https://backstage.example.com".into(),
+            token_env: "BACKSTAGE_TOKEN".into(),
+            webhook_secret_env: "DXS_WEBHOOK_SECRET".into(),
+        }
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, default)]
+struct RawRoster {
+    file: PathBuf,
+}
+
+impl Default for RawRoster {
+    fn default() -> Self {
+        RawRoster {
+            file: "surveys/roster.csv".into(),
+        }
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, default)]
+struct RawScore {
+    weights: BTreeMap<String, f64>,
+    min_group_size: i64,
+    window_days: i64,
+}
+
+/// The default component weights of DESIGN §4.
+pub const DEFAULT_WEIGHTS: [(&str, f64); 8] = [
+    ("deploy_ease", 0.25),
+    ("wait_time", 0.25),
+    ("docs_clarity", 0.10),
+    ("nps", 0.10),
+    ("lead_time", 0.10),
+    ("onboarding", 0.10),
+    ("self_service", 0.05),
+    ("adoption", 0.05),
+];
+
+impl Default for RawScore {
+    fn default() -> Self {
+        RawScore {
+            weights: DEFAULT_WEIGHTS
+                .iter()
+                .map(|(k, v)| (k.to_string(), *v))
+                .collect(),
+            min_group_size: 5,
+            window_days: 90,
+        }
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, default)]
+struct RawAuth {
+    admin_token_env: String,
+    trusted_user_header: String,
+}
+
+impl Default for RawAuth {
+    fn default() -> Self {
+        RawAuth {
+            admin_token_env: "DXS_ADMIN_TOKEN".into(),
+            trusted_user_header: String::new(),
+        }
+    }
+}
+
+/// Sections whose keys may be overridden with `DXS_SECTION__KEY`.
+const SECTIONS: [&str; 6] = [
+    "github",
+    "argocd",
+    "orchestrator",
+    "roster",
+    "score",
+    "auth",
+];
+/// Top-level keys that may be overridden with `DXS_KEY`.
+const TOP_LEVEL_KEYS: [&str; 2] = ["listen", "database_url"];
+
+impl Config {
+    /// Loads the configuration from `path` (if it exists, or must exist when `required`) and the
+    /// process environment.
+    pub fn load(path: &Path, required: bool) -> Result<Config, ConfigError> {
+        let text = match std::fs::read_to_string(path) {
+            Ok(text) => text,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound && !required => String::new(),
+            Err(e) => {
+                return Err(ConfigError::File {
+                    path: path.display().to_string(),
+                    reason: e.to_string(),
+                })
+            }
+        };
+        let vars = std::env::vars_os()
+            .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)));
+        Self::from_parts(&text, vars, |name| std::env::var(name).ok())
+    }
+
+    /// Builds the configuration from a TOML text, the `DXS_*` variables of `vars`, and `secret`,
+    /// which reads the environment variables that hold secrets.
+    pub fn from_parts(
+        text: &str,
+        vars: impl IntoIterator<Item = (String, String)>,
+        secret: impl Fn(&str) -> Option<String>,
+    ) -> Result<Config, ConfigError> {
+        let mut table: toml::Table = text.parse().map_err(|e: toml::de::Error| {
+            let key = "dxs.toml";
+            invalid(key, e.message().to_string())
+        })?;
+        apply_overrides(&mut table, vars)?;
+        let raw = RawConfig::deserialize(toml::Value::Table(table))
+            .map_err(|e| invalid("dxs.toml", e.message().to_string()))?;
+        validate(raw, &secret)
+    }
+}
+
+/// Applies `DXS_KEY` and `DXS_SECTION__KEY` variables. Variables that name no known key or
+/// section (such as `DXS_ADMIN_TOKEN`, a secret) are left alone; a variable that names a known
+/// section but an unknown key is still rejected later by `deny_unknown_fields`.
+fn apply_overrides(
+    table: &mut toml::Table,
+    vars: impl IntoIterator<Item = (String, String)>,
+) -> Result<(), ConfigError> {
+    for (name, value) in vars {
+        let Some(rest) = name.strip_prefix("DXS_") else {
+            continue;
+        };
+        let rest = rest.to_ascii_lowercase();
+        let parsed = parse_env_value(&value);
+        match rest.split_once("__") {
+            Some((section, key)) if SECTIONS.contains(&section) => {
+                let entry = table
+                    .entry(section.to_string())
+                    .or_insert_with(|| toml::Value::Table(toml::Table::new()));
+                let toml::Value::Table(section_table) = entry else {
+                    return Err(invalid(section, "expected a table"));
+                };
+                section_table.insert(key.to_string(), parsed);
+            }
+            None if TOP_LEVEL_KEYS.contains(&rest.as_str()) => {
+                table.insert(rest, parsed);
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+/// An environment value is read as a TOML value when it is one (`5`, `["a"]`, `{ nps = 1 }`),
+/// otherwise as a plain string.
+fn parse_env_value(value: &str) -> toml::Value {
+    format!("v = {value}")
+        .parse::<toml::Table>()
+        .ok()
+        .and_then(|mut t| t.remove("v"))
+        .unwrap_or_else(|| toml::Value::String(value.to_string()))
+}
+
+fn validate(
+    raw: RawConfig,
+    secret: &dyn Fn(&str) -> Option<String>,
+) -> Result<Config, ConfigError> {
+    let listen = raw.listen.unwrap_or_else(|| "127.0.0.1:8080".into());
+    let listen: SocketAddr = listen.parse().map_err(|_| {
+        invalid(
+            "listen",
+            format!("expected host:port such as 127.0.0.1:8080, got {listen:?}"),
+        )
+    })?;
+    let database_url = raw.database_url.unwrap_or_else(|| "sqlite://dxs.db".into());
+    check_database_url("database_url", &database_url)?;
+
+    let read_secret = |key: &str, env: &str| -> Result<Option<Secret>, ConfigError> {
+        if env.is_empty() {
+            return Ok(None);
+        }
+        if !env.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+            return Err(invalid(
+                key,
+                format!("expected an environment variable name, got {env:?}"),
+            ));
+        }
+        Ok(secret(env).filter(|v| !v.is_empty()).map(Secret))
+    };
+
+    let github = GithubConfig {
+        api_url: check_url("github.api_url", raw.github.api_url)?,
+        token: read_secret("github.token_env", &raw.github.token_env)?,
+        org: non_empty("github.org", raw.github.org)?,
+        repos: raw.github.repos,
+        production_environments: raw.github.production_environments,
+        bot_logins: raw.github.bot_logins,
+        webhook_secret: read_secret("github.webhook_secret_env", &raw.github.webhook_secret_env)?,
+    };
+    if github.production_environments.is_empty() {
+        return Err(invalid(
+            "github.production_environments",
+            "expected at least one environment name",
+        ));
+    }
+    let argocd = ArgoCdConfig {
+        url: check_url("argocd.url", raw.argocd.url)?,
+        token: read_secret("argocd.token_env", &raw.argocd.token_env)?,
+        production_selector: non_empty(
+            "argocd.production_selector",
+            raw.argocd.production_selector,
+        )?,
+    };
+    let kind = match raw.orchestrator.kind.as_str() {
+        "backstage" => OrchestratorKind::Backstage,
+        "webhook" => OrchestratorKind::Webhook,
+        other => {
+            return Err(invalid(
+                "orchestrator.kind",
+                format!("expected \"backstage\" or \"webhook\", got {other:?}"),
+            ))
+        }
+    };
+    let orchestrator = OrchestratorConfig {
+        kind,
+        url: check_url("orchestrator.url", raw.orchestrator.url)?,
+        token: read_secret("orchestrator.token_env", &raw.orchestrator.token_env)?,
+        webhook_secret: read_secret(
+            "orchestrator.webhook_secret_env",
+            &raw.orchestrator.webhook_secret_env,
+        )?,
+    };
+    let score = validate_score(raw.score)?;
+    let trusted = raw.auth.trusted_user_header.trim().to_string();
+    let auth = AuthConfig {
+        admin_token: read_secret("auth.admin_token_env", &raw.auth.admin_token_env)?,
+        trusted_user_header: (!trusted.is_empty()).then_some(trusted),
+    };
+    Ok(Config {
+        listen,
+        database_url,
+        github,
+        argocd,
+        orchestrator,
+        roster: RosterConfig {
+            file: raw.roster.file,
+        },
+        score,
+        auth,
+    })
+}
+
+fn validate_score(raw: RawScore) -> Result<ScoreConfig, ConfigError> {
+    for (name, weight) in &raw.weights {
+        let key = format!("score.weights.{name}");
+        if !name.chars().all(|c| c.is_ascii_lowercase() || c == '_') || name.is_empty() {
+            return Err(invalid(
+                key,
+                "expected a component name of lowercase letters and '_'",
+            ));
+        }
+        if !weight.is_finite() || *weight < 0.0 {
+            return Err(invalid(
+                key,
+                format!("expected a weight >= 0, got {weight}"),
+            ));
+        }
+    }
+    if raw.weights.values().all(|w| *w == 0.0) {
+        return Err(invalid(
+            "score.weights",
+            "expected at least one weight above 0",
+        ));
+    }
+    let min_group_size = u32::try_from(raw.min_group_size)
+        .ok()
+        .filter(|n| *n >= 1)
+        .ok_or_else(|| {
+            invalid(
+                "score.min_group_size",
+                format!("expected a whole number >= 1, got {}", raw.min_group_size),
+            )
+        })?;
+    let window_days = u32::try_from(raw.window_days)
+        .ok()
+        .filter(|n| (1..=3660).contains(n))
+        .ok_or_else(|| {
+            invalid(
+                "score.window_days",
+                format!("expected 1 to 3660 days, got {}", raw.window_days),
+            )
+        })?;
+    Ok(ScoreConfig {
+        weights: raw.weights,
+        min_group_size,
+        window_days,
+    })
+}
+
+/// Checks a database URL: `sqlite:` or `postgres(ql)://`.
+pub fn check_database_url(key: &str, url: &str) -> Result<(), ConfigError> {
+    if url.starts_with("sqlite:")
+        || url.starts_with("postgres://")
+        || url.starts_with("postgresql://")
+    {
+        Ok(())
+    } else {
+        Err(invalid(
+            key,
+            format!("expected sqlite://FILE or postgres://USER@HOST/DB, got {url:?}"),
+        ))
+    }
+}
+
+fn check_url(key: &str, url: String) -> Result<String, ConfigError> {
+    let rest = url
+        .strip_prefix("https://")
+        .or_else(|| url.strip_prefix("http://"));
+    match rest {
+        Some(host) if !host.is_empty() && !host.starts_with('/') => {
+            Ok(url.trim_end_matches('/').to_string())
+        }
+        _ => Err(invalid(
+            key,
+            format!("expected an http:// or https:// URL, got {url:?}"),
+        )),
+    }
+}
+
+fn non_empty(key: &str, value: String) -> Result<String, ConfigError> {
+    if value.trim().is_empty() {
+        Err(invalid(key, "expected a non-empty value"))
+    } else {
+        Ok(value)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load(text: &str, vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let vars: Vec<(String, String)> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        let env = vars.clone();
+        Config::from_parts(text, vars, move |name| {
+            env.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone())
+        })
+    }
+
+    fn error_key(text: &str, vars: &[(&str, &str)]) -> String {
+        match load(text, vars) {
+            Err(ConfigError::Invalid { key, .. }) => key,
+            other => panic!("expected an invalid key, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn defaults_follow_the_design() {
+        let c = load("", &[]).unwrap();
+        assert_eq!(c.listen.to_string(), "127.0.0.1:8080");
+        assert_eq!(c.database_url, "sqlite://dxs.db");
+        assert_eq!(c.github.api_url, "https://api.github.com");
+        assert_eq!(c.github.production_environments, vec!["production", "prod"]);
+        assert_eq!(c.orchestrator.kind, OrchestratorKind::Backstage);
+        assert_eq!(c.score.weights["deploy_ease"], 0.25);
+        assert_eq!(c.score.weights.len(), 8);
+        assert_eq!(c.score.min_group_size, 5);
+        assert_eq!(c.score.window_days, 90);
+        assert!(c.auth.admin_token.is_none());
+    }
+
+    #[test]
+    fn file_values_and_env_overrides() {
+        let text = "listen = \"0.0.0.0:9000\"\n[github]\norg = \"globex\"\n";
+        let c = load(
+            text,
+            &[
+                ("DXS_GITHUB__ORG", "initech"),
+                ("DXS_SCORE__MIN_GROUP_SIZE", "7"),
+                ("DXS_SCORE__WEIGHTS", "{ nps = 1.0 }"),
+                ("DXS_ADMIN_TOKEN", "not-a-config-key"),
+            ],
+        )
+        .unwrap();
+        assert_eq!(c.listen.port(), 9000);
+        assert_eq!(c.github.org, "initech");
+        assert_eq!(c.score.min_group_size, 7);
+        assert_eq!(c.score.weights.len(), 1);
+        assert_eq!(
+            c.auth.admin_token.as_ref().map(Secret::expose),
+            Some("not-a-config-key")
+        );
+    }
+
+    #[test]
+    fn secrets_come_from_the_named_variable_and_never_print() {
+        let c = load(
+            "[github]\ntoken_env = \"MY_GH\"\n",
+            &[("MY_GH", "ghp_secret123")],
+        )
+        .unwrap();
+        assert_eq!(c.github.token.as_ref().unwrap().expose(), "ghp_secret123");
+        let printed = format!("{c:?}");
+        assert!(!printed.contains("ghp_secret123"), "{printed}");
+        assert!(printed.contains("Secret(***)"));
+    }
+
+    #[test]
+    fn each_bad_key_is_named() {
+        assert_eq!(error_key("listen = \"nope\"", &[]), "listen");
+        assert_eq!(
+            error_key("database_url = \"mysql://x\"", &[]),
+            "database_url"
+        );
+        assert_eq!(
+            error_key("", &[("DXS_DATABASE_URL", "redis://x")]),
+            "database_url"
+        );
+        assert_eq!(
+            error_key("[github]\napi_url = \"ftp://x\"", &[]),
+            "github.api_url"
+        );
+        assert_eq!(error_key("[github]\norg = \"\"", &[]), "github.org");
+        assert_eq!(
+            error_key("[github]\nproduction_environments = []", &[]),
+            "github.production_environments"
+        );
+        assert_eq!(
+            error_key("[github]\ntoken_env = \"A B\"", &[]),
+            "github.token_env"
+        );
+        assert_eq!(error_key("[argocd]\nurl = \"argocd\"", &[]), "argocd.url");
+        assert_eq!(
+            error_key("[argocd]\nproduction_selector = \" \"", &[]),
+            "argocd.production_selector"
+        );
+        assert_eq!(
+            error_key("[orchestrator]\nkind = \"jenkins\"", &[]),
+            "orchestrator.kind"
+        );
+        assert_eq!(
+            error_key("[orchestrator]\nurl = \"\"", &[]),
+            "orchestrator.url"
+        );
+        assert_eq!(
+            error_key("[score]\nweights = { nps = -1.0 }", &[]),
+            "score.weights.nps"
+        );
+        assert_eq!(
+            error_key("[score]\nweights = { nps = 0.0 }", &[]),
+            "score.weights"
+        );
+        assert_eq!(
+            error_key("[score]\nweights = { \"Bad\" = 1.0 }", &[]),
+            "score.weights.Bad"
+        );
+        assert_eq!(
+            error_key("[score]\nmin_group_size = 0", &[]),
+            "score.min_group_size"
+        );
+        assert_eq!(
+            error_key("[score]\nwindow_days = -3", &[]),
+            "score.window_days"
+        );
+        assert_eq!(
+            error_key("[auth]\nadmin_token_env = \"x-y\"", &[]),
+            "auth.admin_token_env"
+        );
+    }
+
+    #[test]
+    fn unknown_keys_and_bad_toml_are_refused() {
+        let Err(e) = load("[github]\norgg = \"x\"", &[]) else {
+            panic!()
+        };
+        assert!(e.to_string().contains("orgg"), "{e}");
+        let Err(e) = load("", &[("DXS_GITHUB__ORGG", "x")]) else {
+            panic!()
+        };
+        assert!(e.to_string().contains("orgg"), "{e}");
+        let Err(e) = load("listen = ", &[]) else {
+            panic!()
+        };
+        assert!(e.to_string().starts_with("dxs.toml: "), "{e}");
+    }
+}

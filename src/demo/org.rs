@@ -1,0 +1,254 @@
+//! The demo organisation's structure: teams, developers and repositories, and the random
+//! helpers the demo shares.
+
+use chrono::{Days, NaiveDate};
+use rand::Rng;
+use rand_chacha::rand_core::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+
+use crate::model::{Developer, Repository, Team};
+use crate::quarter::{midnight_utc, Quarter};
+use crate::store::FactBatch;
+
+/// Organisation name of the demo repositories.
+pub const ORG: &str = "acme";
+
+/// A demo team: its size and how mature its platform use is (0 = not at all, 1 = fully).
+pub struct TeamProfile {
+    /// Team name.
+    pub name: &'static str,
+    /// Developers in the team.
+    pub developers: usize,
+    /// Repositories the team owns.
+    pub repositories: usize,
+    /// Platform maturity at the start of the window; it grows a little every quarter.
+    pub maturity: f64,
+}
+
+/// Six teams, 120 developers, 40 repositories. `mobile` is smaller than the default
+/// `min_group_size` allows for survey figures, so the hiding rule shows.
+pub const TEAMS: [TeamProfile; 6] = [
+    TeamProfile {
+        name: "payments",
+        developers: 30,
+        repositories: 9,
+        maturity: 0.80,
+    },
+    TeamProfile {
+        name: "checkout",
+        developers: 26,
+        repositories: 8,
+        maturity: 0.62,
+    },
+    TeamProfile {
+        name: "search",
+        developers: 22,
+        repositories: 7,
+        maturity: 0.55,
+    },
+    TeamProfile {
+        name: "identity",
+        developers: 20,
+        repositories: 7,
+        maturity: 0.42,
+    },
+    TeamProfile {
+        name: "data-platform",
+        developers: 16,
+        repositories: 6,
+        maturity: 0.28,
+    },
+    TeamProfile {
+        name: "mobile",
+        developers: 6,
+        repositories: 3,
+        maturity: 0.50,
+    },
+];
+
+const FIRST_NAMES: [&str; 24] = [
+    "ada", "ben", "chen", "dana", "emil", "fatima", "gus", "hana", "ivan", "jo", "kofi", "lena",
+    "mateo", "nina", "omar", "priya", "quinn", "rosa", "sven", "tara", "uma", "victor", "wei",
+    "yusuf",
+];
+const LAST_NAMES: [&str; 16] = [
+    "ng", "berg", "costa", "diaz", "eriksen", "fox", "garcia", "holm", "ito", "jensen", "kim",
+    "lopez", "meyer", "novak", "okafor", "park",
+];
+const REPO_NAMES: [&str; 10] = [
+    "api", "web", "worker", "gateway", "events", "admin", "jobs", "sdk", "infra", "docs",
+];
+
+/// A demo developer.
+pub struct DemoDeveloper {
+    /// GitHub login.
+    pub login: String,
+    /// Index into [`TEAMS`].
+    pub team: usize,
+    /// First day at work.
+    pub start: NaiveDate,
+    /// Hours from the start (00:00 UTC) to the first commit.
+    pub onboarding_hours: f64,
+}
+
+/// A demo repository.
+pub struct DemoRepo {
+    /// `acme/name`.
+    pub slug: String,
+    /// Index into [`TEAMS`].
+    pub team: usize,
+    /// From this UNIX time on, the repository deploys through ArgoCD (the platform);
+    /// before it, through GitHub deployments. `None`: never on the platform.
+    pub platform_since: Option<i64>,
+}
+
+/// The demo organisation.
+pub struct Org {
+    /// Developers, team by team.
+    pub developers: Vec<DemoDeveloper>,
+    /// Repositories, team by team.
+    pub repos: Vec<DemoRepo>,
+    /// First day of the simulated window (start of the quarter three before today's).
+    pub window_start: NaiveDate,
+}
+
+impl Org {
+    /// Builds the organisation for `seed`, with a window of the four quarters up to `today`.
+    pub fn generate(seed: u64, today: NaiveDate) -> Org {
+        let mut rng = seeded(seed, 0);
+        let window_start = Quarter::containing(today).prev().prev().prev().first_day();
+        let window_days = (today - window_start).num_days().max(1) as u64;
+        let mut developers = Vec::new();
+        let mut taken = std::collections::BTreeSet::new();
+        for (team, profile) in TEAMS.iter().enumerate() {
+            for _ in 0..profile.developers {
+                let login = unique_login(&mut rng, &mut taken);
+                // Most developers were there before the window; about one in eight joined in it.
+                let start = if rng.random_bool(0.125) {
+                    window_start + Days::new(rng.random_range(0..window_days))
+                } else {
+                    window_start - Days::new(rng.random_range(30..2000))
+                };
+                let median_hours = 20.0 + 140.0 * (1.0 - profile.maturity);
+                let onboarding_hours = lognormal(&mut rng, median_hours, 0.7).min(24.0 * 60.0);
+                developers.push(DemoDeveloper {
+                    login,
+                    team,
+                    start,
+                    onboarding_hours,
+                });
+            }
+        }
+        let mut repos = Vec::new();
+        for (team, profile) in TEAMS.iter().enumerate() {
+            for i in 0..profile.repositories {
+                let slug = format!(
+                    "{ORG}/{}-{}",
+                    profile.name,
+                    REPO_NAMES[i % REPO_NAMES.len()]
+                );
+                // Mature teams moved most repositories to the platform, some during the window.
+                let platform_since = if rng.random_bool(0.35 + 0.6 * profile.maturity) {
+                    let offset = rng.random_range(0..window_days * 2) as i64 - window_days as i64;
+                    Some(midnight_utc(window_start) + offset.max(-1) * 86_400)
+                } else {
+                    None
+                };
+                repos.push(DemoRepo {
+                    slug,
+                    team,
+                    platform_since,
+                });
+            }
+        }
+        Org {
+            developers,
+            repos,
+            window_start,
+        }
+    }
+
+    /// Repositories of team `team`, as indices into `repos`.
+    pub fn repos_of(&self, team: usize) -> Vec<usize> {
+        (0..self.repos.len())
+            .filter(|&i| self.repos[i].team == team)
+            .collect()
+    }
+
+    /// The team's maturity on `day`: its starting maturity plus 0.06 a quarter.
+    pub fn maturity(&self, team: usize, day: NaiveDate) -> f64 {
+        let quarters = (day - self.window_start).num_days() as f64 / 91.0;
+        (TEAMS[team].maturity + 0.06 * quarters).clamp(0.0, 1.0)
+    }
+
+    /// Adds teams, roster and repositories (with their last push) to `facts`.
+    pub fn write_into(&self, facts: &mut FactBatch, last_push: &[Option<i64>]) {
+        facts.teams.extend(TEAMS.iter().map(|t| Team {
+            name: t.name.into(),
+            source: "demo".into(),
+        }));
+        facts
+            .developers
+            .extend(self.developers.iter().map(|d| Developer {
+                login: d.login.clone(),
+                team: TEAMS[d.team].name.into(),
+                start_at: midnight_utc(d.start),
+                email: Some(format!("{}@{ORG}.example", d.login)),
+            }));
+        facts
+            .repositories
+            .extend(
+                self.repos
+                    .iter()
+                    .zip(last_push)
+                    .map(|(r, pushed_at)| Repository {
+                        slug: r.slug.clone(),
+                        team: Some(TEAMS[r.team].name.into()),
+                        team_source: Some("catalog".into()),
+                        archived: false,
+                        pushed_at: *pushed_at,
+                    }),
+            );
+    }
+}
+
+fn unique_login(rng: &mut ChaCha8Rng, taken: &mut std::collections::BTreeSet<String>) -> String {
+    let base = format!(
+        "{}-{}",
+        FIRST_NAMES[rng.random_range(0..FIRST_NAMES.len())],
+        LAST_NAMES[rng.random_range(0..LAST_NAMES.len())]
+    );
+    let mut login = base.clone();
+    let mut n = 2;
+    while !taken.insert(login.clone()) {
+        login = format!("{base}{n}");
+        n += 1;
+    }
+    login
+}
+
+/// A generator for `seed`; each part of the demo draws from its own `stream`, so a change in
+/// one part leaves the others as they were.
+pub fn seeded(seed: u64, stream: u64) -> ChaCha8Rng {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    rng.set_stream(stream);
+    rng
+}
+
+/// A standard normal draw (Box–Muller).
+pub fn normal(rng: &mut ChaCha8Rng, mean: f64, sd: f64) -> f64 {
+    let u1: f64 = 1.0 - rng.random::<f64>();
+    let u2: f64 = rng.random::<f64>();
+    mean + sd * (-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * u2).cos()
+}
+
+/// A log-normal draw with the given median: skewed to the right, as waiting times are.
+pub fn lognormal(rng: &mut ChaCha8Rng, median: f64, sigma: f64) -> f64 {
+    median * normal(rng, 0.0, sigma).exp()
+}
+
+/// `bytes` random bytes as lowercase hex (SHAs, ids, tokens).
+pub fn hex_id(rng: &mut ChaCha8Rng, bytes: usize) -> String {
+    let raw: Vec<u8> = (0..bytes).map(|_| rng.random::<u8>()).collect();
+    hex::encode(raw)
+}

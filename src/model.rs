@@ -1,0 +1,197 @@
+//! The facts dxs keeps: plain structs shared by the collectors, the demo, the store and scoring.
+//!
+//! Times are UNIX seconds in UTC. These structs hold no behaviour beyond small helpers; the
+//! store decides how they are written, scoring how they are read.
+
+/// A team, as named by the roster, GitHub or the Backstage catalog.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Team {
+    /// The team's name (a slug, e.g. `payments`).
+    pub name: String,
+    /// Where the name came from: `roster`, `github`, `catalog` or `demo`.
+    pub source: String,
+}
+
+/// A developer of the roster.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Developer {
+    /// GitHub login.
+    pub login: String,
+    /// The developer's team.
+    pub team: String,
+    /// Start date at 00:00 UTC.
+    pub start_at: i64,
+    /// E-mail, if the roster has one (used only to send invites).
+    pub email: Option<String>,
+}
+
+/// A repository of the organisation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Repository {
+    /// `owner/name`.
+    pub slug: String,
+    /// Owning team, when known.
+    pub team: Option<String>,
+    /// Where the owner came from: `catalog`, `github` or `roster`.
+    pub team_source: Option<String>,
+    /// Archived repositories are not measured.
+    pub archived: bool,
+    /// Last push, for "active in the window".
+    pub pushed_at: Option<i64>,
+}
+
+/// A commit of a repository.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Commit {
+    /// `owner/name` of the repository.
+    pub repo: String,
+    /// Full SHA.
+    pub sha: String,
+    /// GitHub login of the author, when GitHub could map it.
+    pub author_login: Option<String>,
+    /// `commit.author.date`.
+    pub authored_at: i64,
+    /// `commit.committer.date`, the start of a change's lead time.
+    pub committed_at: i64,
+    /// Authored by a bot (`…[bot]` or a configured bot login).
+    pub is_bot: bool,
+}
+
+/// A successful production deployment of a repository at a commit.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Deployment {
+    /// `github`, `argocd` or `orchestrator`.
+    pub source: String,
+    /// The source's own id, unique within the source.
+    pub external_id: String,
+    /// `owner/name` of the repository.
+    pub repo: String,
+    /// The deployed commit.
+    pub sha: String,
+    /// Environment name as the source reports it.
+    pub environment: String,
+    /// When the rollout finished successfully.
+    pub finished_at: i64,
+}
+
+/// A commit counted as a change, at the first production deployment that contained it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeploymentChange {
+    /// `owner/name` of the repository.
+    pub repo: String,
+    /// The commit.
+    pub sha: String,
+    /// Source of the deployment that shipped it.
+    pub deployment_source: String,
+    /// External id of the deployment that shipped it.
+    pub deployment_id: String,
+    /// `commit.committer.date`.
+    pub committed_at: i64,
+    /// When the deployment finished.
+    pub deployed_at: i64,
+}
+
+impl DeploymentChange {
+    /// Lead time for this change, in seconds (never negative: a clock skew counts as zero).
+    pub fn lead_time_seconds(&self) -> i64 {
+        (self.deployed_at - self.committed_at).max(0)
+    }
+}
+
+/// Status of a self-service request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum RequestStatus {
+    /// Finished and successful.
+    Succeeded,
+    /// Finished and failed.
+    Failed,
+    /// Finished by being cancelled.
+    Cancelled,
+    /// Not finished yet; re-checked later.
+    Running,
+}
+
+impl RequestStatus {
+    /// The name stored and sent in webhooks.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RequestStatus::Succeeded => "succeeded",
+            RequestStatus::Failed => "failed",
+            RequestStatus::Cancelled => "cancelled",
+            RequestStatus::Running => "running",
+        }
+    }
+
+    /// Reads a stored or webhook status name.
+    pub fn parse(s: &str) -> Option<RequestStatus> {
+        Some(match s {
+            "succeeded" => RequestStatus::Succeeded,
+            "failed" => RequestStatus::Failed,
+            "cancelled" => RequestStatus::Cancelled,
+            "running" => RequestStatus::Running,
+            _ => return None,
+        })
+    }
+}
+
+/// A self-service request to the platform orchestrator.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SelfServiceRequest {
+    /// `backstage` or `webhook`.
+    pub source: String,
+    /// The orchestrator's id of the request.
+    pub external_id: String,
+    /// Requesting team.
+    pub team: String,
+    /// What was requested, e.g. `create-service`.
+    pub kind: String,
+    /// Current status.
+    pub status: RequestStatus,
+    /// A person had to step in.
+    pub human_intervention: bool,
+    /// When it was requested.
+    pub created_at: i64,
+    /// When it finished, if it has.
+    pub finished_at: Option<i64>,
+}
+
+/// One answer of a survey response.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Answer {
+    /// Question id from the survey definition.
+    pub question: String,
+    /// Numeric answer (scale, nps).
+    pub number: Option<f64>,
+    /// Text answer (choice, free text).
+    pub text: Option<String>,
+}
+
+/// An anonymous survey response: the team and quarter, never the person.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SurveyResponse {
+    /// Quarter answered for, e.g. `2026-Q4`.
+    pub quarter: String,
+    /// Team of the invite.
+    pub team: String,
+    /// Day of submission, `YYYY-MM-DD` (no time, so it cannot be matched to an invite).
+    pub submitted_on: String,
+    /// The answers.
+    pub answers: Vec<Answer>,
+}
+
+/// A collector's position in a source: where the next incremental run starts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Cursor {
+    /// Collector source, e.g. `github`.
+    pub source: String,
+    /// Part of the source, e.g. a repository; empty for the whole source.
+    pub scope: String,
+    /// Opaque position (a timestamp, an id, a SHA).
+    pub value: String,
+}
+
+/// The stored form of a survey invite token: SHA-256, hex. The token itself is never stored.
+pub fn invite_hash(token: &str) -> String {
+    use sha2::{Digest, Sha256};
+    hex::encode(Sha256::digest(token.as_bytes()))
+}

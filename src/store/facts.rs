@@ -1,0 +1,282 @@
+//! Writing facts: one [`FactBatch`] is written in one transaction, with upserts on natural keys.
+//!
+//! Collectors and the demo gather what they learned into a batch (cursors included) and write it
+//! at once: a failure writes nothing, a repeat writes nothing new.
+
+use sqlx::QueryBuilder;
+
+use super::{now, with_pool, Result, Store, CHUNK};
+use crate::model::{
+    Commit, Cursor, Deployment, DeploymentChange, Developer, Repository, SelfServiceRequest, Team,
+};
+
+/// Facts to write together, atomically.
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct FactBatch {
+    /// Teams (kept, source updated).
+    pub teams: Vec<Team>,
+    /// Roster developers (team, start and e-mail updated).
+    pub developers: Vec<Developer>,
+    /// Repositories (owner, archived and last push updated).
+    pub repositories: Vec<Repository>,
+    /// Commits (written once).
+    pub commits: Vec<Commit>,
+    /// Production deployments (written once per source and id).
+    pub deployments: Vec<Deployment>,
+    /// Changes: a commit keeps its earliest deployment.
+    pub changes: Vec<DeploymentChange>,
+    /// Self-service requests (status and finish updated).
+    pub requests: Vec<SelfServiceRequest>,
+    /// Cursors to advance with these facts.
+    pub cursors: Vec<Cursor>,
+}
+
+impl FactBatch {
+    /// Number of facts in the batch (cursors not counted).
+    pub fn len(&self) -> usize {
+        self.teams.len()
+            + self.developers.len()
+            + self.repositories.len()
+            + self.commits.len()
+            + self.deployments.len()
+            + self.changes.len()
+            + self.requests.len()
+    }
+
+    /// True when the batch holds no fact and no cursor.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0 && self.cursors.is_empty()
+    }
+}
+
+impl Store {
+    /// Writes the whole batch in one transaction. Returns the number of rows inserted or changed.
+    pub async fn write_batch(&self, batch: &FactBatch) -> Result<u64> {
+        let at = now();
+        with_pool!(self, pool => {
+            let mut tx = pool.begin().await?;
+            let mut rows = 0;
+            for chunk in batch.teams.chunks(CHUNK) {
+                let mut q = QueryBuilder::new("INSERT INTO teams (name, source, updated_at) ");
+                q.push_values(chunk, |mut b, t| {
+                    b.push_bind(t.name.clone()).push_bind(t.source.clone()).push_bind(at);
+                });
+                q.push(" ON CONFLICT (name) DO NOTHING");
+                rows += q.build().execute(&mut *tx).await?.rows_affected();
+            }
+            for chunk in batch.developers.chunks(CHUNK) {
+                let mut q = QueryBuilder::new("INSERT INTO developers (login, team, start_at, email, updated_at) ");
+                q.push_values(chunk, |mut b, d| {
+                    b.push_bind(d.login.clone())
+                        .push_bind(d.team.clone())
+                        .push_bind(d.start_at)
+                        .push_bind(d.email.clone())
+                        .push_bind(at);
+                });
+                q.push(
+                    " ON CONFLICT (login) DO UPDATE SET team = excluded.team, start_at = excluded.start_at, \
+                     email = excluded.email, updated_at = excluded.updated_at \
+                     WHERE developers.team <> excluded.team OR developers.start_at <> excluded.start_at \
+                     OR developers.email IS DISTINCT FROM excluded.email",
+                );
+                rows += q.build().execute(&mut *tx).await?.rows_affected();
+            }
+            for chunk in batch.repositories.chunks(CHUNK) {
+                let mut q = QueryBuilder::new(
+                    "INSERT INTO repositories (slug, team, team_source, archived, pushed_at, updated_at) ",
+                );
+                q.push_values(chunk, |mut b, r| {
+                    b.push_bind(r.slug.clone())
+                        .push_bind(r.team.clone())
+                        .push_bind(r.team_source.clone())
+                        .push_bind(r.archived)
+                        .push_bind(r.pushed_at)
+                        .push_bind(at);
+                });
+                q.push(
+                    " ON CONFLICT (slug) DO UPDATE SET \
+                     team = COALESCE(excluded.team, repositories.team), \
+                     team_source = CASE WHEN excluded.team IS NULL THEN repositories.team_source ELSE excluded.team_source END, \
+                     archived = excluded.archived, \
+                     pushed_at = COALESCE(excluded.pushed_at, repositories.pushed_at), \
+                     updated_at = excluded.updated_at \
+                     WHERE (excluded.team IS NOT NULL AND (repositories.team IS DISTINCT FROM excluded.team \
+                     OR repositories.team_source IS DISTINCT FROM excluded.team_source)) \
+                     OR repositories.archived <> excluded.archived \
+                     OR (excluded.pushed_at IS NOT NULL AND repositories.pushed_at IS DISTINCT FROM excluded.pushed_at)",
+                );
+                rows += q.build().execute(&mut *tx).await?.rows_affected();
+            }
+            for chunk in batch.commits.chunks(CHUNK) {
+                let mut q = QueryBuilder::new(
+                    "INSERT INTO commits (repo, sha, author_login, authored_at, committed_at, is_bot) ",
+                );
+                q.push_values(chunk, |mut b, c| {
+                    b.push_bind(c.repo.clone())
+                        .push_bind(c.sha.clone())
+                        .push_bind(c.author_login.clone())
+                        .push_bind(c.authored_at)
+                        .push_bind(c.committed_at)
+                        .push_bind(c.is_bot);
+                });
+                q.push(" ON CONFLICT (repo, sha) DO NOTHING");
+                rows += q.build().execute(&mut *tx).await?.rows_affected();
+            }
+            for chunk in batch.deployments.chunks(CHUNK) {
+                let mut q = QueryBuilder::new(
+                    "INSERT INTO deployments (source, external_id, repo, sha, environment, finished_at) ",
+                );
+                q.push_values(chunk, |mut b, d| {
+                    b.push_bind(d.source.clone())
+                        .push_bind(d.external_id.clone())
+                        .push_bind(d.repo.clone())
+                        .push_bind(d.sha.clone())
+                        .push_bind(d.environment.clone())
+                        .push_bind(d.finished_at);
+                });
+                q.push(" ON CONFLICT (source, external_id) DO NOTHING");
+                rows += q.build().execute(&mut *tx).await?.rows_affected();
+            }
+            for chunk in batch.changes.chunks(CHUNK) {
+                let mut q = QueryBuilder::new(
+                    "INSERT INTO deployment_changes \
+                     (repo, sha, deployment_source, deployment_id, committed_at, deployed_at, lead_time_seconds) ",
+                );
+                q.push_values(chunk, |mut b, c| {
+                    b.push_bind(c.repo.clone())
+                        .push_bind(c.sha.clone())
+                        .push_bind(c.deployment_source.clone())
+                        .push_bind(c.deployment_id.clone())
+                        .push_bind(c.committed_at)
+                        .push_bind(c.deployed_at)
+                        .push_bind(c.lead_time_seconds());
+                });
+                // A commit counts once, at the first deployment that contains it, whatever
+                // order the sources report deployments in.
+                q.push(
+                    " ON CONFLICT (repo, sha) DO UPDATE SET deployment_source = excluded.deployment_source, \
+                     deployment_id = excluded.deployment_id, deployed_at = excluded.deployed_at, \
+                     lead_time_seconds = excluded.lead_time_seconds \
+                     WHERE excluded.deployed_at < deployment_changes.deployed_at",
+                );
+                rows += q.build().execute(&mut *tx).await?.rows_affected();
+            }
+            for chunk in batch.requests.chunks(CHUNK) {
+                let mut q = QueryBuilder::new(
+                    "INSERT INTO self_service_requests \
+                     (source, external_id, team, kind, status, human_intervention, created_at, finished_at) ",
+                );
+                q.push_values(chunk, |mut b, r| {
+                    b.push_bind(r.source.clone())
+                        .push_bind(r.external_id.clone())
+                        .push_bind(r.team.clone())
+                        .push_bind(r.kind.clone())
+                        .push_bind(r.status.as_str())
+                        .push_bind(r.human_intervention)
+                        .push_bind(r.created_at)
+                        .push_bind(r.finished_at);
+                });
+                q.push(
+                    " ON CONFLICT (source, external_id) DO UPDATE SET team = excluded.team, kind = excluded.kind, \
+                     status = excluded.status, human_intervention = excluded.human_intervention, \
+                     finished_at = excluded.finished_at \
+                     WHERE self_service_requests.status <> excluded.status \
+                     OR self_service_requests.human_intervention <> excluded.human_intervention \
+                     OR self_service_requests.finished_at IS DISTINCT FROM excluded.finished_at",
+                );
+                rows += q.build().execute(&mut *tx).await?.rows_affected();
+            }
+            for chunk in batch.cursors.chunks(CHUNK) {
+                let mut q = QueryBuilder::new("INSERT INTO collector_cursors (source, scope, value, updated_at) ");
+                q.push_values(chunk, |mut b, c| {
+                    b.push_bind(c.source.clone())
+                        .push_bind(c.scope.clone())
+                        .push_bind(c.value.clone())
+                        .push_bind(at);
+                });
+                q.push(
+                    " ON CONFLICT (source, scope) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
+                );
+                q.build().execute(&mut *tx).await?;
+            }
+            tx.commit().await?;
+            Ok(rows)
+        })
+    }
+
+    /// The deployment changes deployed in `[start, end)`, each with its repository's team
+    /// (`None` while the owner is unknown).
+    pub async fn changes_deployed_between(
+        &self,
+        start: i64,
+        end: i64,
+    ) -> Result<Vec<(Option<String>, DeploymentChange)>> {
+        type Row = (String, String, String, String, i64, i64, Option<String>);
+        let sql = "SELECT c.repo, c.sha, c.deployment_source, c.deployment_id, c.committed_at, c.deployed_at, r.team \
+                   FROM deployment_changes c LEFT JOIN repositories r ON r.slug = c.repo \
+                   WHERE c.deployed_at >= $1 AND c.deployed_at < $2 ORDER BY c.deployed_at, c.repo, c.sha";
+        let rows: Vec<Row> = with_pool!(self, pool => sqlx::query_as(sql).bind(start).bind(end).fetch_all(pool).await?);
+        Ok(rows
+            .into_iter()
+            .map(
+                |(repo, sha, deployment_source, deployment_id, committed_at, deployed_at, team)| {
+                    (
+                        team,
+                        DeploymentChange {
+                            repo,
+                            sha,
+                            deployment_source,
+                            deployment_id,
+                            committed_at,
+                            deployed_at,
+                        },
+                    )
+                },
+            )
+            .collect())
+    }
+
+    /// Every self-service request, ordered by source and id.
+    pub async fn requests(&self) -> Result<Vec<SelfServiceRequest>> {
+        type Row = (
+            String,
+            String,
+            String,
+            String,
+            String,
+            bool,
+            i64,
+            Option<i64>,
+        );
+        let sql = "SELECT source, external_id, team, kind, status, human_intervention, created_at, finished_at \
+                   FROM self_service_requests ORDER BY source, external_id";
+        let rows: Vec<Row> = with_pool!(self, pool => sqlx::query_as(sql).fetch_all(pool).await?);
+        Ok(rows
+            .into_iter()
+            .map(
+                |(
+                    source,
+                    external_id,
+                    team,
+                    kind,
+                    status,
+                    human_intervention,
+                    created_at,
+                    finished_at,
+                )| {
+                    SelfServiceRequest {
+                        source,
+                        external_id,
+                        team,
+                        kind,
+                        status: crate::model::RequestStatus::parse(&status)
+                            .unwrap_or(crate::model::RequestStatus::Running),
+                        human_intervention,
+                        created_at,
+                        finished_at,
+                    }
+                },
+            )
+            .collect())
+    }
+}

@@ -1,0 +1,122 @@
+//! Reading the organisation: teams, the roster, repositories, and row counts.
+
+use super::{with_pool, Result, Store};
+use crate::model::{Developer, Repository};
+
+/// How many rows each fact table holds (the home page, the demo's "already filled" check, tests).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct TableCounts {
+    /// Teams.
+    pub teams: i64,
+    /// Roster developers.
+    pub developers: i64,
+    /// Repositories.
+    pub repositories: i64,
+    /// Commits.
+    pub commits: i64,
+    /// Production deployments.
+    pub deployments: i64,
+    /// Deployment changes (commits counted for lead time).
+    pub changes: i64,
+    /// Self-service requests.
+    pub requests: i64,
+    /// Survey responses.
+    pub responses: i64,
+}
+
+/// A roster developer with their first commit on or after their start date.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Onboarding {
+    /// GitHub login.
+    pub login: String,
+    /// Team.
+    pub team: String,
+    /// Start date at 00:00 UTC.
+    pub start_at: i64,
+    /// First non-bot commit authored on or after the start, if any ("open" otherwise).
+    pub first_commit_at: Option<i64>,
+}
+
+impl Store {
+    /// Row counts of every fact table.
+    pub async fn counts(&self) -> Result<TableCounts> {
+        let sql = "SELECT \
+            (SELECT COUNT(*) FROM teams), (SELECT COUNT(*) FROM developers), \
+            (SELECT COUNT(*) FROM repositories), (SELECT COUNT(*) FROM commits), \
+            (SELECT COUNT(*) FROM deployments), (SELECT COUNT(*) FROM deployment_changes), \
+            (SELECT COUNT(*) FROM self_service_requests), (SELECT COUNT(*) FROM survey_responses)";
+        let row: (i64, i64, i64, i64, i64, i64, i64, i64) =
+            with_pool!(self, pool => sqlx::query_as(sql).fetch_one(pool).await?);
+        Ok(TableCounts {
+            teams: row.0,
+            developers: row.1,
+            repositories: row.2,
+            commits: row.3,
+            deployments: row.4,
+            changes: row.5,
+            requests: row.6,
+            responses: row.7,
+        })
+    }
+
+    /// Team names, sorted.
+    pub async fn team_names(&self) -> Result<Vec<String>> {
+        let rows: Vec<(String,)> = with_pool!(self, pool => sqlx::query_as("SELECT name FROM teams ORDER BY name").fetch_all(pool).await?);
+        Ok(rows.into_iter().map(|(name,)| name).collect())
+    }
+
+    /// The roster, sorted by login.
+    pub async fn developers(&self) -> Result<Vec<Developer>> {
+        let sql = "SELECT login, team, start_at, email FROM developers ORDER BY login";
+        let rows: Vec<(String, String, i64, Option<String>)> =
+            with_pool!(self, pool => sqlx::query_as(sql).fetch_all(pool).await?);
+        Ok(rows
+            .into_iter()
+            .map(|(login, team, start_at, email)| Developer {
+                login,
+                team,
+                start_at,
+                email,
+            })
+            .collect())
+    }
+
+    /// Repositories, sorted by slug.
+    pub async fn repositories(&self) -> Result<Vec<Repository>> {
+        let sql =
+            "SELECT slug, team, team_source, archived, pushed_at FROM repositories ORDER BY slug";
+        type Row = (String, Option<String>, Option<String>, bool, Option<i64>);
+        let rows: Vec<Row> = with_pool!(self, pool => sqlx::query_as(sql).fetch_all(pool).await?);
+        Ok(rows
+            .into_iter()
+            .map(
+                |(slug, team, team_source, archived, pushed_at)| Repository {
+                    slug,
+                    team,
+                    team_source,
+                    archived,
+                    pushed_at,
+                },
+            )
+            .collect())
+    }
+
+    /// Every roster developer with their first non-bot commit since their start date.
+    pub async fn onboarding(&self) -> Result<Vec<Onboarding>> {
+        let sql = "SELECT d.login, d.team, d.start_at, MIN(c.authored_at) \
+                   FROM developers d LEFT JOIN commits c \
+                   ON c.author_login = d.login AND c.authored_at >= d.start_at AND c.is_bot = FALSE \
+                   GROUP BY d.login, d.team, d.start_at ORDER BY d.login";
+        let rows: Vec<(String, String, i64, Option<i64>)> =
+            with_pool!(self, pool => sqlx::query_as(sql).fetch_all(pool).await?);
+        Ok(rows
+            .into_iter()
+            .map(|(login, team, start_at, first_commit_at)| Onboarding {
+                login,
+                team,
+                start_at,
+                first_commit_at,
+            })
+            .collect())
+    }
+}

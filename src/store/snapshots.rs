@@ -1,0 +1,60 @@
+//! Score snapshots: the computed score of a quarter per team, read by every output.
+
+use super::{with_pool, Result, Store};
+
+/// One team's (or the organisation's, `all`) score for a quarter, as JSON.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Snapshot {
+    /// Quarter, e.g. `2026-Q4`.
+    pub quarter: String,
+    /// Team, or `all` for the organisation.
+    pub team: String,
+    /// When it was computed, UNIX seconds.
+    pub computed_at: i64,
+    /// The JSON document.
+    pub body: String,
+}
+
+impl Store {
+    /// Replaces the snapshots of `quarter` with `snapshots`, in one transaction, so a reader
+    /// sees the old quarter or the new one, never half of each.
+    pub async fn replace_snapshots(&self, quarter: &str, snapshots: &[Snapshot]) -> Result<()> {
+        with_pool!(self, pool => {
+            let mut tx = pool.begin().await?;
+            sqlx::query("DELETE FROM score_snapshots WHERE quarter = $1").bind(quarter).execute(&mut *tx).await?;
+            for s in snapshots {
+                sqlx::query("INSERT INTO score_snapshots (quarter, team, computed_at, body) VALUES ($1, $2, $3, $4)")
+                    .bind(&s.quarter).bind(&s.team).bind(s.computed_at).bind(&s.body)
+                    .execute(&mut *tx).await?;
+            }
+            tx.commit().await?;
+        });
+        Ok(())
+    }
+
+    /// The snapshots of `quarter`, `all` first, then teams by name.
+    pub async fn snapshots(&self, quarter: &str) -> Result<Vec<Snapshot>> {
+        let sql =
+            "SELECT quarter, team, computed_at, body FROM score_snapshots WHERE quarter = $1 \
+                   ORDER BY CASE WHEN team = 'all' THEN 0 ELSE 1 END, team";
+        let rows: Vec<(String, String, i64, String)> =
+            with_pool!(self, pool => sqlx::query_as(sql).bind(quarter).fetch_all(pool).await?);
+        Ok(rows
+            .into_iter()
+            .map(|(quarter, team, computed_at, body)| Snapshot {
+                quarter,
+                team,
+                computed_at,
+                body,
+            })
+            .collect())
+    }
+
+    /// Quarters that have a snapshot, newest first.
+    pub async fn snapshot_quarters(&self) -> Result<Vec<String>> {
+        let sql = "SELECT DISTINCT quarter FROM score_snapshots ORDER BY quarter DESC";
+        let rows: Vec<(String,)> =
+            with_pool!(self, pool => sqlx::query_as(sql).fetch_all(pool).await?);
+        Ok(rows.into_iter().map(|(q,)| q).collect())
+    }
+}

@@ -1,0 +1,148 @@
+//! Survey invites and anonymous responses.
+//!
+//! An invite is kept only as the SHA-256 of its token, with its quarter and team. Answering
+//! marks the hash used in a table of its own (no time) and writes the response under a random
+//! id with the team, the quarter and the day: nothing joins a response back to a person.
+
+use rand::RngCore;
+use sqlx::QueryBuilder;
+
+use super::{now, with_pool, Result, Store, CHUNK};
+use crate::model::Answer;
+
+/// What became of a submission.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SubmitOutcome {
+    /// Stored under this response id.
+    Stored(String),
+    /// The invite has answered already: nothing written.
+    AlreadyUsed,
+    /// No such invite: nothing written.
+    UnknownInvite,
+}
+
+/// One stored answer with its response's team (what scoring reads).
+#[derive(Debug, Clone, PartialEq)]
+pub struct AnswerRow {
+    /// Random response id (groups the answers of one response).
+    pub response_id: String,
+    /// Team of the response.
+    pub team: String,
+    /// Question id.
+    pub question: String,
+    /// Numeric answer.
+    pub number: Option<f64>,
+    /// Text answer.
+    pub text: Option<String>,
+}
+
+/// An invite as stored: its quarter, its team, and whether it has answered.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Invite {
+    /// Quarter it is for.
+    pub quarter: String,
+    /// Team of the invited developer.
+    pub team: String,
+    /// It has answered.
+    pub used: bool,
+}
+
+impl Store {
+    /// Stores invites `(hash, quarter, team)`; an invite already stored is left as it is.
+    /// Returns how many were new.
+    pub async fn create_invites(&self, invites: &[(String, String, String)]) -> Result<u64> {
+        let at = now();
+        with_pool!(self, pool => {
+            let mut tx = pool.begin().await?;
+            let mut rows = 0;
+            for chunk in invites.chunks(CHUNK) {
+                let mut q = QueryBuilder::new("INSERT INTO survey_invites (invite_hash, quarter, team, issued_at) ");
+                q.push_values(chunk, |mut b, (hash, quarter, team)| {
+                    b.push_bind(hash.clone()).push_bind(quarter.clone()).push_bind(team.clone()).push_bind(at);
+                });
+                q.push(" ON CONFLICT (invite_hash) DO NOTHING");
+                rows += q.build().execute(&mut *tx).await?.rows_affected();
+            }
+            tx.commit().await?;
+            Ok(rows)
+        })
+    }
+
+    /// The invite with this hash, if there is one.
+    pub async fn invite(&self, invite_hash: &str) -> Result<Option<Invite>> {
+        let sql = "SELECT i.quarter, i.team, u.invite_hash IS NOT NULL FROM survey_invites i \
+                   LEFT JOIN survey_invite_uses u ON u.invite_hash = i.invite_hash WHERE i.invite_hash = $1";
+        let row: Option<(String, String, bool)> = with_pool!(self, pool => sqlx::query_as(sql).bind(invite_hash).fetch_optional(pool).await?);
+        Ok(row.map(|(quarter, team, used)| Invite {
+            quarter,
+            team,
+            used,
+        }))
+    }
+
+    /// Stores a response for the invite `invite_hash`, once: the invite is marked used and the
+    /// response written (with the invite's quarter and team) in one transaction.
+    pub async fn submit_response(
+        &self,
+        invite_hash: &str,
+        submitted_on: &str,
+        answers: &[Answer],
+    ) -> Result<SubmitOutcome> {
+        let mut id = [0u8; 16];
+        rand::rng().fill_bytes(&mut id);
+        let id = hex::encode(id);
+        // The first statement writes, so SQLite takes its write lock at once (waiting on
+        // busy_timeout) instead of failing to upgrade a read lock under concurrency.
+        let mark = "INSERT INTO survey_invite_uses (invite_hash) \
+                    SELECT invite_hash FROM survey_invites WHERE invite_hash = $1 \
+                    ON CONFLICT (invite_hash) DO NOTHING";
+        let response = "INSERT INTO survey_responses (id, quarter, team, submitted_on) \
+                        SELECT $1, quarter, team, $2 FROM survey_invites WHERE invite_hash = $3";
+        let stored = with_pool!(self, pool => {
+            let mut tx = pool.begin().await?;
+            let marked = sqlx::query(mark).bind(invite_hash).execute(&mut *tx).await?.rows_affected();
+            if marked == 0 {
+                tx.rollback().await?;
+                false
+            } else {
+                sqlx::query(response).bind(&id).bind(submitted_on).bind(invite_hash).execute(&mut *tx).await?;
+                if !answers.is_empty() {
+                    let mut q = QueryBuilder::new("INSERT INTO survey_answers (response_id, question, number, text) ");
+                    q.push_values(answers, |mut b, a| {
+                        b.push_bind(id.clone()).push_bind(a.question.clone()).push_bind(a.number).push_bind(a.text.clone());
+                    });
+                    q.build().execute(&mut *tx).await?;
+                }
+                tx.commit().await?;
+                true
+            }
+        });
+        if stored {
+            return Ok(SubmitOutcome::Stored(id));
+        }
+        Ok(match self.invite(invite_hash).await? {
+            Some(_) => SubmitOutcome::AlreadyUsed,
+            None => SubmitOutcome::UnknownInvite,
+        })
+    }
+
+    /// Every answer of `quarter`, grouped by response.
+    pub async fn answers(&self, quarter: &str) -> Result<Vec<AnswerRow>> {
+        let sql = "SELECT r.id, r.team, a.question, a.number, a.text FROM survey_responses r \
+                   JOIN survey_answers a ON a.response_id = r.id WHERE r.quarter = $1 \
+                   ORDER BY r.id, a.question";
+        type Row = (String, String, String, Option<f64>, Option<String>);
+        let rows: Vec<Row> =
+            with_pool!(self, pool => sqlx::query_as(sql).bind(quarter).fetch_all(pool).await?);
+        Ok(rows
+            .into_iter()
+            .map(|(response_id, team, question, number, text)| AnswerRow {
+                response_id,
+                team,
+                question,
+                number,
+                text,
+            })
+            .collect())
+    }
+}

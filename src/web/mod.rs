@@ -1,0 +1,111 @@
+//! The HTTP server: router, shared state, middleware and graceful shutdown.
+//!
+//! Handlers only read the store and the score snapshot; a page view or a scrape never runs a
+//! collection or a scoring pass. Each resource has its own file with its own `router()`.
+
+mod error;
+mod health;
+mod home;
+
+use std::ops::Deref;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::http::{header, HeaderName, HeaderValue, StatusCode};
+use axum::Router;
+use tokio_util::sync::CancellationToken;
+use tower::ServiceBuilder;
+use tower_http::compression::CompressionLayer;
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+
+use crate::config::Config;
+use crate::store::Store;
+
+pub use error::WebError;
+
+/// Largest request body accepted (a survey response or a webhook event is far smaller).
+pub const BODY_LIMIT_BYTES: usize = 64 * 1024;
+/// A request that takes longer is answered 503.
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Content-Security-Policy of every response: no script at all, styles from dxs only.
+const CSP: &str = "default-src 'none'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; \
+                   form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
+
+/// Everything a handler may use.
+pub struct App {
+    /// The validated configuration.
+    pub config: Config,
+    /// The database.
+    pub store: Store,
+}
+
+/// Handler state: a cheap clone of the shared [`App`].
+#[derive(Clone)]
+pub struct AppState(Arc<App>);
+
+impl AppState {
+    /// Wraps the configuration and the store for the handlers.
+    pub fn new(config: Config, store: Store) -> Self {
+        AppState(Arc::new(App { config, store }))
+    }
+}
+
+impl Deref for AppState {
+    type Target = App;
+    fn deref(&self) -> &App {
+        &self.0
+    }
+}
+
+/// The router with every route and middleware, apart from any socket (tests call it directly).
+pub fn app(state: AppState) -> Router {
+    let request_id = HeaderName::from_static("x-request-id");
+    let middleware = ServiceBuilder::new()
+        .layer(SetRequestIdLayer::new(request_id.clone(), MakeRequestUuid))
+        .layer(TraceLayer::new_for_http())
+        .layer(PropagateRequestIdLayer::new(request_id))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(CSP),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("no-referrer"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::X_FRAME_OPTIONS,
+            HeaderValue::from_static("DENY"),
+        ))
+        .layer(CompressionLayer::new())
+        .layer(RequestBodyLimitLayer::new(BODY_LIMIT_BYTES))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::SERVICE_UNAVAILABLE,
+            REQUEST_TIMEOUT,
+        ));
+    Router::new()
+        .merge(health::router())
+        .merge(home::router())
+        .fallback(|| async { WebError::NotFound })
+        .with_state(state)
+        .layer(middleware)
+}
+
+/// Serves `state` on `listener` until `shutdown` is cancelled, then lets requests in flight end.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    shutdown: CancellationToken,
+) -> std::io::Result<()> {
+    axum::serve(listener, app(state))
+        .with_graceful_shutdown(shutdown.cancelled_owned())
+        .await
+}

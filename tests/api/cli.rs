@@ -1,0 +1,177 @@
+//! The `dxs` binary: serve with the demo, migrations, configuration errors, help.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Stdio};
+use std::time::{Duration, Instant};
+
+use dxs::store::Store;
+
+use crate::helpers::dxs_bin;
+
+/// A `dxs serve` process and the address it announced.
+struct Server {
+    child: Child,
+    address: String,
+}
+
+impl Server {
+    fn start(dir: &std::path::Path, url: &str) -> Server {
+        let mut child = dxs_bin()
+            .args(["serve", "--demo"])
+            .current_dir(dir)
+            .env("DATABASE_URL", url)
+            .env("DXS_LISTEN", "127.0.0.1:0")
+            .env("RUST_LOG", "dxs=info")
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("dxs starts");
+        let stderr = BufReader::new(child.stderr.take().unwrap());
+        let mut lines = stderr.lines();
+        let address = loop {
+            let line = lines.next().expect("dxs says where it serves").unwrap();
+            if let Some(rest) = line.split("serving on ").nth(1) {
+                break rest.trim_end_matches('/').to_string();
+            }
+        };
+        // Keep draining stderr so the server never blocks on a full pipe.
+        std::thread::spawn(move || lines.for_each(drop));
+        Server { child, address }
+    }
+
+    /// Sends SIGTERM and returns the exit status (graceful shutdown exits 0).
+    fn stop(mut self) -> std::process::ExitStatus {
+        let pid = self.child.id().to_string();
+        std::process::Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap();
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status;
+            }
+            assert!(Instant::now() < deadline, "dxs did not stop on SIGTERM");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+#[tokio::test]
+async fn serve_demo_starts_answers_and_a_second_start_adds_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("dxs.db").display());
+
+    let server = Server::start(dir.path(), &url);
+    let health = reqwest::get(format!("{}/healthz", server.address))
+        .await
+        .unwrap();
+    assert_eq!(health.status(), 200);
+    let home = reqwest::get(format!("{}/", server.address))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(home.contains("payments"));
+    assert!(server.stop().success(), "graceful shutdown exits 0");
+
+    let store = Store::connect(&url).await.unwrap();
+    let first = store.counts().await.unwrap();
+    assert_eq!(
+        (first.teams, first.developers, first.repositories),
+        (6, 120, 40)
+    );
+    assert!(first.commits > 10_000 && first.responses > 200, "{first:?}");
+
+    let server = Server::start(dir.path(), &url);
+    assert_eq!(
+        reqwest::get(format!("{}/readyz", server.address))
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    assert!(server.stop().success());
+    assert_eq!(
+        store.counts().await.unwrap(),
+        first,
+        "the second start duplicated nothing"
+    );
+    store.close().await;
+}
+
+#[test]
+fn a_bad_setting_is_one_line_naming_the_key_and_exit_2() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("dxs.toml"), "[score]\nmin_group_size = 0\n").unwrap();
+    let out = dxs_bin()
+        .arg("migrate")
+        .current_dir(dir.path())
+        .env_remove("DATABASE_URL")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(stderr.contains("score.min_group_size"), "{stderr}");
+
+    let clean = tempfile::tempdir().unwrap();
+    let out = dxs_bin()
+        .args(["migrate", "--database-url", "mysql://x"])
+        .current_dir(clean.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--database-url"));
+
+    let out = dxs_bin()
+        .args(["--config", "missing.toml", "migrate"])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "an explicit config file must exist"
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("missing.toml"));
+}
+
+#[test]
+fn migrate_creates_the_sqlite_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dxs_bin()
+        .arg("migrate")
+        .current_dir(dir.path())
+        .env_remove("DATABASE_URL")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        dir.path().join("dxs.db").exists(),
+        "the default sqlite://dxs.db is created"
+    );
+}
+
+#[test]
+fn help_explains_every_command() {
+    let out = dxs_bin().arg("--help").output().unwrap();
+    let help = String::from_utf8(out.stdout).unwrap();
+    for command in [
+        "serve",
+        "collect",
+        "score",
+        "report",
+        "survey",
+        "demo",
+        "migrate",
+        "--database-url",
+        "--config",
+    ] {
+        assert!(help.contains(command), "--help lacks {command}:\n{help}");
+    }
+}

@@ -1,0 +1,175 @@
+//! Test helpers: fresh databases (SQLite always, PostgreSQL when `TEST_DATABASE_URL` is set),
+//! a server on a real socket, and the `dxs` binary.
+
+use std::io::Write;
+use std::net::SocketAddr;
+use std::sync::Once;
+
+use dxs::config::Config;
+use dxs::store::Store;
+use dxs::web::{self, AppState};
+use sqlx::Connection;
+use tokio_util::sync::CancellationToken;
+
+/// A fresh, migrated database that is removed at the end of the test.
+pub struct TestDb {
+    /// The store on it.
+    pub store: Store,
+    /// Name of the PostgreSQL database to drop, and the admin URL to drop it from.
+    postgres: Option<(String, String)>,
+    /// The SQLite file's directory.
+    _dir: Option<tempfile::TempDir>,
+}
+
+impl TestDb {
+    /// A new SQLite database in a temporary directory.
+    pub async fn sqlite() -> TestDb {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let url = format!("sqlite://{}", dir.path().join("dxs.db").display());
+        let store = Store::connect(&url).await.expect("sqlite connects");
+        store.migrate().await.expect("sqlite migrates");
+        TestDb {
+            store,
+            postgres: None,
+            _dir: Some(dir),
+        }
+    }
+
+    /// A new PostgreSQL database `dxs_test_<random>` on the `TEST_DATABASE_URL` server, or
+    /// `None` (said once on stderr) when that is not set.
+    pub async fn postgres() -> Option<TestDb> {
+        let Ok(admin) = std::env::var("TEST_DATABASE_URL") else {
+            static SAID: Once = Once::new();
+            SAID.call_once(|| {
+                // Written to stderr directly so that the test harness does not swallow it.
+                let _ = writeln!(
+                    std::io::stderr(),
+                    "TEST_DATABASE_URL is not set: PostgreSQL store tests skipped, SQLite ran"
+                );
+            });
+            return None;
+        };
+        let name = format!("dxs_test_{:016x}", rand_u64());
+        let mut conn = sqlx::PgConnection::connect(&admin)
+            .await
+            .expect("TEST_DATABASE_URL connects");
+        sqlx::query(&format!("CREATE DATABASE {name}"))
+            .execute(&mut conn)
+            .await
+            .expect("create database");
+        conn.close().await.ok();
+        let url = with_database(&admin, &name);
+        let store = Store::connect(&url).await.expect("postgres connects");
+        store.migrate().await.expect("postgres migrates");
+        Some(TestDb {
+            store,
+            postgres: Some((name, admin)),
+            _dir: None,
+        })
+    }
+
+    /// SQLite, then PostgreSQL when configured: the databases every store test runs against.
+    pub async fn all() -> Vec<TestDb> {
+        let mut dbs = vec![TestDb::sqlite().await];
+        dbs.extend(TestDb::postgres().await);
+        dbs
+    }
+
+    /// Closes the store and drops a PostgreSQL database.
+    pub async fn cleanup(self) {
+        self.store.close().await;
+        if let Some((name, admin)) = self.postgres {
+            let mut conn = sqlx::PgConnection::connect(&admin)
+                .await
+                .expect("admin connects");
+            sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                .execute(&mut conn)
+                .await
+                .expect("drop database");
+        }
+    }
+}
+
+fn with_database(url: &str, name: &str) -> String {
+    let (base, query) = url
+        .split_once('?')
+        .map_or((url, None), |(b, q)| (b, Some(q)));
+    let base = base.rsplit_once('/').map_or(base, |(head, _)| head);
+    match query {
+        Some(q) => format!("{base}/{name}?{q}"),
+        None => format!("{base}/{name}"),
+    }
+}
+
+/// A random number for unique names.
+pub fn rand_u64() -> u64 {
+    use std::hash::{BuildHasher, RandomState};
+    RandomState::new().hash_one(std::time::SystemTime::now())
+}
+
+/// Sets up tracing once; `TEST_LOG=1` shows the logs.
+pub fn init_tracing() {
+    static INIT: Once = Once::new();
+    INIT.call_once(|| {
+        if std::env::var_os("TEST_LOG").is_some() {
+            dxs::init_tracing();
+        }
+    });
+}
+
+/// The default configuration with `DXS_*`-style overrides given as `(key, value)` pairs.
+pub fn config(overrides: &[(&str, &str)]) -> Config {
+    let vars: Vec<(String, String)> = overrides
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    let env = vars.clone();
+    Config::from_parts("", vars, move |name| {
+        env.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone())
+    })
+    .expect("test config is valid")
+}
+
+/// A dxs server on `127.0.0.1:<random port>`, stopped when dropped.
+pub struct TestApp {
+    /// `http://127.0.0.1:PORT`.
+    pub address: String,
+    /// The store it serves.
+    pub store: Store,
+    shutdown: CancellationToken,
+}
+
+impl TestApp {
+    /// Serves `store` with `config`.
+    pub async fn spawn(config: Config, store: Store) -> TestApp {
+        init_tracing();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let addr: SocketAddr = listener.local_addr().unwrap();
+        let shutdown = CancellationToken::new();
+        let state = AppState::new(config, store.clone());
+        tokio::spawn(web::serve(listener, state, shutdown.clone()));
+        TestApp {
+            address: format!("http://{addr}"),
+            store,
+            shutdown,
+        }
+    }
+
+    /// `address` + `path`.
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.address)
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        self.shutdown.cancel();
+    }
+}
+
+/// The `dxs` binary built for these tests.
+pub fn dxs_bin() -> std::process::Command {
+    std::process::Command::new(env!("CARGO_BIN_EXE_dxs"))
+}

@@ -1,0 +1,6 @@
+//! dxs integration tests: one binary, one module per area.
+
+mod cli;
+mod helpers;
+mod store;
+mod web;
