@@ -8,7 +8,8 @@ use tokio_util::sync::CancellationToken;
 use crate::config::{check_database_url, Config, ConfigError};
 use crate::quarter::Quarter;
 use crate::store::Store;
-use crate::{demo, web};
+use crate::survey::invites::InviteError;
+use crate::{demo, survey, web};
 
 /// dxs: the Developer Experience Score of your Internal Developer Platform.
 ///
@@ -184,6 +185,9 @@ pub async fn run(args: Args) -> Result<(), CliError> {
                 .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", config.listen))?;
             let addr = listener.local_addr().map_err(anyhow::Error::from)?;
             eprintln!("dxs: serving on http://{addr}/");
+            if config.survey.secret.is_none() {
+                tracing::warn!("survey.secret_env is not set: survey forms signed by this process fail after a restart or on another replica");
+            }
             let shutdown = CancellationToken::new();
             tokio::spawn(cancel_on_signal(shutdown.clone()));
             let state = web::AppState::new(config, store.clone());
@@ -195,8 +199,30 @@ pub async fn run(args: Args) -> Result<(), CliError> {
         Command::Collect { .. } => return Err(not_yet("collect", 3)),
         Command::Score { .. } => return Err(not_yet("score", 5)),
         Command::Report { .. } => return Err(not_yet("report", 7)),
-        Command::Survey(SurveyCommand::Invite { .. }) => return Err(not_yet("survey invite", 4)),
+        Command::Survey(SurveyCommand::Invite { quarter, team }) => {
+            invite(&config, quarter, team.as_deref()).await?
+        }
     }
+    Ok(())
+}
+
+/// `dxs survey invite`: stores the quarter's invites and prints `login,team,url` CSV on stdout.
+async fn invite(config: &Config, quarter: Quarter, team: Option<&str>) -> Result<(), CliError> {
+    let store = open_store(config).await?;
+    let links = survey::invites::issue(&store, &config.survey, quarter, team).await;
+    store.close().await;
+    let links = links.map_err(|e| match e {
+        InviteError::NoSecret => CliError::Config(ConfigError::Invalid {
+            key: "survey.secret_env".into(),
+            reason: "the variable it names is not set: invite links are derived from that \
+                     secret, so that running `dxs survey invite` again prints the same links"
+                .into(),
+        }),
+        other => CliError::Failed(other.into()),
+    })?;
+    survey::invites::write_csv(&links, std::io::stdout().lock())
+        .map_err(|e| anyhow::anyhow!("cannot write the invites: {e}"))?;
+    eprintln!("dxs: {} survey links for {quarter}", links.len());
     Ok(())
 }
 

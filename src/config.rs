@@ -12,6 +12,8 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
+use crate::survey::SurveyDefinition;
+
 /// A configuration error: always names the key and says what was expected.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -80,6 +82,8 @@ pub struct Config {
     pub score: ScoreConfig,
     /// Access to the report and the API.
     pub auth: AuthConfig,
+    /// The quarterly survey: its definition, invite links and secret.
+    pub survey: SurveyConfig,
 }
 
 /// GitHub collector settings.
@@ -161,6 +165,24 @@ pub struct AuthConfig {
     pub trusted_user_header: Option<String>,
 }
 
+/// The quarterly survey.
+#[derive(Debug, Clone)]
+pub struct SurveyConfig {
+    /// Where the definition was read from (`survey.file`).
+    pub file: PathBuf,
+    /// The validated definition: the form is rendered from it.
+    pub definition: SurveyDefinition,
+    /// Base URL of the invite links (`{base_url}/survey?invite=…`), without a trailing `/`.
+    pub base_url: String,
+    /// The survey secret from the variable named by `survey.secret_env`: invite tokens are
+    /// derived from it (so `dxs survey invite` run twice gives the same links) and it signs the
+    /// form's CSRF token. `dxs survey invite` refuses to run without it.
+    pub secret: Option<Secret>,
+    /// Key of the form's CSRF token: `secret`, or a random key for this process when it is not
+    /// set (forms then fail after a restart and across replicas).
+    pub form_key: Secret,
+}
+
 #[derive(Deserialize, Default)]
 #[serde(deny_unknown_fields, default)]
 struct RawConfig {
@@ -172,6 +194,7 @@ struct RawConfig {
     roster: RawRoster,
     score: RawScore,
     auth: RawAuth,
+    survey: RawSurvey,
 }
 
 #[derive(Deserialize)]
@@ -301,14 +324,36 @@ impl Default for RawAuth {
     }
 }
 
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, default)]
+struct RawSurvey {
+    file: PathBuf,
+    base_url: String,
+    secret_env: String,
+}
+
+/// Default place of the survey definition; when absent there, the shipped copy is used.
+const DEFAULT_SURVEY_FILE: &str = "surveys/quarterly.toml";
+
+impl Default for RawSurvey {
+    fn default() -> Self {
+        RawSurvey {
+            file: DEFAULT_SURVEY_FILE.into(),
+            base_url: "http://127.0.0.1:8080".into(),
+            secret_env: "DXS_SURVEY_SECRET".into(),
+        }
+    }
+}
+
 /// Sections whose keys may be overridden with `DXS_SECTION__KEY`.
-const SECTIONS: [&str; 6] = [
+const SECTIONS: [&str; 7] = [
     "github",
     "argocd",
     "orchestrator",
     "roster",
     "score",
     "auth",
+    "survey",
 ];
 /// Top-level keys that may be overridden with `DXS_KEY`.
 const TOP_LEVEL_KEYS: [&str; 2] = ["listen", "database_url"];
@@ -467,6 +512,8 @@ fn validate(
         admin_token: read_secret("auth.admin_token_env", &raw.auth.admin_token_env)?,
         trusted_user_header: (!trusted.is_empty()).then_some(trusted),
     };
+    let survey_secret = read_secret("survey.secret_env", &raw.survey.secret_env)?;
+    let survey = validate_survey(raw.survey, survey_secret)?;
     Ok(Config {
         listen,
         database_url,
@@ -478,6 +525,30 @@ fn validate(
         },
         score,
         auth,
+        survey,
+    })
+}
+
+fn validate_survey(raw: RawSurvey, secret: Option<Secret>) -> Result<SurveyConfig, ConfigError> {
+    let definition = if raw.file.as_os_str().is_empty() {
+        return Err(invalid("survey.file", "expected the path of a survey definition"));
+    } else if raw.file == Path::new(DEFAULT_SURVEY_FILE) && !raw.file.exists() {
+        SurveyDefinition::embedded()
+    } else {
+        SurveyDefinition::load(&raw.file)?
+    };
+    let form_key = secret.clone().unwrap_or_else(|| {
+        use rand::RngCore;
+        let mut key = [0u8; 32];
+        rand::rng().fill_bytes(&mut key);
+        Secret(hex::encode(key))
+    });
+    Ok(SurveyConfig {
+        file: raw.file,
+        definition,
+        base_url: check_url("survey.base_url", raw.base_url)?,
+        secret,
+        form_key,
     })
 }
 
@@ -700,6 +771,41 @@ mod tests {
             error_key("[auth]\nadmin_token_env = \"x-y\"", &[]),
             "auth.admin_token_env"
         );
+        assert_eq!(
+            error_key("[survey]\nbase_url = \"dxs.example.com\"", &[]),
+            "survey.base_url"
+        );
+        assert_eq!(
+            error_key("[survey]\nsecret_env = \"not valid\"", &[]),
+            "survey.secret_env"
+        );
+        assert_eq!(error_key("[survey]\nfile = \"\"", &[]), "survey.file");
+    }
+
+    #[test]
+    fn the_survey_section_reads_its_definition_and_secret() {
+        let c = load("", &[]).unwrap();
+        assert_eq!(c.survey.definition.questions.len(), 5);
+        assert_eq!(c.survey.base_url, "http://127.0.0.1:8080");
+        assert!(c.survey.secret.is_none());
+        assert_eq!(c.survey.form_key.expose().len(), 64, "a random key");
+        let c = load(
+            "[survey]\nbase_url = \"https://dxs.example.com/\"\nsecret_env = \"S\"",
+            &[("S", "k1")],
+        )
+        .unwrap();
+        assert_eq!(c.survey.base_url, "https://dxs.example.com");
+        assert_eq!(c.survey.secret.as_ref().map(Secret::expose), Some("k1"));
+        assert_eq!(c.survey.form_key.expose(), "k1");
+
+        let dir = tempfile::tempdir().unwrap();
+        let broken = dir.path().join("broken.toml");
+        std::fs::write(&broken, crate::survey::definition::EMBEDDED.replace("score = 50", "score = -5")).unwrap();
+        let text = format!("[survey]\nfile = {:?}", broken.display().to_string());
+        let Err(e) = load(&text, &[]) else { panic!() };
+        assert!(e.to_string().contains("question wait_time: choices"), "{e}");
+        let Err(e) = load("[survey]\nfile = \"missing.toml\"", &[]) else { panic!() };
+        assert!(e.to_string().starts_with("missing.toml: "), "{e}");
     }
 
     #[test]

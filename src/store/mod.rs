@@ -23,7 +23,7 @@ pub use collector::CollectorRun;
 pub use facts::FactBatch;
 pub use org::{Onboarding, TableCounts};
 pub use snapshots::Snapshot;
-pub use survey::{AnswerRow, Invite, SubmitOutcome};
+pub use survey::{AnswerRow, Invite, ResponseRate, SubmitOutcome};
 
 /// A store error. Callers usually only tell "the database failed" from a few named cases.
 #[derive(Debug, thiserror::Error)]

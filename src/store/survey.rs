@@ -9,6 +9,7 @@ use sqlx::QueryBuilder;
 
 use super::{now, with_pool, Result, Store, CHUNK};
 use crate::model::Answer;
+use crate::quarter::Quarter;
 
 /// What became of a submission.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -34,6 +35,28 @@ pub struct AnswerRow {
     pub number: Option<f64>,
     /// Text answer.
     pub text: Option<String>,
+}
+
+/// A team's survey response rate for a quarter.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ResponseRate {
+    /// Team.
+    pub team: String,
+    /// Responses of the team in the quarter.
+    pub responses: i64,
+    /// Roster developers of the team who started before the quarter ended.
+    pub roster: i64,
+}
+
+impl ResponseRate {
+    /// `responses / roster` (0 to 1; 0 for an empty roster).
+    pub fn rate(&self) -> f64 {
+        if self.roster == 0 {
+            0.0
+        } else {
+            self.responses as f64 / self.roster as f64
+        }
+    }
 }
 
 /// An invite as stored: its quarter, its team, and whether it has answered.
@@ -142,6 +165,31 @@ impl Store {
                 question,
                 number,
                 text,
+            })
+            .collect())
+    }
+
+    /// Response rate per team for `quarter`: responses over roster size, for every team of the
+    /// roster or of the responses, sorted by team.
+    pub async fn response_rates(&self, quarter: Quarter) -> Result<Vec<ResponseRate>> {
+        let sql = "SELECT team, CAST(SUM(responses) AS BIGINT), CAST(SUM(roster) AS BIGINT) FROM ( \
+                     SELECT team, COUNT(*) AS responses, 0 AS roster FROM survey_responses \
+                     WHERE quarter = $1 GROUP BY team \
+                     UNION ALL \
+                     SELECT team, 0 AS responses, COUNT(*) AS roster FROM developers \
+                     WHERE start_at < $2 GROUP BY team \
+                   ) counts GROUP BY team ORDER BY team";
+        let rows: Vec<(String, i64, i64)> = with_pool!(self, pool => sqlx::query_as(sql)
+            .bind(quarter.to_string())
+            .bind(quarter.end())
+            .fetch_all(pool)
+            .await?);
+        Ok(rows
+            .into_iter()
+            .map(|(team, responses, roster)| ResponseRate {
+                team,
+                responses,
+                roster,
             })
             .collect())
     }

@@ -1,0 +1,300 @@
+//! The survey form: `GET /survey?invite=…` shows it, `POST /survey` checks and stores it.
+//!
+//! The page is rendered from the survey definition and works without JavaScript. A POST is
+//! checked in this order: an invite (400), its CSRF token (403), the invite known (404) and
+//! unused (409), then every answer (422: the form again, each error at its question, every
+//! answer kept). The response is stored with the invite's team and quarter and the day, never
+//! the person. Every survey page is `Cache-Control: no-store` (it holds the invite).
+//! Answers and tokens are never logged.
+
+use askama::Template;
+use axum::extract::{Query, State};
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::get;
+use axum::{Form, Router};
+use serde::Deserialize;
+
+use super::{AppState, WebError};
+use crate::model::{invite_hash, Answer};
+use crate::store::{Invite, SubmitOutcome};
+use crate::survey::validation::{self, Entered, FieldErrors};
+use crate::survey::{csrf, QuestionKind, SurveyDefinition};
+
+/// Routes of the survey.
+pub fn router() -> Router<AppState> {
+    Router::new().route("/survey", get(show).post(submit))
+}
+
+#[derive(Deserialize)]
+struct InviteQuery {
+    invite: Option<String>,
+}
+
+async fn show(
+    State(state): State<AppState>,
+    Query(query): Query<InviteQuery>,
+) -> Result<Response, WebError> {
+    let Some(token) = query.invite.filter(|t| !t.is_empty()) else {
+        return Notice::NoInvite.render();
+    };
+    let hash = invite_hash(&token);
+    let invite = match open_invite(&state, &hash).await? {
+        Ok(invite) => invite,
+        Err(notice) => return notice.render(),
+    };
+    let (entered, errors) = (Entered::default(), FieldErrors::new());
+    let page = FormPage::new(&state, &invite, &token, &hash, &entered, &errors);
+    respond(StatusCode::OK, page.render())
+}
+
+async fn submit(
+    State(state): State<AppState>,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> Result<Response, WebError> {
+    let entered = Entered::from_pairs(pairs);
+    let Some(token) = entered.get("invite").filter(|t| !t.is_empty()) else {
+        return Notice::NoInvite.render();
+    };
+    let hash = invite_hash(token);
+    let sent_csrf = entered.get("csrf").unwrap_or_default();
+    if !csrf::is_valid(&state.config.survey.form_key, &hash, sent_csrf) {
+        return Notice::BadCsrf.render();
+    }
+    let invite = match open_invite(&state, &hash).await? {
+        Ok(invite) => invite,
+        Err(notice) => return notice.render(),
+    };
+    let definition = &state.config.survey.definition;
+    let answers = match validation::validate(definition, &entered) {
+        Ok(answers) => answers,
+        Err(errors) => {
+            let page = FormPage::new(&state, &invite, token, &hash, &entered, &errors);
+            return respond(StatusCode::UNPROCESSABLE_ENTITY, page.render());
+        }
+    };
+    let today = chrono::Utc::now().date_naive().to_string();
+    match state.store.submit_response(&hash, &today, &answers).await? {
+        SubmitOutcome::Stored(_) => {
+            tracing::info!(team = %invite.team, quarter = %invite.quarter, "survey response stored");
+            let page = ThanksPage {
+                title: &definition.title,
+                quarter: &invite.quarter,
+                answers: summary(definition, &answers),
+            };
+            respond(StatusCode::OK, page.render())
+        }
+        SubmitOutcome::AlreadyUsed => Notice::Used.render(),
+        SubmitOutcome::UnknownInvite => Notice::Unknown.render(),
+    }
+}
+
+/// The invite if it can answer, else the notice to show.
+async fn open_invite(state: &AppState, hash: &str) -> Result<Result<Invite, Notice>, WebError> {
+    Ok(match state.store.invite(hash).await? {
+        None => Err(Notice::Unknown),
+        Some(invite) if invite.used => Err(Notice::Used),
+        Some(invite) => Ok(invite),
+    })
+}
+
+fn respond(status: StatusCode, html: askama::Result<String>) -> Result<Response, WebError> {
+    let html = html.map_err(anyhow::Error::from)?;
+    let mut response = (status, Html(html)).into_response();
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    Ok(response)
+}
+
+/// A page that says why the form is not shown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Notice {
+    NoInvite,
+    Unknown,
+    Used,
+    BadCsrf,
+}
+
+#[derive(Template)]
+#[template(path = "survey_notice.html")]
+struct NoticePage {
+    heading: &'static str,
+    text: &'static str,
+}
+
+impl Notice {
+    fn render(self) -> Result<Response, WebError> {
+        let (status, heading, text) = match self {
+            Notice::NoInvite => (
+                StatusCode::BAD_REQUEST,
+                "Open the survey from your invitation",
+                "The survey needs the personal link from your invitation (it ends in ?invite=…).",
+            ),
+            Notice::Unknown => (
+                StatusCode::NOT_FOUND,
+                "This survey link is not valid",
+                "Check that the whole link was copied, or ask the platform team for a new one.",
+            ),
+            Notice::Used => (
+                StatusCode::CONFLICT,
+                "You have already answered",
+                "This invitation has already been used to answer this quarter's survey: each \
+                 invitation answers once. Thank you for taking part.",
+            ),
+            Notice::BadCsrf => (
+                StatusCode::FORBIDDEN,
+                "This form could not be checked",
+                "The form's security token does not match your invitation. Open your survey \
+                 link again and send your answers from there.",
+            ),
+        };
+        respond(status, NoticePage { heading, text }.render())
+    }
+}
+
+#[derive(Template)]
+#[template(path = "survey.html")]
+struct FormPage<'a> {
+    title: &'a str,
+    quarter: &'a str,
+    minutes: u32,
+    invite: &'a str,
+    csrf: String,
+    questions: Vec<QuestionView<'a>>,
+    /// `(question id, question text, message)` for the summary at the top.
+    errors: Vec<(&'a str, &'a str, &'a str)>,
+}
+
+/// One question as the template shows it.
+struct QuestionView<'a> {
+    number: usize,
+    id: &'a str,
+    text: &'a str,
+    help: Option<&'a str>,
+    required: bool,
+    /// `scale` (numbers side by side), `choice` (labelled rows) or `text`.
+    style: &'static str,
+    options: Vec<OptionView>,
+    /// The text typed so far (text questions).
+    value: &'a str,
+    max_length: usize,
+    error: Option<&'a str>,
+    /// Ids of the help and error paragraphs, for `aria-describedby`.
+    described_by: String,
+}
+
+struct OptionView {
+    value: String,
+    label: String,
+    checked: bool,
+}
+
+impl<'a> FormPage<'a> {
+    fn new(
+        state: &'a AppState,
+        invite: &'a Invite,
+        token: &'a str,
+        hash: &str,
+        entered: &'a Entered,
+        errors: &'a FieldErrors,
+    ) -> FormPage<'a> {
+        let definition: &'a SurveyDefinition = &state.config.survey.definition;
+        let questions = definition
+            .questions
+            .iter()
+            .enumerate()
+            .map(|(index, q)| {
+                let sent = entered.get(&q.id).unwrap_or_default();
+                let options = match q.kind.range() {
+                    Some(range) => range
+                        .map(|n| (n.to_string(), n.to_string()))
+                        .collect::<Vec<_>>(),
+                    None => q
+                        .choices
+                        .iter()
+                        .map(|c| (c.value.clone(), c.label.clone()))
+                        .collect(),
+                };
+                let error = errors.get(&q.id).map(String::as_str);
+                let described_by = [
+                    q.help.as_ref().map(|_| format!("q-{}-help", q.id)),
+                    error.map(|_| format!("q-{}-error", q.id)),
+                ]
+                .into_iter()
+                .flatten()
+                .collect::<Vec<_>>()
+                .join(" ");
+                QuestionView {
+                    number: index + 1,
+                    id: &q.id,
+                    text: &q.text,
+                    help: q.help.as_deref(),
+                    required: q.required,
+                    style: match q.kind {
+                        QuestionKind::Scale | QuestionKind::Nps => "scale",
+                        QuestionKind::Choice => "choice",
+                        QuestionKind::Text => "text",
+                    },
+                    options: options
+                        .into_iter()
+                        .map(|(value, label)| OptionView {
+                            checked: value == sent,
+                            value,
+                            label,
+                        })
+                        .collect(),
+                    value: sent,
+                    max_length: q.max_chars(),
+                    error,
+                    described_by,
+                }
+            })
+            .collect();
+        let errors = definition
+            .questions
+            .iter()
+            .filter_map(|q| Some((q.id.as_str(), q.text.as_str(), errors.get(&q.id)?.as_str())))
+            .collect();
+        FormPage {
+            title: &definition.title,
+            quarter: &invite.quarter,
+            minutes: definition.minutes,
+            invite: token,
+            csrf: csrf::token(&state.config.survey.form_key, hash),
+            questions,
+            errors,
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "survey_thanks.html")]
+struct ThanksPage<'a> {
+    title: &'a str,
+    quarter: &'a str,
+    /// `(question, answer as shown)`.
+    answers: Vec<(&'a str, String)>,
+}
+
+/// The answers as the thank-you page lists them: the choice's label, the number, or the text.
+fn summary<'a>(definition: &'a SurveyDefinition, answers: &[Answer]) -> Vec<(&'a str, String)> {
+    definition
+        .questions
+        .iter()
+        .filter_map(|q| {
+            let answer = answers.iter().find(|a| a.question == q.id)?;
+            let shown = match (q.kind, &answer.number, &answer.text) {
+                (QuestionKind::Choice, _, Some(value)) => q
+                    .choices
+                    .iter()
+                    .find(|c| &c.value == value)
+                    .map_or_else(|| value.clone(), |c| c.label.clone()),
+                (_, Some(n), _) => format!("{n}"),
+                (_, None, Some(text)) => text.clone(),
+                (_, None, None) => return None,
+            };
+            Some((q.text.as_str(), shown))
+        })
+        .collect()
+}
