@@ -1,0 +1,111 @@
+//! End to end in a real headless Chromium: open an invite link, answer, submit, see the thanks,
+//! find the response in the store; a second submission of the same invite is refused.
+
+use std::time::Duration;
+
+use fantoccini::Locator;
+
+use super::{invite, survey_config, QUARTER};
+use crate::browser::Browser;
+use crate::helpers::{TestApp, TestDb};
+
+/// Answers the four required questions by clicking their labels, as a person would.
+async fn answer_required(browser: &Browser, [deploy, wait, docs, recommend]: [&str; 4]) {
+    browser
+        .click(&format!("input[name=deploy_ease][value='{deploy}'] + span"))
+        .await;
+    browser
+        .click(&format!("input[name=wait_time][value='{wait}'] + span"))
+        .await;
+    browser
+        .click(&format!("input[name=docs_clarity][value='{docs}'] + span"))
+        .await;
+    browser
+        .click(&format!("input[name=recommend][value='{recommend}'] + span"))
+        .await;
+}
+
+/// Clicks "Send my answers" and waits for the page whose `h1` is `heading`.
+async fn send_and_expect(browser: &Browser, heading: &str) {
+    browser.click("button.send").await;
+    let xpath = format!("//h1[text()='{heading}']");
+    browser
+        .wait()
+        .at_most(Duration::from_secs(20))
+        .for_element(Locator::XPath(&xpath))
+        .await
+        .unwrap_or_else(|e| panic!("no page {heading:?}: {e}"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_developer_answers_in_a_real_browser_and_cannot_answer_twice() {
+    let db = TestDb::sqlite().await;
+    let app = TestApp::spawn(survey_config(), db.store.clone()).await;
+    let token = invite(&app.store, "alice", "payments").await;
+    let link = app.url(&format!("/survey?invite={token}"));
+    let browser = Browser::start().await;
+
+    browser.resize(1280, 1000).await;
+    browser.goto(&link).await.unwrap();
+    assert_eq!(browser.title().await.unwrap(), "Developer experience survey, 2026-Q4");
+    assert!(browser.text_of(".anonymous").await.starts_with("Your answers are anonymous."));
+    browser.screenshot("survey-desktop").await;
+    // A second tab opens the same link before the first one answers.
+    let first = browser.window().await.unwrap();
+    let second = browser.new_window(true).await.unwrap().handle;
+    browser.switch_to_window(second.clone()).await.unwrap();
+    browser.goto(&link).await.unwrap();
+
+    browser.switch_to_window(first).await.unwrap();
+    answer_required(&browser, ["8", "never", "7", "10"]).await;
+    let pain = "<script>document.title='owned'</script> slow builds";
+    browser
+        .find(Locator::Css("textarea[name=pain_point]"))
+        .await
+        .unwrap()
+        .send_keys(pain)
+        .await
+        .unwrap();
+    let checked = browser
+        .find(Locator::Css("input[name=deploy_ease][value='8']"))
+        .await
+        .unwrap()
+        .is_selected()
+        .await
+        .unwrap();
+    assert!(checked, "clicking the label chose the radio");
+    browser.screenshot("survey-desktop-filled").await;
+    send_and_expect(&browser, "Thank you!").await;
+    assert_eq!(browser.title().await.unwrap(), "Thank you: Developer experience survey");
+    assert_eq!(browser.text_of("dl.answers dd:last-of-type").await, pain, "shown as text");
+    browser.screenshot("survey-thanks").await;
+
+    let stored = app.store.answers(QUARTER).await.unwrap();
+    let got: Vec<(&str, Option<f64>, Option<&str>)> = stored
+        .iter()
+        .map(|a| (a.question.as_str(), a.number, a.text.as_deref()))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("deploy_ease", Some(8.0), None),
+            ("docs_clarity", Some(7.0), None),
+            ("pain_point", None, Some(pain)),
+            ("recommend", Some(10.0), None),
+            ("wait_time", None, Some("never")),
+        ]
+    );
+    assert!(stored.iter().all(|a| a.team == "payments"));
+
+    // The second tab still shows the form: on a phone it fits the width, and sending it is refused.
+    browser.switch_to_window(second).await.unwrap();
+    browser.resize(390, 844).await;
+    assert!(!browser.scrolls_sideways().await, "no sideways scrolling on a phone");
+    browser.screenshot("survey-phone").await;
+    answer_required(&browser, ["2", "often", "3", "0"]).await;
+    send_and_expect(&browser, "You have already answered").await;
+    browser.screenshot("survey-phone-refused").await;
+    assert_eq!(app.store.counts().await.unwrap().responses, 1);
+    assert_eq!(app.store.answers(QUARTER).await.unwrap(), stored, "unchanged");
+    browser.close().await;
+}

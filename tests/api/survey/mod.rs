@@ -1,0 +1,79 @@
+//! The quarterly survey: the form's rules over HTTP, a real browser, concurrent submissions,
+//! `dxs survey invite` and response rates.
+
+mod browser;
+mod cli;
+mod form;
+mod load;
+mod rates;
+
+use dxs::config::{Config, Secret};
+use dxs::model::{invite_hash, Developer, Team};
+use dxs::quarter::Quarter;
+use dxs::store::{FactBatch, Store};
+use dxs::survey::{csrf, invites};
+
+use crate::helpers::config;
+
+/// The survey secret of these tests.
+pub const SECRET: &str = "survey-test-secret";
+/// The quarter the tests' invites are for.
+pub const QUARTER: &str = "2026-Q4";
+
+/// The default configuration with the test's survey secret.
+pub fn survey_config() -> Config {
+    config(&[("DXS_SURVEY_SECRET", SECRET)])
+}
+
+/// Stores the invite of `login` (team `team`) for [`QUARTER`] and returns its token.
+pub async fn invite(store: &Store, login: &str, team: &str) -> String {
+    let quarter: Quarter = QUARTER.parse().unwrap();
+    let token = invites::token(&Secret::new(SECRET), quarter, login);
+    store
+        .create_invites(&[(invite_hash(&token), QUARTER.into(), team.into())])
+        .await
+        .unwrap();
+    token
+}
+
+/// The CSRF token the form of `token` carries.
+pub fn csrf_of(token: &str) -> String {
+    csrf::token(&Secret::new(SECRET), &invite_hash(token))
+}
+
+/// A complete, valid form for `token`, with `pain_point` as the free text.
+pub fn valid_form(token: &str, pain_point: &str) -> Vec<(String, String)> {
+    [
+        ("invite", token),
+        ("csrf", &csrf_of(token)),
+        ("deploy_ease", "8"),
+        ("wait_time", "sometimes"),
+        ("docs_clarity", "6"),
+        ("recommend", "9"),
+        ("pain_point", pain_point),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .collect()
+}
+
+/// Writes a roster: `(login, team, start YYYY-MM-DD)`.
+pub async fn roster(store: &Store, developers: &[(&str, &str, &str)]) {
+    let mut batch = FactBatch::default();
+    for (login, team, start) in developers {
+        if !batch.teams.iter().any(|t| t.name == *team) {
+            batch.teams.push(Team {
+                name: team.to_string(),
+                source: "roster".into(),
+            });
+        }
+        let start: chrono::NaiveDate = start.parse().unwrap();
+        batch.developers.push(Developer {
+            login: login.to_string(),
+            team: team.to_string(),
+            start_at: start.and_hms_opt(0, 0, 0).unwrap().and_utc().timestamp(),
+            email: None,
+        });
+    }
+    store.write_batch(&batch).await.unwrap();
+}
