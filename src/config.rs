@@ -531,7 +531,10 @@ fn validate(
 
 fn validate_survey(raw: RawSurvey, secret: Option<Secret>) -> Result<SurveyConfig, ConfigError> {
     let definition = if raw.file.as_os_str().is_empty() {
-        return Err(invalid("survey.file", "expected the path of a survey definition"));
+        return Err(invalid(
+            "survey.file",
+            "expected the path of a survey definition",
+        ));
     } else if raw.file == Path::new(DEFAULT_SURVEY_FILE) && !raw.file.exists() {
         SurveyDefinition::embedded()
     } else {
@@ -800,11 +803,17 @@ mod tests {
 
         let dir = tempfile::tempdir().unwrap();
         let broken = dir.path().join("broken.toml");
-        std::fs::write(&broken, crate::survey::definition::EMBEDDED.replace("score = 50", "score = -5")).unwrap();
+        std::fs::write(
+            &broken,
+            crate::survey::definition::EMBEDDED.replace("score = 50", "score = -5"),
+        )
+        .unwrap();
         let text = format!("[survey]\nfile = {:?}", broken.display().to_string());
         let Err(e) = load(&text, &[]) else { panic!() };
         assert!(e.to_string().contains("question wait_time: choices"), "{e}");
-        let Err(e) = load("[survey]\nfile = \"missing.toml\"", &[]) else { panic!() };
+        let Err(e) = load("[survey]\nfile = \"missing.toml\"", &[]) else {
+            panic!()
+        };
         assert!(e.to_string().starts_with("missing.toml: "), "{e}");
     }
 

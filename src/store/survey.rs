@@ -172,7 +172,8 @@ impl Store {
     /// Response rate per team for `quarter`: responses over roster size, for every team of the
     /// roster or of the responses, sorted by team.
     pub async fn response_rates(&self, quarter: Quarter) -> Result<Vec<ResponseRate>> {
-        let sql = "SELECT team, CAST(SUM(responses) AS BIGINT), CAST(SUM(roster) AS BIGINT) FROM ( \
+        let sql =
+            "SELECT team, CAST(SUM(responses) AS BIGINT), CAST(SUM(roster) AS BIGINT) FROM ( \
                      SELECT team, COUNT(*) AS responses, 0 AS roster FROM survey_responses \
                      WHERE quarter = $1 GROUP BY team \
                      UNION ALL \

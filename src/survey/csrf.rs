@@ -36,7 +36,10 @@ mod tests {
         assert_eq!(t.len(), 64);
         assert!(is_valid(&secret, "hash-a", &t));
         assert!(!is_valid(&secret, "hash-b", &t), "bound to the invite");
-        assert!(!is_valid(&Secret::new("other"), "hash-a", &t), "bound to the secret");
+        assert!(
+            !is_valid(&Secret::new("other"), "hash-a", &t),
+            "bound to the secret"
+        );
         assert!(!is_valid(&secret, "hash-a", &t[..63]));
         assert!(!is_valid(&secret, "hash-a", ""));
         assert!(!is_valid(&secret, "hash-a", "zz"));

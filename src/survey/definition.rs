@@ -162,7 +162,9 @@ impl SurveyDefinition {
             } else {
                 format!("{source}: question {}", question.id)
             };
-            question.validate().map_err(|reason| invalid(&key, reason))?;
+            question
+                .validate()
+                .map_err(|reason| invalid(&key, reason))?;
             if !seen.insert(question.id.as_str()) {
                 return Err(invalid(key, "the id is used by an earlier question"));
             }
@@ -286,7 +288,10 @@ mod tests {
         assert_eq!(wait.kind, QuestionKind::Choice);
         let scores: Vec<f64> = wait.choices.iter().map(|c| c.score).collect();
         assert_eq!(scores, [100.0, 50.0, 0.0]);
-        assert_eq!(d.question("recommend").unwrap().component.as_deref(), Some("nps"));
+        assert_eq!(
+            d.question("recommend").unwrap().component.as_deref(),
+            Some("nps")
+        );
         let pain = d.question("pain_point").unwrap();
         assert!(!pain.required);
         assert_eq!(pain.max_chars(), 2000);
@@ -299,11 +304,25 @@ mod tests {
         assert!(e.contains("slider"), "{e}");
         let e = error_of(|t| {
             t.replace("{ value = \"often\", label = \"Often\", score = 0 },", "")
-                .replace("{ value = \"sometimes\", label = \"Sometimes\", score = 50 },", "")
+                .replace(
+                    "{ value = \"sometimes\", label = \"Sometimes\", score = 50 },",
+                    "",
+                )
         });
-        assert!(e.contains("question wait_time: choices: a choice question needs at least two"), "{e}");
-        let e = error_of(|t| t.replace("{ value = \"sometimes\", label = \"Sometimes\", score = 50 },", "{ value = \"never\", label = \"Again\", score = 50 },"));
-        assert!(e.starts_with("s.toml: question wait_time: choices: the value \"never\" is repeated"), "{e}");
+        assert!(
+            e.contains("question wait_time: choices: a choice question needs at least two"),
+            "{e}"
+        );
+        let e = error_of(|t| {
+            t.replace(
+                "{ value = \"sometimes\", label = \"Sometimes\", score = 50 },",
+                "{ value = \"never\", label = \"Again\", score = 50 },",
+            )
+        });
+        assert!(
+            e.starts_with("s.toml: question wait_time: choices: the value \"never\" is repeated"),
+            "{e}"
+        );
         let e = error_of(|t| t.replace("score = 50", "score = 150"));
         assert!(e.contains("question wait_time: choices: the score"), "{e}");
         let e = error_of(|t| t.replace("id = \"docs_clarity\"", "id = \"deploy_ease\""));
@@ -311,15 +330,32 @@ mod tests {
         let e = error_of(|t| t.replace("id = \"recommend\"", "id = \"Recommend!\""));
         assert!(e.contains("question Recommend!"), "{e}");
         let e = error_of(|t| t.replace("id = \"recommend\"", "id = \"csrf\""));
-        assert!(e.contains("question csrf: the id \"csrf\" is reserved"), "{e}");
+        assert!(
+            e.contains("question csrf: the id \"csrf\" is reserved"),
+            "{e}"
+        );
         let e = error_of(|t| t.replace("max_length = 2000", "max_length = 0"));
         assert!(e.contains("question pain_point: max_length"), "{e}");
         let e = error_of(|t| t.replace("max_length = 2000", "component = \"nps\""));
         assert!(e.contains("question pain_point: component"), "{e}");
-        let e = error_of(|t| t.replacen("help = \"1 = very hard", "max_length = 9\nhelp = \"1 = very hard", 1));
+        let e = error_of(|t| {
+            t.replacen(
+                "help = \"1 = very hard",
+                "max_length = 9\nhelp = \"1 = very hard",
+                1,
+            )
+        });
         assert!(e.contains("question deploy_ease: max_length"), "{e}");
-        let e = error_of(|t| t.replace("text = \"How clear is the platform documentation?\"", "text = \" \""));
-        assert!(e.contains("question docs_clarity: expected the question's text"), "{e}");
+        let e = error_of(|t| {
+            t.replace(
+                "text = \"How clear is the platform documentation?\"",
+                "text = \" \"",
+            )
+        });
+        assert!(
+            e.contains("question docs_clarity: expected the question's text"),
+            "{e}"
+        );
         let e = error_of(|t| t.replace("minutes = 3", "minutes = 0"));
         assert!(e.starts_with("s.toml: minutes"), "{e}");
         let e = error_of(|t| t.replacen("required = true", "required = true\ncolour = \"red\"", 1));

@@ -133,7 +133,10 @@ mod tests {
         assert_ne!(a, token(&secret, q1, "alice"));
         assert_ne!(a, token(&secret, q4, "alicf"));
         assert_ne!(a, token(&Secret::new("k2"), q4, "alice"));
-        assert_eq!(url("https://dxs.example.com", "ab"), "https://dxs.example.com/survey?invite=ab");
+        assert_eq!(
+            url("https://dxs.example.com", "ab"),
+            "https://dxs.example.com/survey?invite=ab"
+        );
     }
 
     #[test]

@@ -36,14 +36,22 @@ impl Entered {
 }
 
 /// Checks every answer; returns the answers to store, or an error per question.
-pub fn validate(definition: &SurveyDefinition, entered: &Entered) -> Result<Vec<Answer>, FieldErrors> {
+pub fn validate(
+    definition: &SurveyDefinition,
+    entered: &Entered,
+) -> Result<Vec<Answer>, FieldErrors> {
     let mut answers = Vec::new();
     let mut errors = FieldErrors::new();
     for question in &definition.questions {
         let values: Vec<&str> = entered
             .0
             .get(&question.id)
-            .map(|v| v.iter().map(String::as_str).filter(|s| !s.trim().is_empty()).collect())
+            .map(|v| {
+                v.iter()
+                    .map(String::as_str)
+                    .filter(|s| !s.trim().is_empty())
+                    .collect()
+            })
             .unwrap_or_default();
         let value = match values.as_slice() {
             [] if question.required => {
@@ -117,7 +125,10 @@ fn check_text(text: &str, max: usize) -> Result<(), String> {
             "Please keep this to {max} characters (it has {length})."
         ));
     }
-    if text.chars().any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t')) {
+    if text
+        .chars()
+        .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
+    {
         return Err("Please remove the control characters from this answer.".into());
     }
     Ok(())
@@ -142,13 +153,24 @@ mod tests {
     fn with(field: &str, value: &str) -> Vec<(&'static str, String)> {
         VALID
             .iter()
-            .map(|(k, v)| (*k, if *k == field { value.to_string() } else { v.to_string() }))
+            .map(|(k, v)| {
+                (
+                    *k,
+                    if *k == field {
+                        value.to_string()
+                    } else {
+                        v.to_string()
+                    },
+                )
+            })
             .collect()
     }
 
     fn error_for(field: &str, value: &str) -> FieldErrors {
-        let pairs: Vec<(String, String)> =
-            with(field, value).into_iter().map(|(k, v)| (k.into(), v)).collect();
+        let pairs: Vec<(String, String)> = with(field, value)
+            .into_iter()
+            .map(|(k, v)| (k.into(), v))
+            .collect();
         validate(&SurveyDefinition::embedded(), &Entered::from_pairs(pairs)).unwrap_err()
     }
 
@@ -185,15 +207,43 @@ mod tests {
     fn each_rule_names_its_question() {
         let cases = [
             ("deploy_ease", "", "Please answer this question."),
-            ("deploy_ease", "0", "Please choose a whole number from 1 to 10."),
-            ("deploy_ease", "11", "Please choose a whole number from 1 to 10."),
-            ("docs_clarity", "7.5", "Please choose a whole number from 1 to 10."),
-            ("docs_clarity", "seven", "Please choose a whole number from 1 to 10."),
-            ("recommend", "-1", "Please choose a whole number from 0 to 10."),
+            (
+                "deploy_ease",
+                "0",
+                "Please choose a whole number from 1 to 10.",
+            ),
+            (
+                "deploy_ease",
+                "11",
+                "Please choose a whole number from 1 to 10.",
+            ),
+            (
+                "docs_clarity",
+                "7.5",
+                "Please choose a whole number from 1 to 10.",
+            ),
+            (
+                "docs_clarity",
+                "seven",
+                "Please choose a whole number from 1 to 10.",
+            ),
+            (
+                "recommend",
+                "-1",
+                "Please choose a whole number from 0 to 10.",
+            ),
             ("recommend", "", "Please answer this question."),
-            ("wait_time", "always", "Please choose one of: Never, Sometimes, Often."),
+            (
+                "wait_time",
+                "always",
+                "Please choose one of: Never, Sometimes, Often.",
+            ),
             ("wait_time", "", "Please answer this question."),
-            ("pain_point", "a\u{0}b", "Please remove the control characters from this answer."),
+            (
+                "pain_point",
+                "a\u{0}b",
+                "Please remove the control characters from this answer.",
+            ),
         ];
         for (field, value, message) in cases {
             let errors = error_for(field, value);
@@ -203,7 +253,8 @@ mod tests {
         let mut pairs = with("deploy_ease", "3");
         pairs.push(("deploy_ease", "4".into()));
         let pairs = pairs.into_iter().map(|(k, v)| (k.to_string(), v));
-        let errors = validate(&SurveyDefinition::embedded(), &Entered::from_pairs(pairs)).unwrap_err();
+        let errors =
+            validate(&SurveyDefinition::embedded(), &Entered::from_pairs(pairs)).unwrap_err();
         assert_eq!(errors["deploy_ease"], "Please choose only one answer.");
     }
 
@@ -214,10 +265,17 @@ mod tests {
         let ok = "é".repeat(1999) + "\r\n";
         let answers = validate(
             &SurveyDefinition::embedded(),
-            &Entered::from_pairs(with("pain_point", &ok).into_iter().map(|(k, v)| (k.to_string(), v))),
+            &Entered::from_pairs(
+                with("pain_point", &ok)
+                    .into_iter()
+                    .map(|(k, v)| (k.to_string(), v)),
+            ),
         );
         assert!(answers.is_ok(), "2,000 characters with a CRLF pass");
         let errors = error_for("pain_point", &"x".repeat(2001));
-        assert_eq!(errors["pain_point"], "Please keep this to 2000 characters (it has 2001).");
+        assert_eq!(
+            errors["pain_point"],
+            "Please keep this to 2000 characters (it has 2001)."
+        );
     }
 }

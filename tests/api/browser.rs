@@ -127,11 +127,7 @@ impl Browser {
     /// A PNG of the viewport. Also written to `$DXS_SCREENSHOT_DIR/{name}.png` when that variable
     /// is set, to look at the page by eye.
     pub async fn screenshot(&self, name: &str) -> Vec<u8> {
-        let png = self
-            .client()
-            .screenshot()
-            .await
-            .expect("screenshot taken");
+        let png = self.client().screenshot().await.expect("screenshot taken");
         assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n", "a PNG");
         if let Some(dir) = std::env::var_os("DXS_SCREENSHOT_DIR") {
             let path = Path::new(&dir).join(format!("{name}.png"));

@@ -21,7 +21,9 @@ async fn answer_required(browser: &Browser, [deploy, wait, docs, recommend]: [&s
         .click(&format!("input[name=docs_clarity][value='{docs}'] + span"))
         .await;
     browser
-        .click(&format!("input[name=recommend][value='{recommend}'] + span"))
+        .click(&format!(
+            "input[name=recommend][value='{recommend}'] + span"
+        ))
         .await;
 }
 
@@ -47,8 +49,14 @@ async fn a_developer_answers_in_a_real_browser_and_cannot_answer_twice() {
 
     browser.resize(1280, 1000).await;
     browser.goto(&link).await.unwrap();
-    assert_eq!(browser.title().await.unwrap(), "Developer experience survey, 2026-Q4");
-    assert!(browser.text_of(".anonymous").await.starts_with("Your answers are anonymous."));
+    assert_eq!(
+        browser.title().await.unwrap(),
+        "Developer experience survey, 2026-Q4"
+    );
+    assert!(browser
+        .text_of(".anonymous")
+        .await
+        .starts_with("Your answers are anonymous."));
     browser.screenshot("survey-desktop").await;
     // A second tab opens the same link before the first one answers.
     let first = browser.window().await.unwrap();
@@ -76,8 +84,15 @@ async fn a_developer_answers_in_a_real_browser_and_cannot_answer_twice() {
     assert!(checked, "clicking the label chose the radio");
     browser.screenshot("survey-desktop-filled").await;
     send_and_expect(&browser, "Thank you!").await;
-    assert_eq!(browser.title().await.unwrap(), "Thank you: Developer experience survey");
-    assert_eq!(browser.text_of("dl.answers dd:last-of-type").await, pain, "shown as text");
+    assert_eq!(
+        browser.title().await.unwrap(),
+        "Thank you: Developer experience survey"
+    );
+    assert_eq!(
+        browser.text_of("dl.answers dd:last-of-type").await,
+        pain,
+        "shown as text"
+    );
     browser.screenshot("survey-thanks").await;
 
     let stored = app.store.answers(QUARTER).await.unwrap();
@@ -100,12 +115,19 @@ async fn a_developer_answers_in_a_real_browser_and_cannot_answer_twice() {
     // The second tab still shows the form: on a phone it fits the width, and sending it is refused.
     browser.switch_to_window(second).await.unwrap();
     browser.resize(390, 844).await;
-    assert!(!browser.scrolls_sideways().await, "no sideways scrolling on a phone");
+    assert!(
+        !browser.scrolls_sideways().await,
+        "no sideways scrolling on a phone"
+    );
     browser.screenshot("survey-phone").await;
     answer_required(&browser, ["2", "often", "3", "0"]).await;
     send_and_expect(&browser, "You have already answered").await;
     browser.screenshot("survey-phone-refused").await;
     assert_eq!(app.store.counts().await.unwrap().responses, 1);
-    assert_eq!(app.store.answers(QUARTER).await.unwrap(), stored, "unchanged");
+    assert_eq!(
+        app.store.answers(QUARTER).await.unwrap(),
+        stored,
+        "unchanged"
+    );
     browser.close().await;
 }

@@ -43,7 +43,11 @@ async fn invite_prints_one_link_per_developer_and_the_same_links_when_run_again(
     };
 
     let first = run_invite(dir.path(), &url, &[]);
-    assert!(first.status.success(), "{}", String::from_utf8_lossy(&first.stderr));
+    assert!(
+        first.status.success(),
+        "{}",
+        String::from_utf8_lossy(&first.stderr)
+    );
     let expected = format!(
         "login,team,url\nalice,payments,{}\nbob,payments,{}\ncarol,search,{}\n",
         link("alice"),
@@ -52,7 +56,11 @@ async fn invite_prints_one_link_per_developer_and_the_same_links_when_run_again(
     );
     assert_eq!(String::from_utf8(first.stdout).unwrap(), expected);
     let second = run_invite(dir.path(), &url, &[]);
-    assert_eq!(String::from_utf8(second.stdout).unwrap(), expected, "the same links");
+    assert_eq!(
+        String::from_utf8(second.stdout).unwrap(),
+        expected,
+        "the same links"
+    );
 
     for login in ["alice", "bob", "carol"] {
         let token = invites::token(&Secret::new(SECRET), quarter, login);
@@ -79,7 +87,10 @@ async fn invite_prints_one_link_per_developer_and_the_same_links_when_run_again(
         .unwrap();
     assert_eq!(no_secret.status.code(), Some(2), "a configuration error");
     let stderr = String::from_utf8_lossy(&no_secret.stderr);
-    assert!(stderr.starts_with("dxs: config: survey.secret_env: "), "{stderr}");
+    assert!(
+        stderr.starts_with("dxs: config: survey.secret_env: "),
+        "{stderr}"
+    );
     assert!(no_secret.stdout.is_empty());
     store.close().await;
 }

@@ -42,11 +42,23 @@ async fn the_form_shows_the_quarter_the_time_and_that_answers_are_anonymous() {
     assert!(body.contains("<li>2026-Q4</li>"), "the quarter");
     assert!(body.contains("<li>About 3 minutes</li>"));
     assert!(body.contains("Your answers are anonymous."));
-    assert_eq!(body.matches("<fieldset").count(), 4, "one per radio question");
+    assert_eq!(
+        body.matches("<fieldset").count(),
+        4,
+        "one per radio question"
+    );
     assert_eq!(body.matches("<legend>").count(), 4);
     // 10 + 3 + 10 + 11 radio buttons, each inside its label.
-    assert_eq!(body.matches("<label class=\"opt\"><input type=\"radio\"").count(), 34);
-    assert_eq!(body.matches(" required>").count(), 4, "one per required group");
+    assert_eq!(
+        body.matches("<label class=\"opt\"><input type=\"radio\"")
+            .count(),
+        34
+    );
+    assert_eq!(
+        body.matches(" required>").count(),
+        4,
+        "one per required group"
+    );
     assert!(body.contains("<label for=\"q-pain_point-text\">"));
     assert!(body.contains("maxlength=\"2000\""));
     assert!(body.contains(&format!("name=\"csrf\" value=\"{}\"", csrf_of(&token))));
@@ -65,7 +77,14 @@ async fn a_valid_form_is_stored_with_team_and_quarter_and_thanked() {
     let stored = app.store.answers(QUARTER).await.unwrap();
     let got: Vec<(&str, &str, Option<f64>, Option<&str>)> = stored
         .iter()
-        .map(|a| (a.team.as_str(), a.question.as_str(), a.number, a.text.as_deref()))
+        .map(|a| {
+            (
+                a.team.as_str(),
+                a.question.as_str(),
+                a.number,
+                a.text.as_deref(),
+            )
+        })
         .collect();
     assert_eq!(
         got,
@@ -77,7 +96,14 @@ async fn a_valid_form_is_stored_with_team_and_quarter_and_thanked() {
             ("payments", "wait_time", None, Some("sometimes")),
         ]
     );
-    assert!(app.store.invite(&invite_hash(&token)).await.unwrap().unwrap().used);
+    assert!(
+        app.store
+            .invite(&invite_hash(&token))
+            .await
+            .unwrap()
+            .unwrap()
+            .used
+    );
 }
 
 #[tokio::test]
@@ -86,15 +112,43 @@ async fn each_invalid_answer_is_422_with_its_question_named_and_the_rest_kept() 
     let token = invite(&app.store, "alice", "payments").await;
     let cases = [
         ("deploy_ease", "", "Please answer this question."),
-        ("deploy_ease", "11", "Please choose a whole number from 1 to 10."),
-        ("docs_clarity", "0", "Please choose a whole number from 1 to 10."),
-        ("docs_clarity", "4.5", "Please choose a whole number from 1 to 10."),
-        ("recommend", "-1", "Please choose a whole number from 0 to 10."),
+        (
+            "deploy_ease",
+            "11",
+            "Please choose a whole number from 1 to 10.",
+        ),
+        (
+            "docs_clarity",
+            "0",
+            "Please choose a whole number from 1 to 10.",
+        ),
+        (
+            "docs_clarity",
+            "4.5",
+            "Please choose a whole number from 1 to 10.",
+        ),
+        (
+            "recommend",
+            "-1",
+            "Please choose a whole number from 0 to 10.",
+        ),
         ("recommend", "", "Please answer this question."),
-        ("wait_time", "always", "Please choose one of: Never, Sometimes, Often."),
+        (
+            "wait_time",
+            "always",
+            "Please choose one of: Never, Sometimes, Often.",
+        ),
         ("wait_time", "", "Please answer this question."),
-        ("pain_point", &"x".repeat(2001), "Please keep this to 2000 characters (it has 2001)."),
-        ("pain_point", "bell\u{7}", "Please remove the control characters from this answer."),
+        (
+            "pain_point",
+            &"x".repeat(2001),
+            "Please keep this to 2000 characters (it has 2001).",
+        ),
+        (
+            "pain_point",
+            "bell\u{7}",
+            "Please remove the control characters from this answer.",
+        ),
     ];
     for (field, value, message) in cases {
         let mut form = valid_form(&token, "Kept text");
@@ -103,26 +157,45 @@ async fn each_invalid_answer_is_422_with_its_question_named_and_the_rest_kept() 
         assert_eq!(response.status(), 422, "{field}={value:?}");
         let body = response.text().await.unwrap();
         assert!(
-            body.contains(&format!("<p class=\"error\" id=\"q-{field}-error\">{message}</p>")),
+            body.contains(&format!(
+                "<p class=\"error\" id=\"q-{field}-error\">{message}</p>"
+            )),
             "{field}={value:?}: {body}"
         );
-        assert_eq!(body.matches("<p class=\"error\"").count(), 1, "only {field}");
-        assert!(body.contains(&format!("href=\"#q-{field}\"")), "in the summary");
+        assert_eq!(
+            body.matches("<p class=\"error\"").count(),
+            1,
+            "only {field}"
+        );
+        assert!(
+            body.contains(&format!("href=\"#q-{field}\"")),
+            "in the summary"
+        );
         if field != "pain_point" {
             assert!(body.contains(">Kept text</textarea>"), "the text is kept");
         }
         if field != "docs_clarity" {
-            assert!(body.contains("name=\"docs_clarity\" value=\"6\" checked"), "kept");
+            assert!(
+                body.contains("name=\"docs_clarity\" value=\"6\" checked"),
+                "kept"
+            );
         }
         if field != "wait_time" {
-            assert!(body.contains("name=\"wait_time\" value=\"sometimes\" checked"), "kept");
+            assert!(
+                body.contains("name=\"wait_time\" value=\"sometimes\" checked"),
+                "kept"
+            );
         }
     }
     let mut twice = valid_form(&token, "");
     twice.push(("deploy_ease".into(), "3".into()));
     let body = post(&app, &twice).await.text().await.unwrap();
     assert!(body.contains("Please choose only one answer."));
-    assert_eq!(app.store.counts().await.unwrap().responses, 0, "nothing stored");
+    assert_eq!(
+        app.store.counts().await.unwrap().responses,
+        0,
+        "nothing stored"
+    );
 }
 
 #[tokio::test]
@@ -139,10 +212,21 @@ async fn a_missing_or_wrong_csrf_token_is_403() {
     for form in [missing, forged, another] {
         let response = post(&app, &form).await;
         assert_eq!(response.status(), 403);
-        assert!(response.text().await.unwrap().contains("This form could not be checked"));
+        assert!(response
+            .text()
+            .await
+            .unwrap()
+            .contains("This form could not be checked"));
     }
     assert_eq!(app.store.counts().await.unwrap().responses, 0);
-    assert!(!app.store.invite(&invite_hash(&token)).await.unwrap().unwrap().used);
+    assert!(
+        !app.store
+            .invite(&invite_hash(&token))
+            .await
+            .unwrap()
+            .unwrap()
+            .used
+    );
 }
 
 #[tokio::test]
@@ -152,7 +236,11 @@ async fn unknown_and_used_invites_are_refused_with_a_clear_page() {
     assert_eq!(get("").await.unwrap().status(), 400);
     let unknown = get("?invite=0123456789abcdef").await.unwrap();
     assert_eq!(unknown.status(), 404);
-    assert!(unknown.text().await.unwrap().contains("This survey link is not valid"));
+    assert!(unknown
+        .text()
+        .await
+        .unwrap()
+        .contains("This survey link is not valid"));
     let response = post(&app, &valid_form("0123456789abcdef", "")).await;
     assert_eq!(response.status(), 404);
 
@@ -160,7 +248,11 @@ async fn unknown_and_used_invites_are_refused_with_a_clear_page() {
     assert_eq!(post(&app, &valid_form(&token, "first")).await.status(), 200);
     let again = post(&app, &valid_form(&token, "second")).await;
     assert_eq!(again.status(), 409);
-    assert!(again.text().await.unwrap().contains("You have already answered"));
+    assert!(again
+        .text()
+        .await
+        .unwrap()
+        .contains("You have already answered"));
     let page = get(&format!("?invite={token}")).await.unwrap();
     assert_eq!(page.status(), 409);
     let stored = app.store.answers(QUARTER).await.unwrap();

@@ -27,7 +27,10 @@ async fn two_thousand_concurrent_submissions_lose_none_and_duplicate_none() {
             .enumerate()
             .map(|(i, t)| (invite_hash(t), QUARTER.into(), format!("team{}", i % 8)))
             .collect();
-        assert_eq!(app.store.create_invites(&rows).await.unwrap(), INVITES as u64);
+        assert_eq!(
+            app.store.create_invites(&rows).await.unwrap(),
+            INVITES as u64
+        );
         // Every fourth invite is sent twice in a row, so two clients race with the same invite:
         // 1,600 + 400 = 2,000 submissions.
         let mut submissions = Vec::new();
@@ -63,8 +66,16 @@ async fn two_thousand_concurrent_submissions_lose_none_and_duplicate_none() {
             }
         }
         let backend = format!("{:?}", app.store.backend());
-        assert_eq!(by_status, BTreeMap::from([(200, 1600), (409, 400)]), "{backend}");
-        assert_eq!(app.store.counts().await.unwrap().responses, 1600, "{backend}");
+        assert_eq!(
+            by_status,
+            BTreeMap::from([(200, 1600), (409, 400)]),
+            "{backend}"
+        );
+        assert_eq!(
+            app.store.counts().await.unwrap().responses,
+            1600,
+            "{backend}"
+        );
         let answers = app.store.answers(QUARTER).await.unwrap();
         assert_eq!(answers.len(), 1600 * 5, "{backend}");
         let mut per_response: BTreeMap<&str, usize> = BTreeMap::new();

@@ -27,12 +27,23 @@ async fn response_rate_is_responses_over_roster_per_team() {
             &dxs::survey::validation::Entered::from_pairs(valid_form("t", "")),
         )
         .unwrap();
-        for (login, team) in [("ann", "payments"), ("ben", "payments"), ("eve", "search"), ("old", "legacy")] {
+        for (login, team) in [
+            ("ann", "payments"),
+            ("ben", "payments"),
+            ("eve", "search"),
+            ("old", "legacy"),
+        ] {
             let hash = invite_hash(&invite(store, login, team).await);
-            let outcome = store.submit_response(&hash, "2026-11-20", &answers).await.unwrap();
+            let outcome = store
+                .submit_response(&hash, "2026-11-20", &answers)
+                .await
+                .unwrap();
             assert!(matches!(outcome, SubmitOutcome::Stored(_)));
         }
-        let rates = store.response_rates(QUARTER.parse().unwrap()).await.unwrap();
+        let rates = store
+            .response_rates(QUARTER.parse().unwrap())
+            .await
+            .unwrap();
         let rate = |team: &str, responses, roster| ResponseRate {
             team: team.into(),
             responses,
@@ -40,13 +51,25 @@ async fn response_rate_is_responses_over_roster_per_team() {
         };
         assert_eq!(
             rates,
-            [rate("legacy", 1, 0), rate("payments", 2, 3), rate("search", 1, 2)],
+            [
+                rate("legacy", 1, 0),
+                rate("payments", 2, 3),
+                rate("search", 1, 2)
+            ],
             "{:?}",
             store.backend()
         );
-        let shown: Vec<f64> = rates.iter().map(|r| (r.rate() * 1000.0).round() / 1000.0).collect();
+        let shown: Vec<f64> = rates
+            .iter()
+            .map(|r| (r.rate() * 1000.0).round() / 1000.0)
+            .collect();
         assert_eq!(shown, [0.0, 0.667, 0.5]);
-        assert!(store.response_rates("2026-Q3".parse().unwrap()).await.unwrap().iter().all(|r| r.responses == 0));
+        assert!(store
+            .response_rates("2026-Q3".parse().unwrap())
+            .await
+            .unwrap()
+            .iter()
+            .all(|r| r.responses == 0));
         db.cleanup().await;
     }
 }
