@@ -81,6 +81,19 @@ impl Store {
             .collect())
     }
 
+    /// The roster developer with this login, if any.
+    pub async fn developer(&self, login: &str) -> Result<Option<Developer>> {
+        let sql = "SELECT login, team, start_at, email FROM developers WHERE login = $1";
+        let row: Option<(String, String, i64, Option<String>)> =
+            with_pool!(self, pool => sqlx::query_as(sql).bind(login).fetch_optional(pool).await?);
+        Ok(row.map(|(login, team, start_at, email)| Developer {
+            login,
+            team,
+            start_at,
+            email,
+        }))
+    }
+
     /// Repositories, sorted by slug.
     pub async fn repositories(&self) -> Result<Vec<Repository>> {
         let sql =

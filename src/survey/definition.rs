@@ -22,8 +22,7 @@ const MAX_MAX_LENGTH: usize = 10_000;
 pub const RESERVED_IDS: [&str; 2] = ["invite", "csrf"];
 
 /// A survey: what the form shows and what an answer may be.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct SurveyDefinition {
     /// Identifier of the survey, e.g. `quarterly`.
     pub id: String,
@@ -33,6 +32,16 @@ pub struct SurveyDefinition {
     pub minutes: u32,
     /// The questions, in the order of the form.
     pub questions: Vec<Question>,
+}
+
+/// The file as read, before each question is read on its own.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawDefinition {
+    id: String,
+    title: String,
+    minutes: u32,
+    questions: Vec<toml::Value>,
 }
 
 /// One question of the survey.
@@ -119,8 +128,28 @@ impl SurveyDefinition {
 
     /// Parses and validates a definition; `source` names it in errors.
     pub fn parse(text: &str, source: &str) -> Result<SurveyDefinition, ConfigError> {
-        let definition: SurveyDefinition =
+        // Each question is read on its own, so that even a wrong type names its question.
+        let raw: RawDefinition =
             toml::from_str(text).map_err(|e: toml::de::Error| invalid(source, e.message()))?;
+        let questions = raw
+            .questions
+            .into_iter()
+            .enumerate()
+            .map(|(index, value)| {
+                let name = match value.get("id").and_then(toml::Value::as_str) {
+                    Some(id) if !id.is_empty() => id.to_string(),
+                    _ => (index + 1).to_string(),
+                };
+                Question::deserialize(value)
+                    .map_err(|e| invalid(format!("{source}: question {name}"), e.message()))
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let definition = SurveyDefinition {
+            id: raw.id,
+            title: raw.title,
+            minutes: raw.minutes,
+            questions,
+        };
         definition.validate(source)?;
         Ok(definition)
     }
@@ -301,7 +330,10 @@ mod tests {
     #[test]
     fn each_broken_question_is_named() {
         let e = error_of(|t| t.replacen("kind = \"scale\"", "kind = \"slider\"", 1));
-        assert!(e.contains("slider"), "{e}");
+        assert!(
+            e.starts_with("s.toml: question deploy_ease: unknown variant `slider`"),
+            "{e}"
+        );
         let e = error_of(|t| {
             t.replace("{ value = \"often\", label = \"Often\", score = 0 },", "")
                 .replace(
@@ -359,7 +391,10 @@ mod tests {
         let e = error_of(|t| t.replace("minutes = 3", "minutes = 0"));
         assert!(e.starts_with("s.toml: minutes"), "{e}");
         let e = error_of(|t| t.replacen("required = true", "required = true\ncolour = \"red\"", 1));
-        assert!(e.contains("colour"), "{e}");
+        assert!(
+            e.starts_with("s.toml: question deploy_ease: unknown field `colour`"),
+            "{e}"
+        );
     }
 
     #[test]

@@ -12,7 +12,7 @@ use hmac::Mac;
 
 use super::keyed;
 use crate::config::{Secret, SurveyConfig};
-use crate::model::invite_hash;
+use crate::model::{invite_hash, Developer};
 use crate::quarter::Quarter;
 use crate::store::{Store, StoreError};
 
@@ -92,6 +92,24 @@ pub async fn issue(
     let new = store.create_invites(&rows).await?;
     tracing::info!(%quarter, invites = rows.len(), new, "survey invites issued");
     Ok(links)
+}
+
+/// Stores the invite of one roster developer for `quarter` (if not stored yet) and returns its
+/// token: the invite of a developer signed in through the SSO proxy.
+pub async fn for_developer(
+    store: &Store,
+    secret: &Secret,
+    quarter: Quarter,
+    developer: &Developer,
+) -> Result<String, StoreError> {
+    let token = token(secret, quarter, &developer.login);
+    let row = (
+        invite_hash(&token),
+        quarter.to_string(),
+        developer.team.clone(),
+    );
+    store.create_invites(&[row]).await?;
+    Ok(token)
 }
 
 /// Writes `login,team,url` CSV with a header, quoting a field when CSV needs it.

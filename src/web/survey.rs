@@ -1,6 +1,8 @@
 //! The survey form: `GET /survey?invite=…` shows it, `POST /survey` checks and stores it.
 //!
-//! The page is rendered from the survey definition and works without JavaScript. A POST is
+//! The page is rendered from the survey definition and works without JavaScript. Behind an SSO
+//! proxy (`auth.trusted_user_header`), `GET /survey` with no invite serves the signed-in
+//! developer's own invite. A POST is
 //! checked in this order: an invite (400), its CSRF token (403), the invite known (404) and
 //! unused (409), then every answer (422: the form again, each error at its question, every
 //! answer kept). The response is stored with the invite's team and quarter and the day, never
@@ -9,7 +11,7 @@
 
 use askama::Template;
 use axum::extract::{Query, State};
-use axum::http::{header, HeaderValue, StatusCode};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use axum::{Form, Router};
@@ -17,9 +19,10 @@ use serde::Deserialize;
 
 use super::{AppState, WebError};
 use crate::model::{invite_hash, Answer};
+use crate::quarter::Quarter;
 use crate::store::{Invite, SubmitOutcome};
 use crate::survey::validation::{self, Entered, FieldErrors};
-use crate::survey::{csrf, QuestionKind, SurveyDefinition};
+use crate::survey::{csrf, invites, QuestionKind, SurveyDefinition};
 
 /// Routes of the survey.
 pub fn router() -> Router<AppState> {
@@ -33,10 +36,15 @@ struct InviteQuery {
 
 async fn show(
     State(state): State<AppState>,
+    headers: HeaderMap,
     Query(query): Query<InviteQuery>,
 ) -> Result<Response, WebError> {
-    let Some(token) = query.invite.filter(|t| !t.is_empty()) else {
-        return Notice::NoInvite.render();
+    let token = match query.invite.filter(|t| !t.is_empty()) {
+        Some(token) => token,
+        None => match signed_in_invite(&state, &headers).await? {
+            Ok(token) => token,
+            Err(notice) => return notice.render(),
+        },
     };
     let hash = invite_hash(&token);
     let invite = match open_invite(&state, &hash).await? {
@@ -89,6 +97,34 @@ async fn submit(
     }
 }
 
+/// Behind an SSO proxy that sets `auth.trusted_user_header`, a roster developer needs no link:
+/// their own invite for the current quarter is derived from their login, exactly as
+/// `dxs survey invite` derives it, so the link and the proxy can never answer twice.
+async fn signed_in_invite(
+    state: &AppState,
+    headers: &HeaderMap,
+) -> Result<Result<String, Notice>, WebError> {
+    let (Some(header), Some(secret)) = (
+        &state.config.auth.trusted_user_header,
+        &state.config.survey.secret,
+    ) else {
+        return Ok(Err(Notice::NoInvite));
+    };
+    let login = headers
+        .get(header)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default();
+    if login.is_empty() {
+        return Ok(Err(Notice::NoInvite));
+    }
+    let Some(developer) = state.store.developer(login).await? else {
+        return Ok(Err(Notice::NotOnRoster));
+    };
+    let token =
+        invites::for_developer(&state.store, secret, Quarter::current(), &developer).await?;
+    Ok(Ok(token))
+}
+
 /// The invite if it can answer, else the notice to show.
 async fn open_invite(state: &AppState, hash: &str) -> Result<Result<Invite, Notice>, WebError> {
     Ok(match state.store.invite(hash).await? {
@@ -114,6 +150,7 @@ enum Notice {
     Unknown,
     Used,
     BadCsrf,
+    NotOnRoster,
 }
 
 #[derive(Template)]
@@ -141,6 +178,12 @@ impl Notice {
                 "You have already answered",
                 "This invitation has already been used to answer this quarter's survey: each \
                  invitation answers once. Thank you for taking part.",
+            ),
+            Notice::NotOnRoster => (
+                StatusCode::FORBIDDEN,
+                "You are not on the roster",
+                "You are signed in, but your login is not on the roster of dxs, so there is no \
+                 survey for you. Ask the platform team to add you.",
             ),
             Notice::BadCsrf => (
                 StatusCode::FORBIDDEN,

@@ -94,3 +94,35 @@ async fn invite_prints_one_link_per_developer_and_the_same_links_when_run_again(
     assert!(no_secret.stdout.is_empty());
     store.close().await;
 }
+
+#[test]
+fn a_broken_survey_definition_stops_dxs_naming_the_question() {
+    let dir = tempfile::tempdir().unwrap();
+    let migrate_with = |definition: String| {
+        std::fs::write(dir.path().join("survey.toml"), definition).unwrap();
+        let output = dxs_bin()
+            .arg("migrate")
+            .current_dir(dir.path())
+            .env("DATABASE_URL", "sqlite://dxs.db")
+            .env("DXS_SURVEY__FILE", "survey.toml")
+            .output()
+            .unwrap();
+        assert_eq!(output.status.code(), Some(2), "a configuration error");
+        String::from_utf8(output.stderr).unwrap()
+    };
+    let shipped = dxs::survey::definition::EMBEDDED;
+    let no_label = shipped.replace(
+        "choices = [",
+        "choices = [\n  { value = \"maybe\", label = \"\", score = 10 },",
+    );
+    assert_eq!(
+        migrate_with(no_label),
+        "dxs: config: survey.toml: question wait_time: choices: \"maybe\" has no label\n"
+    );
+    let wrong_kind = shipped.replace("kind = \"nps\"", "kind = \"stars\"");
+    let stderr = migrate_with(wrong_kind);
+    assert!(
+        stderr.starts_with("dxs: config: survey.toml: question recommend: unknown variant `stars`"),
+        "{stderr}"
+    );
+}

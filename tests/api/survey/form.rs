@@ -1,11 +1,14 @@
 //! `GET /survey` and `POST /survey` over HTTP: the page, every rule, CSRF, invites, limits and
 //! escaping.
 
+use dxs::config::Secret;
 use dxs::model::invite_hash;
+use dxs::quarter::Quarter;
+use dxs::survey::invites;
 use reqwest::{Client, Response, StatusCode};
 
-use super::{csrf_of, invite, survey_config, valid_form, QUARTER};
-use crate::helpers::{TestApp, TestDb};
+use super::{csrf_of, invite, roster, survey_config, valid_form, QUARTER, SECRET};
+use crate::helpers::{config, TestApp, TestDb};
 
 async fn post(app: &TestApp, form: &[(String, String)]) -> Response {
     Client::new()
@@ -294,4 +297,49 @@ async fn a_script_in_the_free_text_is_stored_as_written_and_escaped_when_shown()
     let stored = app.store.answers(QUARTER).await.unwrap();
     let text = stored.iter().find(|a| a.question == "pain_point").unwrap();
     assert_eq!(text.text.as_deref(), Some(script), "stored as written");
+}
+
+#[tokio::test]
+async fn behind_an_sso_proxy_a_roster_developer_answers_without_a_link_once() {
+    let db = TestDb::sqlite().await;
+    roster(&db.store, &[("alice", "payments", "2025-01-06")]).await;
+    let settings = config(&[
+        ("DXS_SURVEY_SECRET", SECRET),
+        ("DXS_AUTH__TRUSTED_USER_HEADER", "X-Forwarded-User"),
+    ]);
+    let app = TestApp::spawn(settings, db.store.clone()).await;
+    let as_user = |login: &str| {
+        Client::new()
+            .get(app.url("/survey"))
+            .header("X-Forwarded-User", login)
+            .send()
+    };
+    let quarter = Quarter::current();
+    let token = invites::token(&Secret::new(SECRET), quarter, "alice");
+    let page = as_user("alice").await.unwrap();
+    assert_eq!(page.status(), 200);
+    let body = page.text().await.unwrap();
+    assert!(
+        body.contains(&format!("name=\"invite\" value=\"{token}\"")),
+        "the derived invite"
+    );
+    assert!(body.contains(&format!("<li>{quarter}</li>")));
+    assert_eq!(post(&app, &valid_form(&token, "")).await.status(), 200);
+    assert_eq!(as_user("alice").await.unwrap().status(), 409, "once");
+    let stranger = as_user("mallory").await.unwrap();
+    assert_eq!(stranger.status(), 403);
+    assert!(stranger
+        .text()
+        .await
+        .unwrap()
+        .contains("You are not on the roster"));
+    assert_eq!(
+        reqwest::get(app.url("/survey")).await.unwrap().status(),
+        400
+    );
+    let rates = app.store.response_rates(quarter).await.unwrap();
+    assert_eq!(
+        (rates[0].team.as_str(), rates[0].responses, rates[0].roster),
+        ("payments", 1, 1)
+    );
 }
