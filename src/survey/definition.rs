@@ -16,8 +16,9 @@ pub const EMBEDDED: &str = include_str!("../../surveys/quarterly.toml");
 
 /// Longest free-text answer when a text question sets no `max_length`.
 pub const DEFAULT_MAX_LENGTH: usize = 2000;
-/// Upper bound of `max_length` (a response must fit the 64 KiB request body limit).
-const MAX_MAX_LENGTH: usize = 10_000;
+/// Upper bound of `max_length`: 5,000 four-byte characters, percent-encoded, still fit the
+/// 64 KiB request body limit.
+const MAX_MAX_LENGTH: usize = 5_000;
 /// Form field names the survey page uses itself; no question may take them.
 pub const RESERVED_IDS: [&str; 2] = ["invite", "csrf"];
 

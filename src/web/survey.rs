@@ -2,10 +2,11 @@
 //!
 //! The page is rendered from the survey definition and works without JavaScript. Behind an SSO
 //! proxy (`auth.trusted_user_header`), `GET /survey` with no invite serves the signed-in
-//! developer's own invite. A POST is
-//! checked in this order: an invite (400), its CSRF token (403), the invite known (404) and
-//! unused (409), then every answer (422: the form again, each error at its question, every
-//! answer kept). The response is stored with the invite's team and quarter and the day, never
+//! developer's own invite.
+//!
+//! A POST is checked in this order: an invite (400), its CSRF token (403), the invite known
+//! (404) and unused (409), then every answer (422: the form again, each error at its question,
+//! every answer kept). The response is stored with the invite's team and quarter and the day, never
 //! the person. Every survey page is `Cache-Control: no-store` (it holds the invite).
 //! Answers and tokens are never logged.
 
