@@ -6,6 +6,7 @@
 mod error;
 mod health;
 mod home;
+mod webhooks;
 
 use std::ops::Deref;
 use std::sync::Arc;
@@ -94,6 +95,7 @@ pub fn app(state: AppState) -> Router {
     Router::new()
         .merge(health::router())
         .merge(home::router())
+        .merge(webhooks::router())
         .fallback(|| async { WebError::NotFound })
         .with_state(state)
         .layer(middleware)
