@@ -105,9 +105,10 @@ impl Collector for ArgoCdCollector {
             let mut found = Vec::new();
             for h in history.into_iter().filter(|h| h.id > done) {
                 let repo_url = h.source.map(|s| s.repo_url).or(app_repo.clone());
-                let (Some(repo), Some(finished_at)) =
-                    (repo_url.as_deref().and_then(repo_slug), unix(&h.deployed_at))
-                else {
+                let (Some(repo), Some(finished_at)) = (
+                    repo_url.as_deref().and_then(repo_slug),
+                    unix(&h.deployed_at),
+                ) else {
                     run.warn(format!(
                         "{scope}: history {} has no GitHub repoURL or deployedAt",
                         h.id
@@ -160,13 +161,9 @@ pub fn repo_slug(url: &str) -> Option<String> {
         .map_or(url, |(_, rest)| rest)
         .trim_end_matches('/')
         .trim_end_matches(".git");
-    let path = path.rsplit_once(':').map_or(path, |(host, p)| {
-        if host.contains('/') {
-            path
-        } else {
-            p
-        }
-    });
+    let path = path
+        .rsplit_once(':')
+        .map_or(path, |(host, p)| if host.contains('/') { path } else { p });
     let mut parts = path.rsplit('/');
     let name = parts.next().filter(|s| !s.is_empty())?;
     let owner = parts.next().filter(|s| !s.is_empty() && !s.contains('@'))?;
@@ -205,6 +202,9 @@ mod tests {
 
     #[test]
     fn selectors_are_encoded() {
-        assert_eq!(encode("env=production,tier!=dev"), "env%3Dproduction%2Ctier%21%3Ddev");
+        assert_eq!(
+            encode("env=production,tier!=dev"),
+            "env%3Dproduction%2Ctier%21%3Ddev"
+        );
     }
 }

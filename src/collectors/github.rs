@@ -166,25 +166,25 @@ async fn deployments(run: &mut Run<'_>, api: &Api, repo: &str) -> Result<(), Col
     Ok(())
 }
 
-/// For each roster developer still without a first commit: their commits since their start
-/// date in each repository pushed to since the last check (so nothing is asked twice).
+/// Cursor value of a developer whose first commit is known.
+const FOUND: &str = "found";
+
+/// For each roster developer whose first commit is not found yet: their commits since their
+/// start date in each repository pushed to since the last check (so nothing is asked twice).
+/// A commit already known from a deployment does not settle it: an earlier one may exist.
 async fn first_commits(
     run: &mut Run<'_>,
     api: &Api,
     repos: &[Repository],
 ) -> Result<(), CollectError> {
     let github = &run.config.github;
-    let open = run
-        .store
-        .onboarding()
-        .await?
-        .into_iter()
-        .filter(|o| o.first_commit_at.is_none());
-    for dev in open.collect::<Vec<_>>() {
+    for dev in run.store.developers().await? {
         let scope = format!("first_commit:{}", dev.login);
-        let checked: Option<i64> = match run.since {
-            Some(_) => None,
-            None => run.cursor(&scope).await?.and_then(|v| v.parse().ok()),
+        let cursor = run.cursor(&scope).await?;
+        let checked: Option<i64> = match (run.since, cursor.as_deref()) {
+            (_, Some(FOUND)) => continue,
+            (Some(_), _) => None,
+            (None, cursor) => cursor.and_then(|v| v.parse().ok()),
         };
         let started = chrono::Utc::now().timestamp();
         let mut commits = Vec::new();
@@ -210,9 +210,17 @@ async fn first_commits(
                     .filter_map(|c| c.into_commit(&repo.slug, &github.bot_logins)),
             );
         }
+        let found = commits
+            .iter()
+            .any(|c| !c.is_bot && c.authored_at >= dev.start_at);
+        let value = if found {
+            FOUND.to_string()
+        } else {
+            started.to_string()
+        };
         let batch = FactBatch {
             commits,
-            cursors: vec![run.new_cursor(&scope, started)],
+            cursors: vec![run.new_cursor(&scope, value)],
             ..FactBatch::default()
         };
         run.write(&batch).await?;

@@ -116,7 +116,10 @@ pub async fn teams(run: &mut Run<'_>, api: &Api) -> Result<(), CollectError> {
         }
         None => {
             let stored = run.cursor("teams").await?.unwrap_or_default();
-            let slugs = stored.split(',').filter(|s| !s.is_empty()).map(String::from);
+            let slugs = stored
+                .split(',')
+                .filter(|s| !s.is_empty())
+                .map(String::from);
             (slugs.collect(), None)
         }
     };

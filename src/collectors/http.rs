@@ -62,7 +62,13 @@ impl HttpError {
     /// True for a 404 (no such resource) or a 409 (GitHub's empty repository): there is
     /// nothing to read, and a collector may skip it.
     pub fn is_not_found(&self) -> bool {
-        matches!(self, HttpError::Status { status: 404 | 409, .. })
+        matches!(
+            self,
+            HttpError::Status {
+                status: 404 | 409,
+                ..
+            }
+        )
     }
 }
 
@@ -353,7 +359,12 @@ pub fn next_link(headers: &HeaderMap) -> Option<String> {
         params
             .split(';')
             .any(|p| p.trim() == "rel=\"next\"")
-            .then(|| url.trim().trim_start_matches('<').trim_end_matches('>').to_string())
+            .then(|| {
+                url.trim()
+                    .trim_start_matches('<')
+                    .trim_end_matches('>')
+                    .to_string()
+            })
     })
 }
 

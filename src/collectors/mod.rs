@@ -226,7 +226,10 @@ pub async fn collect(
                     }
                 };
                 let error = result.as_ref().err().map(ToString::to_string);
-                match store.finish_run(id, run.items as i64, error.as_deref()).await {
+                match store
+                    .finish_run(id, run.items as i64, error.as_deref())
+                    .await
+                {
                     Ok(()) => result,
                     Err(e) => result.and(Err(e.into())),
                 }

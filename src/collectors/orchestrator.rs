@@ -232,6 +232,9 @@ mod tests {
         assert_eq!(entity_name("group:default/payments"), "payments");
         assert_eq!(entity_name("default/payments"), "payments");
         assert_eq!(entity_name("payments"), "payments");
-        assert_eq!(entity_name("template:default/create-service"), "create-service");
+        assert_eq!(
+            entity_name("template:default/create-service"),
+            "create-service"
+        );
     }
 }

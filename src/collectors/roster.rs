@@ -75,7 +75,11 @@ fn parse_line(line: &str) -> Result<Developer, String> {
     Ok(Developer {
         login: login.into(),
         team: team.into(),
-        start_at: start.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc().timestamp(),
+        start_at: start
+            .and_hms_opt(0, 0, 0)
+            .unwrap_or_default()
+            .and_utc()
+            .timestamp(),
         email,
     })
 }

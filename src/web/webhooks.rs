@@ -83,7 +83,9 @@ fn verify(
     match secret {
         Some(secret) if signature_ok(secret, body, header) => Ok(()),
         Some(_) => Err(HookError::Unauthorized(format!("bad or missing {name}"))),
-        None => Err(HookError::Unauthorized("no webhook secret is configured".into())),
+        None => Err(HookError::Unauthorized(
+            "no webhook secret is configured".into(),
+        )),
     }
 }
 
@@ -113,9 +115,7 @@ async fn orchestrator(
     verify(secret, &headers, "x-dxs-signature", &body)?;
     let v = parse(&body)?;
     let status = RequestStatus::parse(text(&v, "status")?).ok_or_else(|| {
-        WebError::BadRequest(
-            "status: expected succeeded, failed, cancelled or running".to_string(),
-        )
+        WebError::BadRequest("status: expected succeeded, failed, cancelled or running".to_string())
     })?;
     let human_intervention = v
         .get("human_intervention")

@@ -1,6 +1,11 @@
 //! dxs integration tests: one binary, one module per area.
 
 mod cli;
+mod collectors;
+mod collectors_faults;
 mod helpers;
+mod scenario;
 mod store;
+mod stub;
 mod web;
+mod webhooks;
