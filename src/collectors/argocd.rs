@@ -8,7 +8,7 @@
 
 use serde::Deserialize;
 
-use super::{changes, unix, CollectError, Collector, Run, Source};
+use super::{changes, unix, CollectError, Collector, Run};
 use crate::model::Deployment;
 use crate::store::FactBatch;
 
@@ -67,8 +67,6 @@ struct History {
 }
 
 impl Collector for ArgoCdCollector {
-    const SOURCE: Source = Source::Argocd;
-
     async fn collect(&self, run: &mut Run<'_>) -> Result<(), CollectError> {
         let argocd = &run.config.argocd;
         let url = format!(

@@ -10,7 +10,7 @@ use serde::Deserialize;
 
 use super::changes::{self, ApiCommit};
 use super::http::Api;
-use super::{github_org, rfc3339, roster, unix, CollectError, Collector, Run, Source};
+use super::{github_org, rfc3339, roster, unix, CollectError, Collector, Run};
 use crate::model::{Deployment, Repository};
 use crate::store::FactBatch;
 
@@ -35,8 +35,6 @@ struct ApiStatus {
 }
 
 impl Collector for GithubCollector {
-    const SOURCE: Source = Source::Github;
-
     async fn collect(&self, run: &mut Run<'_>) -> Result<(), CollectError> {
         import_roster(run).await?;
         let api = run.api(run.config.github.token.clone());

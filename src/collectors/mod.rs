@@ -12,6 +12,7 @@ mod github;
 mod github_org;
 pub mod http;
 mod orchestrator;
+mod retry;
 pub mod roster;
 pub mod scheduler;
 
@@ -187,8 +188,6 @@ impl Run<'_> {
 
 /// A source of facts: reads its upstream and writes batches through [`Run::write`].
 pub trait Collector {
-    /// Which source this is.
-    const SOURCE: Source;
     /// Collects incrementally (from the cursors, or from `run.since`).
     fn collect(&self, run: &mut Run<'_>) -> impl Future<Output = Result<(), CollectError>> + Send;
 }

@@ -9,7 +9,7 @@ use std::collections::HashMap;
 
 use serde::Deserialize;
 
-use super::{unix, CollectError, Collector, Run, Source};
+use super::{unix, CollectError, Collector, Run};
 use crate::config::OrchestratorKind;
 use crate::model::{RequestStatus, SelfServiceRequest, Team};
 use crate::store::FactBatch;
@@ -62,8 +62,6 @@ struct Task {
 }
 
 impl Collector for OrchestratorCollector {
-    const SOURCE: Source = Source::Orchestrator;
-
     async fn collect(&self, run: &mut Run<'_>) -> Result<(), CollectError> {
         if run.config.orchestrator.kind == OrchestratorKind::Webhook {
             return Ok(());

@@ -5,6 +5,7 @@ mod collectors;
 mod collectors_faults;
 mod helpers;
 mod scenario;
+mod scenario_json;
 mod store;
 mod stub;
 mod web;
