@@ -75,10 +75,7 @@ impl Collector for ArgoCdCollector {
             encode(&argocd.production_selector)
         );
         let api = run.api(argocd.token.clone());
-        let page = match run.since {
-            Some(_) => Some(api.get::<AppList>(&url).await?),
-            None => api.get_if_changed::<AppList>(&url).await?,
-        };
+        let page = api.get_if_changed::<AppList>(&url).await?;
         let Some(page) = page else {
             return Ok(());
         };

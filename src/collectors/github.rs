@@ -81,10 +81,7 @@ async fn deployments(run: &mut Run<'_>, api: &Api, repo: &str) -> Result<(), Col
             .unwrap_or(0),
     };
     let url = format!("{}/repos/{repo}/deployments?per_page=100", github.api_url);
-    let first = match run.since {
-        Some(_) => Some(api.get::<Vec<ApiDeployment>>(&url).await?),
-        None => api.get_if_changed::<Vec<ApiDeployment>>(&url).await?,
-    };
+    let first = api.get_if_changed::<Vec<ApiDeployment>>(&url).await?;
     let Some(first) = first else {
         return Ok(());
     };

@@ -64,11 +64,7 @@ pub async fn repositories(run: &mut Run<'_>, api: &Api) -> Result<Vec<Repository
         "{}/orgs/{}/repos?type=all&per_page=100",
         github.api_url, github.org
     );
-    let first = if run.since.is_some() {
-        Some(api.get::<Vec<ApiRepo>>(&url).await?)
-    } else {
-        api.get_if_changed::<Vec<ApiRepo>>(&url).await?
-    };
+    let first = api.get_if_changed::<Vec<ApiRepo>>(&url).await?;
     let in_scope = |slug: &str| in_scope(github, slug);
     let all = match first {
         None => run.store.repositories().await?,

@@ -101,11 +101,13 @@ impl HttpClient {
     }
 
     /// A session on one source, with its token; what it spends is added to `stats`.
-    pub fn api(&self, token: Option<Secret>, stats: SharedStats) -> Api {
+    /// `conditional`: send stored ETags (an incremental run); without, read everything afresh.
+    pub fn api(&self, token: Option<Secret>, stats: SharedStats, conditional: bool) -> Api {
         Api {
             http: self.clone(),
             token,
             stats,
+            conditional,
         }
     }
 
@@ -148,6 +150,7 @@ pub struct Api {
     http: HttpClient,
     token: Option<Secret>,
     stats: SharedStats,
+    conditional: bool,
 }
 
 enum Outcome {
@@ -166,13 +169,17 @@ impl Api {
         })
     }
 
-    /// GETs `url` with the stored ETag as `If-None-Match`: `None` when the server answers 304
-    /// (nothing changed since the facts of the last answer were stored).
+    /// GETs `url` with the stored ETag as `If-None-Match` (in a conditional session): `None`
+    /// when the server answers 304 (nothing changed since the facts of the last answer were
+    /// stored). The page's new ETag is returned for [`Api::save_etag`] either way.
     pub async fn get_if_changed<T: DeserializeOwned>(
         &self,
         url: &str,
     ) -> Result<Option<Page<T>>, HttpError> {
-        let etag = self.http.store.etag(url).await?;
+        let etag = match self.conditional {
+            true => self.http.store.etag(url).await?,
+            false => None,
+        };
         self.fetch(url, etag.as_deref().or(Some(""))).await
     }
 

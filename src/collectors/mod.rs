@@ -146,9 +146,11 @@ pub struct Run<'a> {
 }
 
 impl Run<'_> {
-    /// A session with `token` whose requests count for this run.
+    /// A session with `token` whose requests count for this run; conditional (ETags) unless
+    /// the run starts from `since`.
     pub fn api(&self, token: Option<crate::config::Secret>) -> http::Api {
-        self.http.api(token, self.stats.clone())
+        self.http
+            .api(token, self.stats.clone(), self.since.is_none())
     }
 
     /// Writes `batch` (facts and cursors, one transaction) and reports progress.

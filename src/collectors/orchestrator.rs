@@ -81,10 +81,7 @@ async fn catalog(run: &mut Run<'_>) -> Result<(), CollectError> {
     let config = &run.config.orchestrator;
     let url = format!("{}/api/catalog/entities?filter=kind=component", config.url);
     let api = run.api(config.token.clone());
-    let page = match run.since {
-        Some(_) => Some(api.get::<Vec<Entity>>(&url).await?),
-        None => api.get_if_changed::<Vec<Entity>>(&url).await?,
-    };
+    let page = api.get_if_changed::<Vec<Entity>>(&url).await?;
     let Some(page) = page else {
         return Ok(());
     };

@@ -59,13 +59,18 @@ impl Env {
 
     /// One collection of every source.
     pub async fn collect(&self, store: &Store) -> Vec<SourceSummary> {
+        self.collect_since(store, None).await
+    }
+
+    /// One collection of every source from `since` (UNIX seconds) instead of the cursors.
+    pub async fn collect_since(&self, store: &Store, since: Option<i64>) -> Vec<SourceSummary> {
         let http = HttpClient::new(&self.config.collect, store.clone()).unwrap();
         collectors::collect(
             &self.config,
             store,
             &http,
             &Source::ALL,
-            None,
+            since,
             Arc::new(|_, _, _| {}),
         )
         .await
@@ -309,6 +314,15 @@ async fn a_second_run_with_nothing_new_writes_nothing_and_spends_one_request_per
             .map(|h| h.status)
             .collect();
         assert_eq!(backstage, vec![304, 200]);
+
+        // `--since` ignores cursors and ETags: everything is read again, nothing is new.
+        env.stub.reset_hits();
+        let since = at("2026-10-01T00:00:00Z");
+        assert_all_succeeded(&env.collect_since(&db.store, Some(since)).await);
+        assert_eq!(facts(&db.store).await, first);
+        let hits = env.stub.hits();
+        assert!(hits.iter().all(|h| h.status == 200), "{hits:?}");
+        assert!(hits.iter().any(|h| h.path.contains("/compare/")));
         db.cleanup().await;
     }
 }

@@ -1,6 +1,7 @@
 //! Collectors under faults: transient 5xx, a timeout and rate limits are waited out; an upstream
 //! that stays down fails its source only. Also `dxs collect` itself, and the collector lock.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use dxs::collectors::{scheduler, HttpClient, Outcome, Source};
@@ -8,6 +9,7 @@ use dxs::collectors::{scheduler, HttpClient, Outcome, Source};
 use crate::collectors::{assert_all_succeeded, assert_scenario, Env};
 use crate::helpers::{dxs_bin, TestDb};
 use crate::stub::Fault;
+use tokio_util::sync::CancellationToken;
 
 #[tokio::test]
 async fn transient_502s_a_timeout_and_rate_limits_are_retried_and_the_run_completes() {
@@ -21,6 +23,7 @@ async fn transient_502s_a_timeout_and_rate_limits_are_retried_and_the_run_comple
             Fault::Delay(Duration::from_millis(600)),
         );
         stub.fault("/statuses", Fault::RateLimit);
+        stub.fault("/gh/orgs/acme/teams?", Fault::SecondaryForbidden);
         stub.fault("/argo/api/v1/applications", Fault::Secondary);
         stub.fault("/bs/api/scaffolder/v2/tasks", Fault::Status(503));
 
@@ -36,6 +39,7 @@ async fn transient_502s_a_timeout_and_rate_limits_are_retried_and_the_run_comple
                 .collect()
         };
         assert_eq!(statuses("/gh/orgs/acme/repos?"), vec![502, 502, 200]);
+        assert_eq!(statuses("/gh/orgs/acme/teams?"), vec![403, 200]);
         assert_eq!(statuses("/argo/api/v1/applications"), vec![429, 200]);
         assert_eq!(statuses("/bs/api/scaffolder/v2/tasks"), vec![503, 200]);
         assert_eq!(
@@ -129,6 +133,56 @@ async fn dxs_collect_shows_progress_and_a_summary_and_exits_non_zero_when_a_sour
         "{stderr}"
     );
     assert!(stderr.contains("warning: roster"), "{stderr}");
+}
+
+#[tokio::test]
+async fn a_plain_forbidden_answer_is_not_retried() {
+    let db = TestDb::sqlite().await;
+    let env = Env::start(&[]).await;
+    env.stub.fault("/argo/", Fault::Status(403));
+    let summaries = env.collect(&db.store).await;
+    let argocd = summaries
+        .iter()
+        .find(|s| s.source == Source::Argocd)
+        .unwrap();
+    assert_eq!(argocd.outcome, Outcome::Error);
+    assert!(argocd.error.as_deref().unwrap().ends_with("HTTP 403"));
+    let tries = env
+        .stub
+        .hits()
+        .iter()
+        .filter(|h| h.path.starts_with("/argo/"))
+        .count();
+    assert_eq!(tries, 1);
+    db.cleanup().await;
+}
+
+#[tokio::test]
+async fn the_schedule_collects_then_calls_the_hook_and_stops_on_shutdown() {
+    let db = TestDb::sqlite().await;
+    let env = Env::start(&[]).await;
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let shutdown = CancellationToken::new();
+    let http = HttpClient::new(&env.config.collect, db.store.clone()).unwrap();
+    let schedule = tokio::spawn(scheduler::run(
+        Arc::new(env.config.clone()),
+        db.store.clone(),
+        http,
+        shutdown.clone(),
+        move |summaries| {
+            let tx = tx.clone();
+            async move {
+                tx.send(summaries).unwrap();
+            }
+        },
+    ));
+    let summaries = rx.recv().await.unwrap();
+    assert_all_succeeded(&summaries);
+    assert_eq!(summaries.len(), 3);
+    assert_scenario(&db.store).await;
+    shutdown.cancel();
+    schedule.await.unwrap();
+    db.cleanup().await;
 }
 
 #[tokio::test]

@@ -30,6 +30,8 @@ pub enum Fault {
     RateLimit,
     /// Secondary rate limit: 429 with `retry-after: 0`.
     Secondary,
+    /// Secondary rate limit as a 403 with no header, only GitHub's message.
+    SecondaryForbidden,
     /// Never answer; notify the test that the request arrived (a crash point).
     Hang(Arc<Notify>),
 }
@@ -154,6 +156,14 @@ async fn handle(State(stub): State<Stub>, uri: Uri, headers: HeaderMap) -> Respo
                     .status(429)
                     .header("retry-after", "0")
                     .body(Body::from("{\"message\":\"secondary rate limit\"}"))
+                    .unwrap(),
+            ),
+            Fault::SecondaryForbidden => Some(
+                Response::builder()
+                    .status(403)
+                    .body(Body::from(
+                        "{\"message\":\"You have exceeded a secondary rate limit. Please wait a few minutes before you try again.\"}",
+                    ))
                     .unwrap(),
             ),
             Fault::Delay(d) => {
