@@ -119,20 +119,34 @@ pub async fn teams(run: &mut Run<'_>, api: &Api) -> Result<(), CollectError> {
             (slugs.collect(), None)
         }
     };
-    let mut owners: BTreeMap<String, (bool, String, ApiRepo)> = BTreeMap::new();
+    // Conditional first: when nothing changed, that is all it costs. When something did, the
+    // teams that answered 304 are read again, so ownership is decided over every team.
+    let mut read: Vec<(String, Vec<ApiRepo>)> = Vec::new();
+    let mut unchanged = Vec::new();
     let mut etags = vec![list_etag];
-    let mut changed = false;
     for slug in &slugs {
         let url = format!("{base}/{slug}/repos?per_page=100");
-        let Some(page) = api.get_if_changed::<Vec<ApiRepo>>(&url).await? else {
-            continue;
-        };
-        changed = true;
-        etags.push(page.etag);
-        let mut repos = page.body;
-        if let Some(next) = page.next {
-            repos.extend(api.get_all::<ApiRepo>(&next).await?);
+        match api.get_if_changed::<Vec<ApiRepo>>(&url).await? {
+            Some(page) => {
+                let mut repos = page.body;
+                if let Some(next) = page.next {
+                    repos.extend(api.get_all::<ApiRepo>(&next).await?);
+                }
+                etags.push(page.etag);
+                read.push((slug.clone(), repos));
+            }
+            None => unchanged.push((slug.clone(), url)),
         }
+    }
+    if read.is_empty() && etags.iter().all(Option::is_none) {
+        return Ok(());
+    }
+    for (slug, url) in unchanged {
+        read.push((slug, api.get_all::<ApiRepo>(&url).await?));
+    }
+    read.sort_by(|a, b| a.0.cmp(&b.0));
+    let mut owners: BTreeMap<String, (bool, String, ApiRepo)> = BTreeMap::new();
+    for (slug, repos) in read {
         for repo in repos.into_iter().filter(|r| in_scope(github, &r.full_name)) {
             let admin = repo.permissions.as_ref().is_some_and(|p| p.admin);
             let better = owners
@@ -142,9 +156,6 @@ pub async fn teams(run: &mut Run<'_>, api: &Api) -> Result<(), CollectError> {
                 owners.insert(repo.full_name.clone(), (admin, slug.clone(), repo));
             }
         }
-    }
-    if !changed && etags.iter().all(Option::is_none) {
-        return Ok(());
     }
     let catalog_owned: Vec<String> = run
         .store
