@@ -256,7 +256,8 @@ async fn run_collect(
         .count();
     let items: u64 = summaries.iter().map(|s| s.items).sum();
     eprintln!(
-        "dxs: collect done: {} sources, {failed} failed, {items} items",
+        "dxs: collect done: {}/{} sources succeeded, {items} items",
+        summaries.len() - failed,
         summaries.len()
     );
     Ok(failed)

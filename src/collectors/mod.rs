@@ -19,6 +19,8 @@ pub mod scheduler;
 use std::future::Future;
 use std::sync::{Arc, Mutex};
 
+use tracing::Instrument;
+
 use crate::config::Config;
 use crate::store::{FactBatch, Store, StoreError};
 
@@ -219,11 +221,25 @@ pub async fn collect(
         };
         let result = match store.start_run(source.name()).await {
             Ok(id) => {
+                let span = tracing::info_span!("collect", source = source.name(), run = id);
                 let result = match source {
-                    Source::Github => github::GithubCollector.collect(&mut run).await,
-                    Source::Argocd => argocd::ArgoCdCollector.collect(&mut run).await,
+                    Source::Github => {
+                        github::GithubCollector
+                            .collect(&mut run)
+                            .instrument(span)
+                            .await
+                    }
+                    Source::Argocd => {
+                        argocd::ArgoCdCollector
+                            .collect(&mut run)
+                            .instrument(span)
+                            .await
+                    }
                     Source::Orchestrator => {
-                        orchestrator::OrchestratorCollector.collect(&mut run).await
+                        orchestrator::OrchestratorCollector
+                            .collect(&mut run)
+                            .instrument(span)
+                            .await
                     }
                 };
                 let error = result.as_ref().err().map(ToString::to_string);

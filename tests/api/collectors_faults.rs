@@ -129,10 +129,30 @@ async fn dxs_collect_shows_progress_and_a_summary_and_exits_non_zero_when_a_sour
         "{stderr}"
     );
     assert!(
-        stderr.contains("dxs: collect done: 3 sources, 1 failed"),
+        stderr.contains("dxs: collect done: 2/3 sources succeeded"),
         "{stderr}"
     );
     assert!(stderr.contains("warning: roster"), "{stderr}");
+
+    // One source only: the others are not asked.
+    let mut only = dxs_bin();
+    only.args(["collect", "--source", "orchestrator", "--database-url"])
+        .arg(format!("sqlite://{}", db.display()))
+        .current_dir(env.dir.path());
+    for (k, v) in Env::vars(&env.stub, &roster.display().to_string()) {
+        only.env(k, v);
+    }
+    env.stub.reset_hits();
+    let out = tokio::task::spawn_blocking(move || only.output().unwrap())
+        .await
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("dxs: collect done: 1/1 sources succeeded"),
+        "{stderr}"
+    );
+    assert!(env.stub.hits().iter().all(|h| h.path.starts_with("/bs/")));
 }
 
 #[tokio::test]
