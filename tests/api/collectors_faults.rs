@@ -178,6 +178,25 @@ async fn a_plain_forbidden_answer_is_not_retried() {
 }
 
 #[tokio::test]
+async fn a_rate_limit_resetting_later_than_max_wait_fails_the_source_at_once() {
+    let db = TestDb::sqlite().await;
+    let env = Env::start(&[("DXS_COLLECT__MAX_WAIT_SECS", "60")]).await;
+    env.stub
+        .fault("/gh/orgs/acme/repos?", Fault::RateLimitFor(3600));
+    let summaries = env.collect(&db.store).await;
+    let github = summaries
+        .iter()
+        .find(|s| s.source == Source::Github)
+        .unwrap();
+    assert_eq!(github.outcome, Outcome::Error);
+    let error = github.error.as_deref().unwrap();
+    assert!(error.contains("rate limit exhausted for 3"), "{error}");
+    assert_eq!(github.stats.rate_limit_remaining, Some(0));
+    assert_eq!(db.store.cursor("github", "teams").await.unwrap(), None);
+    db.cleanup().await;
+}
+
+#[tokio::test]
 async fn the_schedule_collects_then_calls_the_hook_and_stops_on_shutdown() {
     let db = TestDb::sqlite().await;
     let env = Env::start(&[]).await;

@@ -28,6 +28,8 @@ pub enum Fault {
     Delay(Duration),
     /// GitHub primary rate limit: 403, `x-ratelimit-remaining: 0`, reset now.
     RateLimit,
+    /// The same, resetting in this many seconds.
+    RateLimitFor(i64),
     /// Secondary rate limit: 429 with `retry-after: 0`.
     Secondary,
     /// Secondary rate limit as a 403 with no header, only GitHub's message.
@@ -130,6 +132,15 @@ fn record(stub: &Stub, path: &str, status: u16, headers: &HeaderMap) {
     });
 }
 
+fn rate_limited(reset: i64) -> Response {
+    Response::builder()
+        .status(403)
+        .header("x-ratelimit-remaining", "0")
+        .header("x-ratelimit-reset", reset.to_string())
+        .body(Body::from("{\"message\":\"API rate limit exceeded\"}"))
+        .unwrap()
+}
+
 fn status(code: u16) -> Response {
     Response::builder()
         .status(code)
@@ -140,17 +151,11 @@ fn status(code: u16) -> Response {
 async fn handle(State(stub): State<Stub>, uri: Uri, headers: HeaderMap) -> Response {
     let path = uri.path_and_query().map_or("/", |p| p.as_str()).to_string();
     if let Some(fault) = stub.take_fault(&path) {
-        let now = chrono::Utc::now().timestamp().to_string();
+        let now = chrono::Utc::now().timestamp();
         let answer = match fault {
             Fault::Status(code) => Some(status(code)),
-            Fault::RateLimit => Some(
-                Response::builder()
-                    .status(403)
-                    .header("x-ratelimit-remaining", "0")
-                    .header("x-ratelimit-reset", now)
-                    .body(Body::from("{\"message\":\"API rate limit exceeded\"}"))
-                    .unwrap(),
-            ),
+            Fault::RateLimit => Some(rate_limited(now)),
+            Fault::RateLimitFor(secs) => Some(rate_limited(now + secs)),
             Fault::Secondary => Some(
                 Response::builder()
                     .status(429)
