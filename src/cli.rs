@@ -1,6 +1,7 @@
 //! The command line: what each `dxs` command takes, and the code that runs it.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use tokio_util::sync::CancellationToken;
@@ -9,7 +10,7 @@ use crate::config::{check_database_url, Config, ConfigError};
 use crate::quarter::Quarter;
 use crate::store::Store;
 use crate::survey::invites::InviteError;
-use crate::{demo, survey, web};
+use crate::{collectors, demo, survey, web};
 
 /// dxs: the Developer Experience Score of your Internal Developer Platform.
 ///
@@ -190,13 +191,27 @@ pub async fn run(args: Args) -> Result<(), CliError> {
             }
             let shutdown = CancellationToken::new();
             tokio::spawn(cancel_on_signal(shutdown.clone()));
+            if with_demo || config.collect.interval_secs == 0 {
+                eprintln!("dxs: collection schedule off (demo data or collect.interval_secs = 0)");
+            } else {
+                spawn_schedule(&config, &store, shutdown.clone())?;
+            }
             let state = web::AppState::new(config, store.clone());
             web::serve(listener, state, shutdown)
                 .await
                 .map_err(anyhow::Error::from)?;
             store.close().await;
         }
-        Command::Collect { .. } => return Err(not_yet("collect", 3)),
+        Command::Collect { source, since } => {
+            let store = open_store(&config).await?;
+            let failed = run_collect(&config, &store, source, since).await?;
+            store.close().await;
+            if failed > 0 {
+                return Err(CliError::Failed(anyhow::anyhow!(
+                    "collect: {failed} source(s) failed (see above)"
+                )));
+            }
+        }
         Command::Score { .. } => return Err(not_yet("score", 5)),
         Command::Report { .. } => return Err(not_yet("report", 7)),
         Command::Survey(SurveyCommand::Invite { quarter, team }) => {
@@ -223,6 +238,80 @@ async fn invite(config: &Config, quarter: Quarter, team: Option<&str>) -> Result
     survey::invites::write_csv(&links, std::io::stdout().lock())
         .map_err(|e| anyhow::anyhow!("cannot write the invites: {e}"))?;
     eprintln!("dxs: {} survey links for {quarter}", links.len());
+    Ok(())
+}
+
+/// Runs `dxs collect`: progress per source on stderr, then one summary line per source and a
+/// total. Returns how many sources failed.
+async fn run_collect(
+    config: &Config,
+    store: &Store,
+    source: Source,
+    since: Option<chrono::NaiveDate>,
+) -> Result<usize, CliError> {
+    let sources: Vec<collectors::Source> = match source {
+        Source::Github => vec![collectors::Source::Github],
+        Source::Argocd => vec![collectors::Source::Argocd],
+        Source::Orchestrator => vec![collectors::Source::Orchestrator],
+        Source::All => collectors::Source::ALL.to_vec(),
+    };
+    let since = since.map(|d| d.and_time(chrono::NaiveTime::MIN).and_utc().timestamp());
+    let http = collectors::HttpClient::new(&config.collect, store.clone())
+        .map_err(|e| anyhow::anyhow!("HTTP client: {e}"))?;
+    let progress: collectors::ProgressFn = Arc::new(|source, stats, items| {
+        let left = stats
+            .rate_limit_remaining
+            .map_or(String::new(), |l| format!(", rate limit {l} left"));
+        eprintln!(
+            "dxs: collect {}: {} pages, {} items{left}",
+            source.name(),
+            stats.pages,
+            items
+        );
+    });
+    let summaries = collectors::collect(config, store, &http, &sources, since, progress).await;
+    for s in &summaries {
+        for w in &s.warnings {
+            eprintln!("dxs: collect {}: warning: {w}", s.source.name());
+        }
+        eprintln!("dxs: collect {s}");
+    }
+    let failed = summaries
+        .iter()
+        .filter(|s| s.outcome == collectors::Outcome::Error)
+        .count();
+    let items: u64 = summaries.iter().map(|s| s.items).sum();
+    eprintln!(
+        "dxs: collect done: {}/{} sources succeeded, {items} items",
+        summaries.len() - failed,
+        summaries.len()
+    );
+    Ok(failed)
+}
+
+/// Starts the collection schedule of `dxs serve` on the shutdown token of the server.
+fn spawn_schedule(
+    config: &Config,
+    store: &Store,
+    shutdown: CancellationToken,
+) -> Result<(), CliError> {
+    let http = collectors::HttpClient::new(&config.collect, store.clone())
+        .map_err(|e| anyhow::anyhow!("HTTP client: {e}"))?;
+    let config = Arc::new(config.clone());
+    tokio::spawn(collectors::scheduler::run(
+        config,
+        store.clone(),
+        http,
+        shutdown,
+        // Where the score is refreshed after each collection (scoring, issue 5).
+        |summaries| async move {
+            let failed = summaries
+                .iter()
+                .filter(|s| s.outcome == collectors::Outcome::Error)
+                .count();
+            tracing::info!(sources = summaries.len(), failed, "collection done");
+        },
+    ));
     Ok(())
 }
 

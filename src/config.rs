@@ -84,6 +84,23 @@ pub struct Config {
     pub auth: AuthConfig,
     /// The quarterly survey: its definition, invite links and secret.
     pub survey: SurveyConfig,
+    /// Collection schedule and the HTTP client's patience.
+    pub collect: CollectConfig,
+}
+
+/// Collection schedule and how the shared HTTP client retries.
+#[derive(Debug, Clone)]
+pub struct CollectConfig {
+    /// Seconds between two collections in `dxs serve`; 0 turns the schedule off.
+    pub interval_secs: u64,
+    /// A request that takes longer is abandoned (and retried).
+    pub request_timeout_ms: u64,
+    /// Retries of a request that failed with a 5xx, a timeout or a rate limit.
+    pub max_retries: u32,
+    /// First backoff delay; doubled at each retry, with jitter (tests set it tiny).
+    pub retry_base_ms: u64,
+    /// Longest single wait (backoff or rate-limit reset); a longer reset fails the source.
+    pub max_wait_secs: u64,
 }
 
 /// GitHub collector settings.
@@ -195,6 +212,29 @@ struct RawConfig {
     score: RawScore,
     auth: RawAuth,
     survey: RawSurvey,
+    collect: RawCollect,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, default)]
+struct RawCollect {
+    interval_secs: i64,
+    request_timeout_ms: i64,
+    max_retries: i64,
+    retry_base_ms: i64,
+    max_wait_secs: i64,
+}
+
+impl Default for RawCollect {
+    fn default() -> Self {
+        RawCollect {
+            interval_secs: 3600,
+            request_timeout_ms: 30_000,
+            max_retries: 5,
+            retry_base_ms: 500,
+            max_wait_secs: 900,
+        }
+    }
 }
 
 #[derive(Deserialize)]
@@ -346,7 +386,7 @@ impl Default for RawSurvey {
 }
 
 /// Sections whose keys may be overridden with `DXS_SECTION__KEY`.
-const SECTIONS: [&str; 7] = [
+const SECTIONS: [&str; 8] = [
     "github",
     "argocd",
     "orchestrator",
@@ -354,6 +394,7 @@ const SECTIONS: [&str; 7] = [
     "score",
     "auth",
     "survey",
+    "collect",
 ];
 /// Top-level keys that may be overridden with `DXS_KEY`.
 const TOP_LEVEL_KEYS: [&str; 2] = ["listen", "database_url"];
@@ -526,6 +567,7 @@ fn validate(
         score,
         auth,
         survey,
+        collect: validate_collect(raw.collect)?,
     })
 }
 
@@ -552,6 +594,26 @@ fn validate_survey(raw: RawSurvey, secret: Option<Secret>) -> Result<SurveyConfi
         base_url: check_url("survey.base_url", raw.base_url)?,
         secret,
         form_key,
+    })
+}
+
+fn validate_collect(raw: RawCollect) -> Result<CollectConfig, ConfigError> {
+    let range = |key: &str, value: i64, min: i64, max: i64| -> Result<u64, ConfigError> {
+        if (min..=max).contains(&value) {
+            Ok(value as u64)
+        } else {
+            Err(invalid(
+                format!("collect.{key}"),
+                format!("expected a whole number from {min} to {max}, got {value}"),
+            ))
+        }
+    };
+    Ok(CollectConfig {
+        interval_secs: range("interval_secs", raw.interval_secs, 0, 7 * 86_400)?,
+        request_timeout_ms: range("request_timeout_ms", raw.request_timeout_ms, 1, 600_000)?,
+        max_retries: range("max_retries", raw.max_retries, 0, 20)? as u32,
+        retry_base_ms: range("retry_base_ms", raw.retry_base_ms, 0, 60_000)?,
+        max_wait_secs: range("max_wait_secs", raw.max_wait_secs, 0, 86_400)?,
     })
 }
 
@@ -675,6 +737,9 @@ mod tests {
         assert_eq!(c.score.min_group_size, 5);
         assert_eq!(c.score.window_days, 90);
         assert!(c.auth.admin_token.is_none());
+        assert_eq!(c.collect.interval_secs, 3600);
+        assert_eq!(c.collect.max_retries, 5);
+        assert_eq!(c.collect.retry_base_ms, 500);
     }
 
     #[test]
@@ -773,6 +838,26 @@ mod tests {
         assert_eq!(
             error_key("[auth]\nadmin_token_env = \"x-y\"", &[]),
             "auth.admin_token_env"
+        );
+        assert_eq!(
+            error_key("[collect]\ninterval_secs = -1", &[]),
+            "collect.interval_secs"
+        );
+        assert_eq!(
+            error_key("[collect]\nrequest_timeout_ms = 0", &[]),
+            "collect.request_timeout_ms"
+        );
+        assert_eq!(
+            error_key("", &[("DXS_COLLECT__MAX_RETRIES", "99")]),
+            "collect.max_retries"
+        );
+        assert_eq!(
+            error_key("[collect]\nretry_base_ms = -5", &[]),
+            "collect.retry_base_ms"
+        );
+        assert_eq!(
+            error_key("[collect]\nmax_wait_secs = 999999", &[]),
+            "collect.max_wait_secs"
         );
         assert_eq!(
             error_key("[survey]\nbase_url = \"dxs.example.com\"", &[]),

@@ -6,6 +6,7 @@
 //! line and calls into [`cli`].
 
 pub mod cli;
+pub mod collectors;
 pub mod config;
 pub mod demo;
 pub mod model;

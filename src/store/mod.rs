@@ -5,6 +5,7 @@
 //! upserts on their natural keys, so a write repeated is a write done once. The store knows no
 //! HTTP, no scoring and no configuration beyond its URL.
 
+mod collect;
 mod collector;
 mod facts;
 mod org;
@@ -19,6 +20,7 @@ use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
 
+pub use collect::CollectorLock;
 pub use collector::CollectorRun;
 pub use facts::FactBatch;
 pub use org::{Onboarding, TableCounts};

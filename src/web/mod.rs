@@ -7,6 +7,7 @@ mod error;
 mod health;
 mod home;
 mod survey;
+mod webhooks;
 
 use std::ops::Deref;
 use std::sync::Arc;
@@ -99,6 +100,7 @@ pub fn app(state: AppState) -> Router {
         .merge(health::router())
         .merge(home::router())
         .merge(survey::router())
+        .merge(webhooks::router())
         .fallback(|| async { WebError::NotFound })
         .with_state(state)
         .layer(middleware)

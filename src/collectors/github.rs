@@ -1,0 +1,224 @@
+//! The GitHub collector: the roster, repositories and team ownership ([`super::github_org`]),
+//! production deployments with their statuses and changes, and the first commit of each roster
+//! developer since their start date.
+//!
+//! Deployments of a repository are read newest first (`GET /repos/{r}/deployments`, one request
+//! when nothing changed: a 304) down to the repository's cursor, the id below which every
+//! deployment is settled (succeeded, failed, or abandoned for a day). One batch per repository.
+
+use serde::Deserialize;
+
+use super::changes::{self, ApiCommit};
+use super::http::Api;
+use super::{github_org, rfc3339, roster, unix, CollectError, Collector, Run};
+use crate::model::{Deployment, Repository};
+use crate::store::FactBatch;
+
+/// A deployment still pending after this long is treated as settled (abandoned).
+const PENDING_GIVE_UP_SECS: i64 = 86_400;
+
+/// Collects from GitHub (and imports the roster).
+pub struct GithubCollector;
+
+#[derive(Debug, Deserialize)]
+struct ApiDeployment {
+    id: i64,
+    sha: String,
+    environment: String,
+    created_at: String,
+}
+
+#[derive(Debug, Deserialize)]
+struct ApiStatus {
+    state: String,
+    created_at: String,
+}
+
+impl Collector for GithubCollector {
+    async fn collect(&self, run: &mut Run<'_>) -> Result<(), CollectError> {
+        import_roster(run).await?;
+        let api = run.api(run.config.github.token.clone());
+        let repos = github_org::repositories(run, &api).await?;
+        github_org::teams(run, &api).await?;
+        for repo in &repos {
+            deployments(run, &api, &repo.slug).await?;
+        }
+        first_commits(run, &api, &repos).await
+    }
+}
+
+async fn import_roster(run: &mut Run<'_>) -> Result<(), CollectError> {
+    let path = &run.config.roster.file;
+    let text = match std::fs::read_to_string(path) {
+        Ok(text) => text,
+        Err(e) => {
+            run.warn(format!("roster {}: {e}", path.display()));
+            return Ok(());
+        }
+    };
+    let roster = roster::parse(&text);
+    for error in &roster.errors {
+        run.warn(format!("roster {}: {error}", path.display()));
+    }
+    let batch = FactBatch {
+        teams: roster.teams,
+        developers: roster.developers,
+        ..FactBatch::default()
+    };
+    run.write(&batch).await?;
+    Ok(())
+}
+
+async fn deployments(run: &mut Run<'_>, api: &Api, repo: &str) -> Result<(), CollectError> {
+    let github = &run.config.github;
+    let scope = format!("deployments:{repo}");
+    let settled: i64 = match run.since {
+        Some(_) => 0,
+        None => run
+            .cursor(&scope)
+            .await?
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0),
+    };
+    let url = format!("{}/repos/{repo}/deployments?per_page=100", github.api_url);
+    let first = api.get_if_changed::<Vec<ApiDeployment>>(&url).await?;
+    let Some(first) = first else {
+        return Ok(());
+    };
+    let etag = first.etag;
+    let (mut fresh, mut next) = (Vec::new(), first.next);
+    let mut page = first.body;
+    'pages: loop {
+        for d in page {
+            let created = unix(&d.created_at).unwrap_or(0);
+            if d.id <= settled || run.since.is_some_and(|s| created < s) {
+                break 'pages;
+            }
+            fresh.push(d);
+        }
+        match next.take() {
+            Some(url) => {
+                let p = api.get::<Vec<ApiDeployment>>(&url).await?;
+                (page, next) = (p.body, p.next);
+            }
+            None => break,
+        }
+    }
+    let now = chrono::Utc::now().timestamp();
+    let mut found = Vec::new();
+    let mut pending: Vec<i64> = Vec::new();
+    for d in &fresh {
+        let production = github
+            .production_environments
+            .iter()
+            .any(|e| e.eq_ignore_ascii_case(&d.environment));
+        if !production {
+            continue;
+        }
+        let url = format!(
+            "{}/repos/{repo}/deployments/{}/statuses?per_page=100",
+            github.api_url, d.id
+        );
+        let statuses = api.get_all::<ApiStatus>(&url).await?;
+        let success = statuses
+            .iter()
+            .filter(|s| s.state == "success")
+            .filter_map(|s| unix(&s.created_at))
+            .min();
+        let finished = statuses
+            .iter()
+            .any(|s| matches!(s.state.as_str(), "failure" | "error" | "inactive"));
+        match success {
+            Some(finished_at) => found.push(Deployment {
+                source: "github".into(),
+                external_id: d.id.to_string(),
+                repo: repo.into(),
+                sha: d.sha.clone(),
+                environment: d.environment.clone(),
+                finished_at,
+            }),
+            None if !finished && unix(&d.created_at).unwrap_or(0) > now - PENDING_GIVE_UP_SECS => {
+                pending.push(d.id)
+            }
+            None => {}
+        }
+    }
+    let newest = fresh.iter().map(|d| d.id).max().unwrap_or(settled);
+    let settled_now = match pending.iter().min() {
+        Some(p) => (p - 1).max(settled),
+        None => newest.max(settled),
+    };
+    let (commits, changes) = changes::of_deployments(run, api, &found).await?;
+    let batch = FactBatch {
+        deployments: found,
+        commits,
+        changes,
+        cursors: vec![run.new_cursor(&scope, settled_now)],
+        ..FactBatch::default()
+    };
+    run.write(&batch).await?;
+    api.save_etag(etag).await?;
+    Ok(())
+}
+
+/// Cursor value of a developer whose first commit is known.
+const FOUND: &str = "found";
+
+/// For each roster developer whose first commit is not found yet: their commits since their
+/// start date in each repository pushed to since the last check (so nothing is asked twice).
+/// A commit already known from a deployment does not settle it: an earlier one may exist.
+async fn first_commits(
+    run: &mut Run<'_>,
+    api: &Api,
+    repos: &[Repository],
+) -> Result<(), CollectError> {
+    let github = &run.config.github;
+    for dev in run.store.developers().await? {
+        let scope = format!("first_commit:{}", dev.login);
+        let cursor = run.cursor(&scope).await?;
+        let checked: Option<i64> = match (run.since, cursor.as_deref()) {
+            (_, Some(FOUND)) => continue,
+            (Some(_), _) => None,
+            (None, cursor) => cursor.and_then(|v| v.parse().ok()),
+        };
+        let started = chrono::Utc::now().timestamp();
+        let mut commits = Vec::new();
+        for repo in repos {
+            let pushed = repo.pushed_at.unwrap_or(i64::MAX);
+            if pushed < dev.start_at || checked.is_some_and(|c| pushed <= c) {
+                continue;
+            }
+            let url = format!(
+                "{}/repos/{}/commits?author={}&since={}&per_page=100",
+                github.api_url,
+                repo.slug,
+                dev.login,
+                rfc3339(dev.start_at)
+            );
+            let found = match api.get_all::<ApiCommit>(&url).await {
+                Err(e) if e.is_not_found() => vec![],
+                found => found?,
+            };
+            commits.extend(
+                found
+                    .into_iter()
+                    .filter_map(|c| c.into_commit(&repo.slug, &github.bot_logins)),
+            );
+        }
+        let found = commits
+            .iter()
+            .any(|c| !c.is_bot && c.authored_at >= dev.start_at);
+        let value = if found {
+            FOUND.to_string()
+        } else {
+            started.to_string()
+        };
+        let batch = FactBatch {
+            commits,
+            cursors: vec![run.new_cursor(&scope, value)],
+            ..FactBatch::default()
+        };
+        run.write(&batch).await?;
+    }
+    Ok(())
+}

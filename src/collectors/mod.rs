@@ -1,0 +1,290 @@
+//! Collectors: pull facts from GitHub, ArgoCD and the platform orchestrator into the store.
+//!
+//! Each source implements [`Collector`]. A run writes what it learns in batches, each batch with
+//! its cursor in one transaction ([`Run::write`]): a failure or a crash writes nothing of the
+//! batch and keeps the cursor, and writing a batch twice changes nothing. Collectors only write
+//! facts; they never score. Each run is recorded in the store (`collector_runs`), which is where
+//! `dxs_collector_runs_total{source,outcome}` comes from.
+
+mod argocd;
+mod changes;
+mod github;
+mod github_org;
+pub mod http;
+mod orchestrator;
+mod retry;
+pub mod roster;
+pub mod scheduler;
+
+use std::future::Future;
+use std::sync::{Arc, Mutex};
+
+use tracing::Instrument;
+
+use crate::config::Config;
+use crate::store::{FactBatch, Store, StoreError};
+
+pub use http::{HttpClient, HttpError, Stats};
+
+/// Why a collector run failed.
+#[derive(Debug, thiserror::Error)]
+pub enum CollectError {
+    /// An upstream request failed for good.
+    #[error(transparent)]
+    Http(#[from] HttpError),
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// The HTTP client could not be built.
+    #[error("HTTP client: {0}")]
+    Client(#[from] reqwest::Error),
+}
+
+/// A source of facts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Source {
+    /// GitHub: roster, repositories, teams, deployments, changes, first commits.
+    Github,
+    /// ArgoCD: production sync history.
+    Argocd,
+    /// Platform orchestrator: Backstage scaffolder tasks and catalog ownership.
+    Orchestrator,
+}
+
+impl Source {
+    /// Every source, in the order a full collection runs them.
+    pub const ALL: [Source; 3] = [Source::Github, Source::Argocd, Source::Orchestrator];
+
+    /// The name in summaries, runs and metrics.
+    pub fn name(self) -> &'static str {
+        match self {
+            Source::Github => "github",
+            Source::Argocd => "argocd",
+            Source::Orchestrator => "orchestrator",
+        }
+    }
+}
+
+/// How a source's run ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// Everything was read and written.
+    Success,
+    /// The run stopped on an error; what was written before stays, the cursors of the rest
+    /// did not move.
+    Error,
+}
+
+impl Outcome {
+    /// `success` or `error`, as in `collector_runs` and the metric label.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Success => "success",
+            Outcome::Error => "error",
+        }
+    }
+}
+
+/// What one source's run did: everything metrics and the progress line need.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SourceSummary {
+    /// The source.
+    pub source: Source,
+    /// Success or error.
+    pub outcome: Outcome,
+    /// Rows written or changed.
+    pub items: u64,
+    /// Requests, pages, 304s and the last rate-limit figure.
+    pub stats: Stats,
+    /// The error of a failed run.
+    pub error: Option<String>,
+    /// Problems that did not stop the run (bad roster lines, unknown repositories).
+    pub warnings: Vec<String>,
+    /// End of the run, UNIX seconds.
+    pub finished_at: i64,
+}
+
+impl std::fmt::Display for SourceSummary {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{}: {} ({} items, {} pages, {} requests, {} not modified",
+            self.source.name(),
+            self.outcome.as_str(),
+            self.items,
+            self.stats.pages,
+            self.stats.requests,
+            self.stats.not_modified
+        )?;
+        if let Some(left) = self.stats.rate_limit_remaining {
+            write!(f, ", rate limit {left} left")?;
+        }
+        f.write_str(")")?;
+        if let Some(e) = &self.error {
+            write!(f, ": {e}")?;
+        }
+        Ok(())
+    }
+}
+
+/// Called after each written batch with the source, its stats and items so far.
+pub type ProgressFn = Arc<dyn Fn(Source, &Stats, u64) + Send + Sync>;
+
+/// One collector run on one source: the shared client, the store, where to start, and what the
+/// run has written so far.
+pub struct Run<'a> {
+    /// The configuration.
+    pub config: &'a Config,
+    /// The store.
+    pub store: &'a Store,
+    /// Collect from this time on instead of the cursors (UNIX seconds), and ask unconditionally.
+    pub since: Option<i64>,
+    http: &'a HttpClient,
+    source: Source,
+    stats: http::SharedStats,
+    items: u64,
+    warnings: Vec<String>,
+    progress: ProgressFn,
+}
+
+impl Run<'_> {
+    /// A session with `token` whose requests count for this run; conditional (ETags) unless
+    /// the run starts from `since`.
+    pub fn api(&self, token: Option<crate::config::Secret>) -> http::Api {
+        self.http
+            .api(token, self.stats.clone(), self.since.is_none())
+    }
+
+    /// Writes `batch` (facts and cursors, one transaction) and reports progress.
+    pub async fn write(&mut self, batch: &FactBatch) -> Result<(), StoreError> {
+        if !batch.is_empty() {
+            self.items += self.store.write_batch(batch).await?;
+        }
+        let stats = self.stats();
+        (self.progress)(self.source, &stats, self.items);
+        Ok(())
+    }
+
+    /// Notes a problem that does not stop the run.
+    pub fn warn(&mut self, warning: String) {
+        tracing::warn!(source = self.source.name(), %warning);
+        self.warnings.push(warning);
+    }
+
+    /// The cursor of `scope` in this source.
+    pub async fn cursor(&self, scope: &str) -> Result<Option<String>, StoreError> {
+        self.store.cursor(self.source.name(), scope).await
+    }
+
+    /// A cursor of this source, to write with a batch.
+    pub fn new_cursor(&self, scope: &str, value: impl ToString) -> crate::model::Cursor {
+        crate::model::Cursor {
+            source: self.source.name().into(),
+            scope: scope.into(),
+            value: value.to_string(),
+        }
+    }
+
+    fn stats(&self) -> Stats {
+        self.stats.lock().map(|s| *s).unwrap_or_default()
+    }
+}
+
+/// A source of facts: reads its upstream and writes batches through [`Run::write`].
+pub trait Collector {
+    /// Collects incrementally (from the cursors, or from `run.since`).
+    fn collect(&self, run: &mut Run<'_>) -> impl Future<Output = Result<(), CollectError>> + Send;
+}
+
+/// Runs `sources` one after another: each is recorded as a run in the store, and a failed
+/// source does not stop the others. Returns one summary per source.
+pub async fn collect(
+    config: &Config,
+    store: &Store,
+    http: &HttpClient,
+    sources: &[Source],
+    since: Option<i64>,
+    progress: ProgressFn,
+) -> Vec<SourceSummary> {
+    let mut summaries = Vec::with_capacity(sources.len());
+    for &source in sources {
+        let mut run = Run {
+            config,
+            store,
+            since,
+            http,
+            source,
+            stats: Arc::new(Mutex::new(Stats::default())),
+            items: 0,
+            warnings: Vec::new(),
+            progress: progress.clone(),
+        };
+        let result = match store.start_run(source.name()).await {
+            Ok(id) => {
+                let span = tracing::info_span!("collect", source = source.name(), run = id);
+                let result = match source {
+                    Source::Github => {
+                        github::GithubCollector
+                            .collect(&mut run)
+                            .instrument(span)
+                            .await
+                    }
+                    Source::Argocd => {
+                        argocd::ArgoCdCollector
+                            .collect(&mut run)
+                            .instrument(span)
+                            .await
+                    }
+                    Source::Orchestrator => {
+                        orchestrator::OrchestratorCollector
+                            .collect(&mut run)
+                            .instrument(span)
+                            .await
+                    }
+                };
+                let error = result.as_ref().err().map(ToString::to_string);
+                match store
+                    .finish_run(id, run.items as i64, error.as_deref())
+                    .await
+                {
+                    Ok(()) => result,
+                    Err(e) => result.and(Err(e.into())),
+                }
+            }
+            Err(e) => Err(e.into()),
+        };
+        let error = result.err().map(|e| e.to_string());
+        if let Some(e) = &error {
+            tracing::error!(source = source.name(), error = %e, "collection failed");
+        }
+        summaries.push(SourceSummary {
+            source,
+            outcome: if error.is_some() {
+                Outcome::Error
+            } else {
+                Outcome::Success
+            },
+            items: run.items,
+            stats: run.stats(),
+            error,
+            warnings: run.warnings,
+            finished_at: chrono::Utc::now().timestamp(),
+        });
+    }
+    summaries
+}
+
+/// Parses an RFC 3339 time into UNIX seconds.
+pub(crate) fn unix(rfc3339: &str) -> Option<i64> {
+    chrono::DateTime::parse_from_rfc3339(rfc3339)
+        .ok()
+        .map(|t| t.timestamp())
+}
+
+/// Formats UNIX seconds as RFC 3339 (UTC, `Z`), as GitHub's `since` wants it.
+pub(crate) fn rfc3339(unix: i64) -> String {
+    chrono::DateTime::from_timestamp(unix, 0)
+        .unwrap_or_default()
+        .format("%Y-%m-%dT%H:%M:%SZ")
+        .to_string()
+}

@@ -1,0 +1,235 @@
+//! The orchestrator collector. For Backstage: ownership from the catalog
+//! (`GET /api/catalog/entities?filter=kind=component`: `spec.owner` → team, annotation
+//! `github.com/project-slug` → repository) and self-service requests from the scaffolder
+//! (`GET /api/scaffolder/v2/tasks`, newest first, down to the cursor: the creation time of the
+//! oldest unfinished task, so unfinished tasks are re-checked until they finish). Any other
+//! orchestrator sends `POST /webhooks/orchestrator` and has nothing to poll.
+
+use std::collections::HashMap;
+
+use serde::Deserialize;
+
+use super::{unix, CollectError, Collector, Run};
+use crate::config::OrchestratorKind;
+use crate::model::{RequestStatus, SelfServiceRequest, Team};
+use crate::store::FactBatch;
+
+/// Tasks asked per page.
+const PAGE: usize = 100;
+/// Annotation naming a component's GitHub repository.
+const SLUG_ANNOTATION: &str = "github.com/project-slug";
+
+/// Collects from the platform orchestrator.
+pub struct OrchestratorCollector;
+
+#[derive(Debug, Deserialize)]
+struct Entity {
+    kind: String,
+    metadata: EntityMeta,
+    #[serde(default)]
+    spec: Option<EntitySpec>,
+}
+
+#[derive(Debug, Deserialize)]
+struct EntityMeta {
+    #[serde(default)]
+    annotations: HashMap<String, String>,
+}
+
+#[derive(Debug, Deserialize)]
+struct EntitySpec {
+    #[serde(default)]
+    owner: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+struct TaskList {
+    tasks: Vec<Task>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Task {
+    id: String,
+    status: String,
+    created_at: String,
+    #[serde(default)]
+    last_heartbeat_at: Option<String>,
+    #[serde(default)]
+    created_by: Option<String>,
+    #[serde(default)]
+    spec: serde_json::Value,
+}
+
+impl Collector for OrchestratorCollector {
+    async fn collect(&self, run: &mut Run<'_>) -> Result<(), CollectError> {
+        if run.config.orchestrator.kind == OrchestratorKind::Webhook {
+            return Ok(());
+        }
+        catalog(run).await?;
+        tasks(run).await
+    }
+}
+
+/// `group:default/payments`, `default/payments` or `payments` → `payments`.
+fn entity_name(reference: &str) -> String {
+    let name = reference.rsplit_once(':').map_or(reference, |(_, n)| n);
+    name.rsplit_once('/').map_or(name, |(_, n)| n).to_string()
+}
+
+async fn catalog(run: &mut Run<'_>) -> Result<(), CollectError> {
+    let config = &run.config.orchestrator;
+    let url = format!("{}/api/catalog/entities?filter=kind=component", config.url);
+    let api = run.api(config.token.clone());
+    let page = api.get_if_changed::<Vec<Entity>>(&url).await?;
+    let Some(page) = page else {
+        return Ok(());
+    };
+    let known: HashMap<String, crate::model::Repository> = run
+        .store
+        .repositories()
+        .await?
+        .into_iter()
+        .map(|r| (r.slug.to_ascii_lowercase(), r))
+        .collect();
+    let mut batch = FactBatch::default();
+    for entity in page.body.into_iter().filter(|e| e.kind == "Component") {
+        let (Some(slug), Some(owner)) = (
+            entity.metadata.annotations.get(SLUG_ANNOTATION),
+            entity.spec.and_then(|s| s.owner),
+        ) else {
+            continue;
+        };
+        let team = entity_name(&owner);
+        let existing = known.get(&slug.to_ascii_lowercase());
+        batch.repositories.push(crate::model::Repository {
+            slug: existing.map_or(slug.clone(), |r| r.slug.clone()),
+            team: Some(team.clone()),
+            team_source: Some("catalog".into()),
+            archived: existing.is_some_and(|r| r.archived),
+            pushed_at: None,
+        });
+        if !batch.teams.iter().any(|t| t.name == team) {
+            batch.teams.push(Team {
+                name: team,
+                source: "catalog".into(),
+            });
+        }
+    }
+    run.write(&batch).await?;
+    api.save_etag(page.etag).await?;
+    Ok(())
+}
+
+async fn tasks(run: &mut Run<'_>) -> Result<(), CollectError> {
+    let config = &run.config.orchestrator;
+    let api = run.api(config.token.clone());
+    let from = match run.since {
+        Some(since) => since,
+        None => run
+            .cursor("tasks")
+            .await?
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(i64::MIN),
+    };
+    let teams: HashMap<String, String> = run
+        .store
+        .developers()
+        .await?
+        .into_iter()
+        .map(|d| (d.login.to_ascii_lowercase(), d.team))
+        .collect();
+    let mut requests = Vec::new();
+    let mut offset = 0;
+    'pages: loop {
+        let url = format!(
+            "{}/api/scaffolder/v2/tasks?order=desc:created_at&limit={PAGE}&offset={offset}",
+            config.url
+        );
+        let page = api.get::<TaskList>(&url).await?.body.tasks;
+        let count = page.len();
+        for task in page {
+            let Some(created_at) = unix(&task.created_at) else {
+                run.warn(format!("task {}: createdAt {:?}", task.id, task.created_at));
+                continue;
+            };
+            if created_at < from {
+                break 'pages;
+            }
+            requests.push(request(task, created_at, &teams));
+        }
+        if count < PAGE {
+            break;
+        }
+        offset += count;
+    }
+    let newest = requests.iter().map(|r| r.created_at).max();
+    let oldest_open = requests
+        .iter()
+        .filter(|r| r.status == RequestStatus::Running)
+        .map(|r| r.created_at)
+        .min();
+    let cursor = oldest_open.or(newest).unwrap_or(from).max(from);
+    let batch = FactBatch {
+        requests,
+        cursors: vec![run.new_cursor("tasks", cursor)],
+        ..FactBatch::default()
+    };
+    run.write(&batch).await?;
+    Ok(())
+}
+
+/// A scaffolder task as a self-service request: its team is the template's `owner` parameter,
+/// else the roster team of its creator; `completed` is a success, `failed` and `cancelled` are
+/// not, `open` and `processing` are unfinished.
+fn request(task: Task, created_at: i64, teams: &HashMap<String, String>) -> SelfServiceRequest {
+    let status = match task.status.as_str() {
+        "completed" => RequestStatus::Succeeded,
+        "failed" => RequestStatus::Failed,
+        "cancelled" | "skipped" => RequestStatus::Cancelled,
+        _ => RequestStatus::Running,
+    };
+    let text = |pointer: &str| task.spec.pointer(pointer).and_then(|v| v.as_str());
+    let creator = task
+        .created_by
+        .as_deref()
+        .or(text("/user/ref"))
+        .map(|u| entity_name(u).to_ascii_lowercase());
+    let team = text("/parameters/owner")
+        .map(entity_name)
+        .or_else(|| creator.and_then(|c| teams.get(&c).cloned()))
+        .unwrap_or_else(|| "unknown".into());
+    let kind = text("/templateInfo/entityRef").map_or("unknown".into(), entity_name);
+    let finished_at = (status != RequestStatus::Running).then(|| {
+        task.last_heartbeat_at
+            .as_deref()
+            .and_then(unix)
+            .unwrap_or(created_at)
+    });
+    SelfServiceRequest {
+        source: "backstage".into(),
+        external_id: task.id,
+        team,
+        kind,
+        status,
+        human_intervention: false,
+        created_at,
+        finished_at,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn entity_references_give_names() {
+        assert_eq!(entity_name("group:default/payments"), "payments");
+        assert_eq!(entity_name("default/payments"), "payments");
+        assert_eq!(entity_name("payments"), "payments");
+        assert_eq!(
+            entity_name("template:default/create-service"),
+            "create-service"
+        );
+    }
+}

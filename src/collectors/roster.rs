@@ -1,0 +1,121 @@
+//! The roster (`surveys/roster.csv`: `login,team,start_date[,email]`): who works here, since
+//! when, in which team. Validated line by line: a bad line is reported with its number and the
+//! good lines still load. A header line (`login,…`) and blank lines are skipped.
+
+use std::collections::HashSet;
+
+use chrono::NaiveDate;
+
+use crate::model::{Developer, Team};
+
+/// What a roster file holds.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Roster {
+    /// The developers of the good lines.
+    pub developers: Vec<Developer>,
+    /// Their teams, once each (source `roster`).
+    pub teams: Vec<Team>,
+    /// One message per bad line: `line N: why`.
+    pub errors: Vec<String>,
+}
+
+/// Parses the roster text.
+pub fn parse(text: &str) -> Roster {
+    let mut roster = Roster::default();
+    let mut logins = HashSet::new();
+    let mut teams = HashSet::new();
+    for (i, line) in text.lines().enumerate() {
+        let number = i + 1;
+        let line = line.trim();
+        if line.is_empty() || (number == 1 && line.to_ascii_lowercase().starts_with("login,")) {
+            continue;
+        }
+        match parse_line(line) {
+            Ok(d) if !logins.insert(d.login.to_ascii_lowercase()) => roster
+                .errors
+                .push(format!("line {number}: {} is listed twice", d.login)),
+            Ok(d) => {
+                if teams.insert(d.team.clone()) {
+                    roster.teams.push(Team {
+                        name: d.team.clone(),
+                        source: "roster".into(),
+                    });
+                }
+                roster.developers.push(d);
+            }
+            Err(reason) => roster.errors.push(format!("line {number}: {reason}")),
+        }
+    }
+    roster
+}
+
+fn parse_line(line: &str) -> Result<Developer, String> {
+    let fields: Vec<&str> = line.split(',').map(str::trim).collect();
+    if !(3..=4).contains(&fields.len()) {
+        return Err(format!(
+            "expected login,team,start_date[,email], got {} fields",
+            fields.len()
+        ));
+    }
+    let login = fields[0];
+    if login.is_empty() || !login.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
+        return Err(format!("login: expected a GitHub login, got {login:?}"));
+    }
+    let team = fields[1];
+    if team.is_empty() {
+        return Err("team: expected a team name".into());
+    }
+    let start = NaiveDate::parse_from_str(fields[2], "%Y-%m-%d")
+        .map_err(|_| format!("start_date: expected YYYY-MM-DD, got {:?}", fields[2]))?;
+    let email = match fields.get(3) {
+        None | Some(&"") => None,
+        Some(e) if e.contains('@') => Some(e.to_string()),
+        Some(e) => return Err(format!("email: expected an address, got {e:?}")),
+    };
+    Ok(Developer {
+        login: login.into(),
+        team: team.into(),
+        start_at: start
+            .and_hms_opt(0, 0, 0)
+            .unwrap_or_default()
+            .and_utc()
+            .timestamp(),
+        email,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn good_lines_load_and_bad_lines_are_numbered() {
+        let text = "login,team,start_date,email\n\
+                    ada,payments,2026-10-01,ada@acme.io\n\
+                    \n\
+                    bob,search,2026-13-01\n\
+                    cy,search,2026-10-05\n\
+                    ada,search,2026-10-07\n\
+                    d@n,payments,2026-10-01\n\
+                    eve,,2026-10-01\n\
+                    fay,payments\n\
+                    gus,payments,2026-10-02,not-an-email\n";
+        let r = parse(text);
+        let logins: Vec<&str> = r.developers.iter().map(|d| d.login.as_str()).collect();
+        assert_eq!(logins, ["ada", "cy"]);
+        assert_eq!(r.developers[0].start_at, 1_790_812_800);
+        assert_eq!(r.developers[0].email.as_deref(), Some("ada@acme.io"));
+        assert_eq!(r.teams.len(), 2);
+        let numbers: Vec<&str> = r
+            .errors
+            .iter()
+            .map(|e| e.split(':').next().unwrap())
+            .collect();
+        assert_eq!(
+            numbers,
+            ["line 4", "line 6", "line 7", "line 8", "line 9", "line 10"]
+        );
+        assert!(r.errors[0].contains("start_date"), "{:?}", r.errors);
+        assert!(r.errors[1].contains("twice"), "{:?}", r.errors);
+    }
+}

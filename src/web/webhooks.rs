@@ -1,0 +1,214 @@
+//! Webhooks: `POST /webhooks/orchestrator` (a self-service request event from any orchestrator,
+//! `X-Dxs-Signature: sha256=<hex HMAC-SHA256 of the body>`) and `POST /webhooks/github`
+//! (`deployment_status` events, `X-Hub-Signature-256`), so a request or a deployment counts
+//! seconds after it happens.
+//!
+//! The signature is checked (in constant time) before the body is read: a bad or missing one is
+//! 401 and writes nothing. A missing or invalid field is 400 naming it; an accepted event is 202.
+//! The same id sent again updates the stored fact, never duplicates it. Lead times of a webhook
+//! deployment are added by the next GitHub collection (they need GitHub's compare).
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use axum::Router;
+use hmac::{Hmac, Mac};
+use serde_json::Value;
+use sha2::Sha256;
+
+use super::{AppState, WebError};
+use crate::config::Secret;
+use crate::model::{Deployment, RequestStatus, SelfServiceRequest};
+use crate::store::FactBatch;
+
+/// Why a webhook is refused: 401 before anything is read, else the usual [`WebError`].
+#[derive(Debug, thiserror::Error)]
+pub enum HookError {
+    /// Bad or missing signature, or no secret configured.
+    #[error("{0}")]
+    Unauthorized(String),
+    /// A bad body (400) or a failure of dxs (500).
+    #[error(transparent)]
+    Web(#[from] WebError),
+}
+
+impl From<crate::store::StoreError> for HookError {
+    fn from(e: crate::store::StoreError) -> Self {
+        HookError::Web(e.into())
+    }
+}
+
+impl IntoResponse for HookError {
+    fn into_response(self) -> Response {
+        match self {
+            HookError::Unauthorized(reason) => {
+                (StatusCode::UNAUTHORIZED, format!("{reason}\n")).into_response()
+            }
+            HookError::Web(e) => e.into_response(),
+        }
+    }
+}
+
+/// The webhook routes.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/webhooks/orchestrator", post(orchestrator))
+        .route("/webhooks/github", post(github))
+}
+
+/// True when `header` is `sha256=<hex HMAC-SHA256 of body under secret>` (constant time).
+pub fn signature_ok(secret: &Secret, body: &[u8], header: Option<&str>) -> bool {
+    let Some(hex_sig) = header.and_then(|h| h.trim().strip_prefix("sha256=")) else {
+        return false;
+    };
+    let Ok(signature) = hex::decode(hex_sig) else {
+        return false;
+    };
+    let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(secret.expose().as_bytes()) else {
+        return false;
+    };
+    mac.update(body);
+    mac.verify_slice(&signature).is_ok()
+}
+
+fn verify(
+    secret: Option<&Secret>,
+    headers: &HeaderMap,
+    name: &str,
+    body: &[u8],
+) -> Result<(), HookError> {
+    let header = headers.get(name).and_then(|v| v.to_str().ok());
+    match secret {
+        Some(secret) if signature_ok(secret, body, header) => Ok(()),
+        Some(_) => Err(HookError::Unauthorized(format!("bad or missing {name}"))),
+        None => Err(HookError::Unauthorized(
+            "no webhook secret is configured".into(),
+        )),
+    }
+}
+
+fn parse(body: &[u8]) -> Result<Value, WebError> {
+    serde_json::from_slice(body).map_err(|e| WebError::BadRequest(format!("invalid JSON: {e}")))
+}
+
+fn text<'v>(v: &'v Value, field: &str) -> Result<&'v str, WebError> {
+    let pointer = format!("/{}", field.replace('.', "/"));
+    v.pointer(&pointer)
+        .and_then(Value::as_str)
+        .filter(|s| !s.trim().is_empty())
+        .ok_or_else(|| WebError::BadRequest(format!("{field}: expected a non-empty string")))
+}
+
+fn time(v: &Value, field: &str) -> Result<i64, WebError> {
+    crate::collectors::unix(text(v, field)?)
+        .ok_or_else(|| WebError::BadRequest(format!("{field}: expected an RFC 3339 time")))
+}
+
+async fn orchestrator(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<StatusCode, HookError> {
+    let secret = state.config.orchestrator.webhook_secret.as_ref();
+    verify(secret, &headers, "x-dxs-signature", &body)?;
+    let v = parse(&body)?;
+    let status = RequestStatus::parse(text(&v, "status")?).ok_or_else(|| {
+        WebError::BadRequest("status: expected succeeded, failed, cancelled or running".to_string())
+    })?;
+    let human_intervention = v
+        .get("human_intervention")
+        .and_then(Value::as_bool)
+        .ok_or_else(|| WebError::BadRequest("human_intervention: expected true or false".into()))?;
+    let finished_at = match v.get("finished_at") {
+        None | Some(Value::Null) => None,
+        Some(_) => Some(time(&v, "finished_at")?),
+    };
+    if status != RequestStatus::Running && finished_at.is_none() {
+        return Err(WebError::BadRequest(
+            "finished_at: expected an RFC 3339 time for a finished request".into(),
+        )
+        .into());
+    }
+    let request = SelfServiceRequest {
+        source: "webhook".into(),
+        external_id: text(&v, "id")?.into(),
+        team: text(&v, "team")?.into(),
+        kind: text(&v, "kind")?.into(),
+        status,
+        human_intervention,
+        created_at: time(&v, "created_at")?,
+        finished_at,
+    };
+    let batch = FactBatch {
+        requests: vec![request],
+        ..FactBatch::default()
+    };
+    state.store.write_batch(&batch).await?;
+    Ok(StatusCode::ACCEPTED)
+}
+
+async fn github(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<StatusCode, HookError> {
+    let config = &state.config;
+    let secret = config
+        .github
+        .webhook_secret
+        .as_ref()
+        .or(config.orchestrator.webhook_secret.as_ref());
+    verify(secret, &headers, "x-hub-signature-256", &body)?;
+    let event = headers.get("x-github-event").and_then(|v| v.to_str().ok());
+    if event != Some("deployment_status") {
+        // ping and every other event: acknowledged, nothing to count.
+        return Ok(StatusCode::ACCEPTED);
+    }
+    let v = parse(&body)?;
+    let state_name = text(&v, "deployment_status.state")?;
+    let environment = text(&v, "deployment.environment")?;
+    let deployment = Deployment {
+        source: "github".into(),
+        external_id: v
+            .pointer("/deployment/id")
+            .and_then(Value::as_i64)
+            .ok_or_else(|| WebError::BadRequest("deployment.id: expected a number".into()))?
+            .to_string(),
+        repo: text(&v, "repository.full_name")?.into(),
+        sha: text(&v, "deployment.sha")?.into(),
+        environment: environment.into(),
+        finished_at: time(&v, "deployment_status.created_at")?,
+    };
+    let production = config
+        .github
+        .production_environments
+        .iter()
+        .any(|e| e.eq_ignore_ascii_case(environment));
+    if state_name == "success" && production {
+        let batch = FactBatch {
+            deployments: vec![deployment],
+            ..FactBatch::default()
+        };
+        state.store.write_batch(&batch).await?;
+    }
+    Ok(StatusCode::ACCEPTED)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn signatures_are_checked() {
+        let secret = Secret::new("It's a Secret to Everybody");
+        // GitHub's documented example for this secret and body.
+        let good = "sha256=757107ea0eb2509fc211221cce984b8a37570b6d7586c22c46f4379c8b043e17";
+        assert!(signature_ok(&secret, b"Hello, World!", Some(good)));
+        assert!(!signature_ok(&secret, b"Hello, World?", Some(good)));
+        assert!(!signature_ok(&secret, b"Hello, World!", Some(&good[7..])));
+        assert!(!signature_ok(&secret, b"Hello, World!", Some("sha256=zz")));
+        assert!(!signature_ok(&secret, b"Hello, World!", None));
+    }
+}

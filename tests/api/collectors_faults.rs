@@ -1,0 +1,252 @@
+//! Collectors under faults: transient 5xx, a timeout and rate limits are waited out; an upstream
+//! that stays down fails its source only. Also `dxs collect` itself, and the collector lock.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use dxs::collectors::{scheduler, HttpClient, Outcome, Source};
+
+use crate::collectors::{assert_all_succeeded, assert_scenario, Env};
+use crate::helpers::{dxs_bin, TestDb};
+use crate::stub::Fault;
+use tokio_util::sync::CancellationToken;
+
+#[tokio::test]
+async fn transient_502s_a_timeout_and_rate_limits_are_retried_and_the_run_completes() {
+    for db in TestDb::all().await {
+        let env = Env::start(&[("DXS_COLLECT__REQUEST_TIMEOUT_MS", "250")]).await;
+        let stub = &env.stub;
+        stub.fault("/gh/orgs/acme/repos?", Fault::Status(502));
+        stub.fault("/gh/orgs/acme/repos?", Fault::Status(502));
+        stub.fault(
+            "/gh/repos/acme/web/deployments?",
+            Fault::Delay(Duration::from_millis(600)),
+        );
+        stub.fault("/statuses", Fault::RateLimit);
+        stub.fault("/gh/orgs/acme/teams?", Fault::SecondaryForbidden);
+        stub.fault("/argo/api/v1/applications", Fault::Secondary);
+        stub.fault("/bs/api/scaffolder/v2/tasks", Fault::Status(503));
+
+        let summaries = env.collect(&db.store).await;
+        assert_all_succeeded(&summaries);
+        assert_scenario(&db.store).await;
+
+        let hits = stub.hits();
+        let statuses = |prefix: &str| -> Vec<u16> {
+            hits.iter()
+                .filter(|h| h.path.starts_with(prefix) && !h.path.contains("page=2"))
+                .map(|h| h.status)
+                .collect()
+        };
+        assert_eq!(statuses("/gh/orgs/acme/repos?"), vec![502, 502, 200]);
+        assert_eq!(statuses("/gh/orgs/acme/teams?"), vec![403, 200]);
+        assert_eq!(statuses("/argo/api/v1/applications"), vec![429, 200]);
+        assert_eq!(statuses("/bs/api/scaffolder/v2/tasks"), vec![503, 200]);
+        assert_eq!(
+            statuses("/gh/repos/acme/api/deployments/103/statuses"),
+            vec![403, 200],
+            "statuses are read newest deployment first; the first one met the rate limit"
+        );
+        // The late answer was abandoned at the timeout (0: no answer) and asked again.
+        assert_eq!(statuses("/gh/repos/acme/web/deployments?"), vec![0, 200]);
+        db.cleanup().await;
+    }
+}
+
+#[tokio::test]
+async fn an_upstream_that_stays_down_fails_its_source_only_and_keeps_its_cursor() {
+    for db in TestDb::all().await {
+        let env = Env::start(&[("DXS_COLLECT__MAX_RETRIES", "2")]).await;
+        env.stub.down("/argo/");
+        let summaries = env.collect(&db.store).await;
+        let outcome = |s: Source| summaries.iter().find(|x| x.source == s).unwrap();
+        assert_eq!(outcome(Source::Github).outcome, Outcome::Success);
+        assert_eq!(outcome(Source::Orchestrator).outcome, Outcome::Success);
+        let argocd = outcome(Source::Argocd);
+        assert_eq!(argocd.outcome, Outcome::Error);
+        let error = argocd.error.as_deref().unwrap();
+        assert!(
+            error.contains("HTTP 502") && error.contains("3 tries"),
+            "{error}"
+        );
+        assert_eq!(argocd.items, 0);
+        let argocd_hits = env
+            .stub
+            .hits()
+            .iter()
+            .filter(|h| h.path.starts_with("/argo/"))
+            .count();
+        assert_eq!(argocd_hits, 3, "one try and two retries");
+
+        // Nothing of ArgoCD written: no cursor, no deployment; the others committed.
+        for app in ["app:argocd/api", "app:argocd/infra"] {
+            assert_eq!(db.store.cursor("argocd", app).await.unwrap(), None);
+        }
+        let counts = db.store.counts().await.unwrap();
+        assert_eq!(counts.deployments, 4, "GitHub's four");
+        assert_eq!(counts.requests, 5);
+
+        // The run is recorded as an error: `dxs_collector_runs_total{source="argocd",
+        // outcome="error"}` counts these rows.
+        let runs = db.store.recent_runs(10).await.unwrap();
+        let argocd_run = runs.iter().find(|r| r.source == "argocd").unwrap();
+        assert_eq!(argocd_run.outcome, "error");
+        assert!(argocd_run.error.as_deref().unwrap().contains("HTTP 502"));
+        assert!(runs
+            .iter()
+            .filter(|r| r.source != "argocd")
+            .all(|r| r.outcome == "success"));
+        db.cleanup().await;
+    }
+}
+
+#[tokio::test]
+async fn dxs_collect_shows_progress_and_a_summary_and_exits_non_zero_when_a_source_failed() {
+    let env = Env::start(&[]).await;
+    env.stub.down("/argo/");
+    let roster = env.dir.path().join("roster.csv");
+    let db = env.dir.path().join("dxs.db");
+    let mut cmd = dxs_bin();
+    cmd.args(["collect", "--database-url"])
+        .arg(format!("sqlite://{}", db.display()))
+        .env("DXS_COLLECT__MAX_RETRIES", "1")
+        .current_dir(env.dir.path());
+    for (k, v) in Env::vars(&env.stub, &roster.display().to_string()) {
+        cmd.env(k, v);
+    }
+    let out = tokio::task::spawn_blocking(move || cmd.output().unwrap())
+        .await
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("dxs: collect github: ") && stderr.contains("rate limit 4990 left"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("dxs: collect argocd: error ("), "{stderr}");
+    assert!(
+        stderr.contains("dxs: collect orchestrator: success ("),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("dxs: collect done: 2/3 sources succeeded"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("warning: roster"), "{stderr}");
+
+    // One source only: the others are not asked.
+    let mut only = dxs_bin();
+    only.args(["collect", "--source", "orchestrator", "--database-url"])
+        .arg(format!("sqlite://{}", db.display()))
+        .current_dir(env.dir.path());
+    for (k, v) in Env::vars(&env.stub, &roster.display().to_string()) {
+        only.env(k, v);
+    }
+    env.stub.reset_hits();
+    let out = tokio::task::spawn_blocking(move || only.output().unwrap())
+        .await
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("dxs: collect done: 1/1 sources succeeded"),
+        "{stderr}"
+    );
+    assert!(env.stub.hits().iter().all(|h| h.path.starts_with("/bs/")));
+}
+
+#[tokio::test]
+async fn a_plain_forbidden_answer_is_not_retried() {
+    let db = TestDb::sqlite().await;
+    let env = Env::start(&[]).await;
+    env.stub.fault("/argo/", Fault::Status(403));
+    let summaries = env.collect(&db.store).await;
+    let argocd = summaries
+        .iter()
+        .find(|s| s.source == Source::Argocd)
+        .unwrap();
+    assert_eq!(argocd.outcome, Outcome::Error);
+    assert!(argocd.error.as_deref().unwrap().ends_with("HTTP 403"));
+    let tries = env
+        .stub
+        .hits()
+        .iter()
+        .filter(|h| h.path.starts_with("/argo/"))
+        .count();
+    assert_eq!(tries, 1);
+    db.cleanup().await;
+}
+
+#[tokio::test]
+async fn a_rate_limit_resetting_later_than_max_wait_fails_the_source_at_once() {
+    let db = TestDb::sqlite().await;
+    let env = Env::start(&[("DXS_COLLECT__MAX_WAIT_SECS", "60")]).await;
+    env.stub
+        .fault("/gh/orgs/acme/repos?", Fault::RateLimitFor(3600));
+    let summaries = env.collect(&db.store).await;
+    let github = summaries
+        .iter()
+        .find(|s| s.source == Source::Github)
+        .unwrap();
+    assert_eq!(github.outcome, Outcome::Error);
+    let error = github.error.as_deref().unwrap();
+    assert!(error.contains("rate limit exhausted for 3"), "{error}");
+    assert_eq!(github.stats.rate_limit_remaining, Some(0));
+    assert_eq!(db.store.cursor("github", "teams").await.unwrap(), None);
+    db.cleanup().await;
+}
+
+#[tokio::test]
+async fn the_schedule_collects_then_calls_the_hook_and_stops_on_shutdown() {
+    let db = TestDb::sqlite().await;
+    let env = Env::start(&[]).await;
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let shutdown = CancellationToken::new();
+    let http = HttpClient::new(&env.config.collect, db.store.clone()).unwrap();
+    let schedule = tokio::spawn(scheduler::run(
+        Arc::new(env.config.clone()),
+        db.store.clone(),
+        http,
+        shutdown.clone(),
+        move |summaries| {
+            let tx = tx.clone();
+            async move {
+                tx.send(summaries).unwrap();
+            }
+        },
+    ));
+    let summaries = rx.recv().await.unwrap();
+    assert_all_succeeded(&summaries);
+    assert_eq!(summaries.len(), 3);
+    assert_scenario(&db.store).await;
+    shutdown.cancel();
+    schedule.await.unwrap();
+    db.cleanup().await;
+}
+
+#[tokio::test]
+async fn only_the_holder_of_the_collector_lock_collects() {
+    let Some(db) = TestDb::postgres().await else {
+        return;
+    };
+    let env = Env::start(&[]).await;
+    let held = db.store.try_collector_lock().await.unwrap().expect("free");
+    assert!(db.store.try_collector_lock().await.unwrap().is_none());
+    let http = HttpClient::new(&env.config.collect, db.store.clone()).unwrap();
+    let skipped = scheduler::collect_if_leader(&env.config, &db.store, &http)
+        .await
+        .unwrap();
+    assert!(skipped.is_none());
+    assert!(
+        env.stub.hits().is_empty(),
+        "the other replica asked nothing"
+    );
+    held.release().await;
+    let summaries = scheduler::collect_if_leader(&env.config, &db.store, &http)
+        .await
+        .unwrap()
+        .expect("the lock is free again");
+    assert_all_succeeded(&summaries);
+    assert_scenario(&db.store).await;
+    db.cleanup().await;
+}

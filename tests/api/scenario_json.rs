@@ -1,0 +1,208 @@
+//! The scenario as JSON: each upstream endpoint's answer, built from the fixtures in
+//! `tests/fixtures/` with the scenario's fields set.
+
+use serde_json::{json, Value};
+
+use crate::scenario::{sha, Scenario, Task, C, D};
+
+fn fixture(path: &str) -> Value {
+    let file = format!("{}/tests/fixtures/{path}", env!("CARGO_MANIFEST_DIR"));
+    serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap()
+}
+
+impl Scenario {
+    fn repo_json(&self, full_name: &str, pushed_at: &str, archived: bool, admin: bool) -> Value {
+        let mut r = fixture("github/repo.json");
+        let name = full_name.split('/').nth(1).unwrap();
+        r["name"] = json!(name);
+        r["full_name"] = json!(full_name);
+        r["pushed_at"] = json!(pushed_at);
+        r["archived"] = json!(archived);
+        r["permissions"]["admin"] = json!(admin);
+        r
+    }
+
+    /// `GET /orgs/{org}/repos`.
+    pub fn org_repos(&self, org: &str) -> Vec<Value> {
+        self.repos
+            .iter()
+            .filter(|(n, _, _)| n.starts_with(&format!("{org}/")))
+            .map(|(n, p, a)| self.repo_json(n, p, *a, false))
+            .collect()
+    }
+
+    /// `GET /orgs/{org}/teams`.
+    pub fn teams(&self) -> Vec<Value> {
+        vec![fixture("github/team.json")]
+    }
+
+    /// `GET /orgs/{org}/teams/{team}/repos`.
+    pub fn team_repos(&self, team: &str) -> Vec<Value> {
+        self.team_repos
+            .iter()
+            .filter(|(t, _, _)| *t == team)
+            .map(|(_, repo, admin)| {
+                let (_, pushed, archived) = self.repos.iter().find(|r| r.0 == *repo).unwrap();
+                self.repo_json(repo, pushed, *archived, *admin)
+            })
+            .collect()
+    }
+
+    /// `GET /repos/{repo}/deployments`, newest first.
+    pub fn deployments(&self, repo: &str) -> Vec<Value> {
+        let mut list: Vec<&D> = self.deployments.iter().filter(|d| d.0 == repo).collect();
+        list.sort_by_key(|d| -d.1);
+        list.into_iter()
+            .map(|d| {
+                let mut v = fixture("github/deployment.json");
+                v["id"] = json!(d.1);
+                v["sha"] = json!(sha(d.2));
+                v["environment"] = json!(d.3);
+                v["original_environment"] = json!(d.3);
+                v["production_environment"] = json!(d.3 == "production");
+                v["created_at"] = json!(d.4);
+                v["url"] = json!(format!(
+                    "https://api.github.com/repos/{repo}/deployments/{}",
+                    d.1
+                ));
+                v
+            })
+            .collect()
+    }
+
+    /// `GET /repos/{repo}/deployments/{id}/statuses`, newest first.
+    pub fn statuses(&self, repo: &str, id: i64) -> Option<Vec<Value>> {
+        let d = self.deployments.iter().find(|d| d.0 == repo && d.1 == id)?;
+        Some(
+            d.5.iter()
+                .enumerate()
+                .map(|(i, (state, at))| {
+                    let mut v = fixture("github/deployment_status.json");
+                    v["id"] = json!(id * 10 + i as i64);
+                    v["state"] = json!(state);
+                    v["environment"] = json!(d.3);
+                    v["created_at"] = json!(at);
+                    v["updated_at"] = json!(at);
+                    v
+                })
+                .collect(),
+        )
+    }
+
+    fn commit_json(&self, c: &C) -> Value {
+        let mut v = fixture("github/commit.json");
+        v["sha"] = json!(sha(c.1));
+        v["commit"]["author"]["name"] = json!(c.2);
+        v["commit"]["author"]["date"] = json!(c.3);
+        v["commit"]["committer"]["date"] = json!(c.4);
+        v["author"]["login"] = json!(c.2);
+        v
+    }
+
+    fn history(&self, repo: &str) -> Vec<&C> {
+        self.commits.iter().filter(|c| c.0 == repo).collect()
+    }
+
+    /// `GET /repos/{repo}/compare/{base}...{head}`: the envelope and its commits, oldest first.
+    pub fn compare(&self, repo: &str, base: &str, head: &str) -> Option<(Value, Vec<Value>)> {
+        let history = self.history(repo);
+        let b = history.iter().position(|c| sha(c.1) == base)?;
+        let h = history.iter().position(|c| sha(c.1) == head)?;
+        let commits = history[b + 1..=h.max(b)]
+            .iter()
+            .map(|c| self.commit_json(c))
+            .collect();
+        Some((fixture("github/compare.json"), commits))
+    }
+
+    /// `GET /repos/{repo}/commits/{sha}`.
+    pub fn commit(&self, repo: &str, wanted: &str) -> Option<Value> {
+        let c = self
+            .history(repo)
+            .into_iter()
+            .find(|c| sha(c.1) == wanted)?;
+        Some(self.commit_json(c))
+    }
+
+    /// `GET /repos/{repo}/commits?author=&since=`, newest first.
+    pub fn commits_by(&self, repo: &str, author: &str, since: &str) -> Vec<Value> {
+        let mut found: Vec<&C> = self
+            .history(repo)
+            .into_iter()
+            .filter(|c| c.2 == author && c.4 >= since)
+            .collect();
+        found.reverse();
+        found.into_iter().map(|c| self.commit_json(c)).collect()
+    }
+
+    /// `GET /api/v1/applications?selector=env=production`.
+    pub fn applications(&self) -> Value {
+        let items: Vec<Value> = self
+            .apps
+            .iter()
+            .map(|app| {
+                let mut v = fixture("argocd/application.json");
+                v["metadata"]["name"] = json!(app.0);
+                v["spec"]["source"]["repoURL"] = json!(app.1);
+                v["status"]["history"] = app
+                    .2
+                    .iter()
+                    .map(|(id, commit, at)| {
+                        let mut h = fixture("argocd/history.json");
+                        h["id"] = json!(id);
+                        h["revision"] = json!(sha(commit));
+                        h["deployedAt"] = json!(at);
+                        h["source"]["repoURL"] = json!(app.1);
+                        h
+                    })
+                    .collect();
+                v
+            })
+            .collect();
+        json!({"metadata": {"resourceVersion": "123456"}, "items": items})
+    }
+
+    /// `GET /api/catalog/entities?filter=kind=component`.
+    pub fn components(&self) -> Value {
+        self.components
+            .iter()
+            .map(|(name, slug, owner)| {
+                let mut v = fixture("backstage/component.json");
+                v["metadata"]["name"] = json!(name);
+                v["metadata"]["annotations"]["github.com/project-slug"] = json!(slug);
+                v["spec"]["owner"] = json!(owner);
+                v
+            })
+            .collect()
+    }
+
+    /// `GET /api/scaffolder/v2/tasks?order=desc:created_at&limit=&offset=`.
+    pub fn tasks(&self, limit: usize, offset: usize) -> Value {
+        let mut tasks: Vec<&Task> = self.tasks.iter().collect();
+        tasks.sort_by(|a, b| b.2.cmp(a.2));
+        let page: Vec<Value> = tasks
+            .iter()
+            .skip(offset)
+            .take(limit)
+            .map(|t| {
+                let mut v = fixture("backstage/task.json");
+                v["id"] = json!(t.0);
+                v["status"] = json!(t.1);
+                v["createdAt"] = json!(t.2);
+                v["lastHeartbeatAt"] = json!(t.3);
+                v["createdBy"] = json!(format!("user:default/{}", t.4));
+                match t.5 {
+                    Some(owner) => v["spec"]["parameters"]["owner"] = json!(owner),
+                    None => {
+                        v["spec"]["parameters"]
+                            .as_object_mut()
+                            .unwrap()
+                            .remove("owner");
+                    }
+                }
+                v
+            })
+            .collect();
+        json!({"tasks": page, "totalTasks": tasks.len()})
+    }
+}

@@ -1,0 +1,346 @@
+//! One local stub server for GitHub (`/gh`), ArgoCD (`/argo`) and Backstage (`/bs`) that
+//! speaks their JSON (built from `tests/fixtures/`), paginates with `Link: rel="next"`, answers
+//! `If-None-Match` with 304, counts every request, and injects faults on demand.
+
+use std::collections::HashMap;
+use std::hash::{Hash, Hasher};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::body::Body;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode, Uri};
+use axum::response::Response;
+use serde_json::{json, Value};
+use tokio::sync::Notify;
+
+use crate::scenario::Scenario;
+
+/// Items per page of every paginated list (small, so the scenario paginates).
+const PAGE: usize = 2;
+
+/// A fault injected on the next request whose path and query contain a pattern.
+#[derive(Clone)]
+pub enum Fault {
+    /// Answer with this status.
+    Status(u16),
+    /// Answer late (after the client's timeout, so the client has gone): recorded as status 0.
+    Delay(Duration),
+    /// GitHub primary rate limit: 403, `x-ratelimit-remaining: 0`, reset now.
+    RateLimit,
+    /// The same, resetting in this many seconds.
+    RateLimitFor(i64),
+    /// Secondary rate limit: 429 with `retry-after: 0`.
+    Secondary,
+    /// Secondary rate limit as a 403 with no header, only GitHub's message.
+    SecondaryForbidden,
+    /// Never answer; notify the test that the request arrived (a crash point).
+    Hang(Arc<Notify>),
+}
+
+/// A request the stub saw and its answer.
+#[derive(Debug, Clone)]
+pub struct Hit {
+    /// Path and query.
+    pub path: String,
+    /// Status answered.
+    pub status: u16,
+    /// An `Authorization: Bearer` header came with it.
+    pub bearer: bool,
+}
+
+struct Inner {
+    base: String,
+    scenario: Scenario,
+    hits: Mutex<Vec<Hit>>,
+    faults: Mutex<Vec<(String, Fault)>>,
+    down: Mutex<Vec<String>>,
+}
+
+/// The running stub.
+#[derive(Clone)]
+pub struct Stub {
+    inner: Arc<Inner>,
+}
+
+impl Stub {
+    /// Serves `scenario` on `127.0.0.1:<random port>`.
+    pub async fn start(scenario: Scenario) -> Stub {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let stub = Stub {
+            inner: Arc::new(Inner {
+                base,
+                scenario,
+                hits: Mutex::default(),
+                faults: Mutex::default(),
+                down: Mutex::default(),
+            }),
+        };
+        let app = axum::Router::new()
+            .fallback(handle)
+            .with_state(stub.clone());
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        stub
+    }
+
+    /// `http://127.0.0.1:PORT`.
+    pub fn base(&self) -> &str {
+        &self.inner.base
+    }
+
+    /// Injects `fault` once on the next request containing `pattern`.
+    pub fn fault(&self, pattern: &str, fault: Fault) {
+        self.inner
+            .faults
+            .lock()
+            .unwrap()
+            .push((pattern.into(), fault));
+    }
+
+    /// Every request containing `pattern` gets 502 from now on.
+    pub fn down(&self, pattern: &str) {
+        self.inner.down.lock().unwrap().push(pattern.into());
+    }
+
+    /// Requests seen so far.
+    pub fn hits(&self) -> Vec<Hit> {
+        self.inner.hits.lock().unwrap().clone()
+    }
+
+    /// Forgets the requests seen so far.
+    pub fn reset_hits(&self) {
+        self.inner.hits.lock().unwrap().clear();
+    }
+
+    fn take_fault(&self, path: &str) -> Option<Fault> {
+        let mut faults = self.inner.faults.lock().unwrap();
+        let i = faults.iter().position(|(p, _)| path.contains(p.as_str()))?;
+        Some(faults.remove(i).1)
+    }
+}
+
+fn record(stub: &Stub, path: &str, status: u16, headers: &HeaderMap) {
+    let bearer = headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("Bearer "));
+    stub.inner.hits.lock().unwrap().push(Hit {
+        path: path.into(),
+        status,
+        bearer,
+    });
+}
+
+fn rate_limited(reset: i64) -> Response {
+    Response::builder()
+        .status(403)
+        .header("x-ratelimit-remaining", "0")
+        .header("x-ratelimit-reset", reset.to_string())
+        .body(Body::from("{\"message\":\"API rate limit exceeded\"}"))
+        .unwrap()
+}
+
+fn status(code: u16) -> Response {
+    Response::builder()
+        .status(code)
+        .body(Body::from("{\"message\":\"stub\"}"))
+        .unwrap()
+}
+
+async fn handle(State(stub): State<Stub>, uri: Uri, headers: HeaderMap) -> Response {
+    let path = uri.path_and_query().map_or("/", |p| p.as_str()).to_string();
+    if let Some(fault) = stub.take_fault(&path) {
+        let now = chrono::Utc::now().timestamp();
+        let answer = match fault {
+            Fault::Status(code) => Some(status(code)),
+            Fault::RateLimit => Some(rate_limited(now)),
+            Fault::RateLimitFor(secs) => Some(rate_limited(now + secs)),
+            Fault::Secondary => Some(
+                Response::builder()
+                    .status(429)
+                    .header("retry-after", "0")
+                    .body(Body::from("{\"message\":\"secondary rate limit\"}"))
+                    .unwrap(),
+            ),
+            Fault::SecondaryForbidden => Some(
+                Response::builder()
+                    .status(403)
+                    .body(Body::from(
+                        "{\"message\":\"You have exceeded a secondary rate limit. Please wait a few minutes before you try again.\"}",
+                    ))
+                    .unwrap(),
+            ),
+            Fault::Delay(d) => {
+                record(&stub, &path, 0, &headers);
+                tokio::time::sleep(d).await;
+                return status(504);
+            }
+            Fault::Hang(notify) => {
+                record(&stub, &path, 0, &headers);
+                notify.notify_one();
+                std::future::pending::<()>().await;
+                None
+            }
+        };
+        if let Some(answer) = answer {
+            record(&stub, &path, answer.status().as_u16(), &headers);
+            return answer;
+        }
+    }
+    let down = stub.inner.down.lock().unwrap().clone();
+    if down.iter().any(|p| path.contains(p.as_str())) {
+        record(&stub, &path, 502, &headers);
+        return status(502);
+    }
+    let query = parse_query(uri.query().unwrap_or(""));
+    let Some(body) = route(&stub.inner.scenario, uri.path(), &query) else {
+        record(&stub, &path, 404, &headers);
+        return status(404);
+    };
+    let (body, next) = paginate(body, &query, uri.path(), stub.base());
+    let text = body.to_string();
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    text.hash(&mut hasher);
+    let etag = format!("W/\"{:016x}\"", hasher.finish());
+    let not_modified = headers
+        .get("if-none-match")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v == etag);
+    let mut response = Response::builder()
+        .header("etag", &etag)
+        .header("content-type", "application/json; charset=utf-8");
+    if uri.path().starts_with("/gh/") {
+        response = response
+            .header("x-ratelimit-limit", "5000")
+            .header("x-ratelimit-remaining", "4990");
+    }
+    if let Some(next) = next {
+        response = response.header("link", format!("<{next}>; rel=\"next\""));
+    }
+    let code = if not_modified { 304 } else { 200 };
+    record(&stub, &path, code, &headers);
+    let body = if not_modified {
+        Body::empty()
+    } else {
+        Body::from(text)
+    };
+    response
+        .status(StatusCode::from_u16(code).unwrap())
+        .body(body)
+        .unwrap()
+}
+
+fn parse_query(query: &str) -> HashMap<String, String> {
+    query
+        .split('&')
+        .filter_map(|pair| pair.split_once('='))
+        .map(|(k, v)| (k.to_string(), decode(v)))
+        .collect()
+}
+
+fn decode(value: &str) -> String {
+    let bytes = value.as_bytes();
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' && i + 2 < bytes.len() {
+            if let Ok(b) = u8::from_str_radix(&value[i + 1..i + 3], 16) {
+                out.push(b);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8(out).unwrap()
+}
+
+/// A list body becomes page `?page=N` of it, with the next page's URL; `Paged::Compare`
+/// paginates the `commits` of a compare envelope.
+fn paginate(
+    body: Routed,
+    query: &HashMap<String, String>,
+    path: &str,
+    base: &str,
+) -> (Value, Option<String>) {
+    let page: usize = query.get("page").and_then(|p| p.parse().ok()).unwrap_or(1);
+    let (items, wrap): (Vec<Value>, Option<Value>) = match body {
+        Routed::One(v) => return (v, None),
+        Routed::List(items) => (items, None),
+        Routed::Compare(envelope, commits) => (commits, Some(envelope)),
+    };
+    let start = (page - 1) * PAGE;
+    let slice: Vec<Value> = items.iter().skip(start).take(PAGE).cloned().collect();
+    let next = (start + PAGE < items.len()).then(|| {
+        let mut q: Vec<String> = query
+            .iter()
+            .filter(|(k, _)| k.as_str() != "page")
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect();
+        q.sort();
+        q.push(format!("page={}", page + 1));
+        format!("{base}{path}?{}", q.join("&"))
+    });
+    let value = match wrap {
+        Some(mut envelope) => {
+            envelope["total_commits"] = json!(items.len());
+            envelope["ahead_by"] = json!(items.len());
+            envelope["commits"] = Value::Array(slice);
+            envelope
+        }
+        None => Value::Array(slice),
+    };
+    (value, next)
+}
+
+/// What a route answers before pagination.
+pub enum Routed {
+    /// A single object, not paginated.
+    One(Value),
+    /// A list, paginated.
+    List(Vec<Value>),
+    /// A compare envelope and its commits (paginated).
+    Compare(Value, Vec<Value>),
+}
+
+fn route(s: &Scenario, path: &str, query: &HashMap<String, String>) -> Option<Routed> {
+    let parts: Vec<&str> = path.trim_matches('/').split('/').collect();
+    match parts.as_slice() {
+        ["gh", "orgs", org, "repos"] => Some(Routed::List(s.org_repos(org))),
+        ["gh", "orgs", _, "teams"] => Some(Routed::List(s.teams())),
+        ["gh", "orgs", _, "teams", team, "repos"] => Some(Routed::List(s.team_repos(team))),
+        ["gh", "repos", o, r, "deployments"] => {
+            Some(Routed::List(s.deployments(&format!("{o}/{r}"))))
+        }
+        ["gh", "repos", o, r, "deployments", id, "statuses"] => Some(Routed::List(
+            s.statuses(&format!("{o}/{r}"), id.parse().ok()?)?,
+        )),
+        ["gh", "repos", o, r, "compare", range] => {
+            let (base, head) = range.split_once("...")?;
+            let (envelope, commits) = s.compare(&format!("{o}/{r}"), base, head)?;
+            Some(Routed::Compare(envelope, commits))
+        }
+        ["gh", "repos", o, r, "commits", sha] => {
+            Some(Routed::One(s.commit(&format!("{o}/{r}"), sha)?))
+        }
+        ["gh", "repos", o, r, "commits"] => Some(Routed::List(s.commits_by(
+            &format!("{o}/{r}"),
+            query.get("author")?,
+            query.get("since")?,
+        ))),
+        ["argo", "api", "v1", "applications"] => {
+            (query.get("selector")? == "env=production").then(|| Routed::One(s.applications()))
+        }
+        ["bs", "api", "catalog", "entities"] => {
+            (query.get("filter")? == "kind=component").then(|| Routed::One(s.components()))
+        }
+        ["bs", "api", "scaffolder", "v2", "tasks"] => {
+            let limit: usize = query.get("limit")?.parse().ok()?;
+            let offset: usize = query.get("offset")?.parse().ok()?;
+            Some(Routed::One(s.tasks(limit, offset)))
+        }
+        _ => None,
+    }
+}

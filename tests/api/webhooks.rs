@@ -1,0 +1,165 @@
+//! `POST /webhooks/orchestrator` and `POST /webhooks/github` on a real socket.
+
+use hmac::{Hmac, Mac};
+use sha2::Sha256;
+
+use dxs::model::RequestStatus;
+
+use crate::helpers::{config, TestApp, TestDb};
+
+const SECRET: &str = "s3cret-webhook-key";
+
+fn sign(body: &str) -> String {
+    let mut mac = Hmac::<Sha256>::new_from_slice(SECRET.as_bytes()).unwrap();
+    mac.update(body.as_bytes());
+    format!("sha256={}", hex::encode(mac.finalize().into_bytes()))
+}
+
+async fn post(
+    app: &TestApp,
+    path: &str,
+    header: &str,
+    sig: Option<String>,
+    body: &str,
+) -> (u16, String) {
+    let mut request = reqwest::Client::new()
+        .post(app.url(path))
+        .header("content-type", "application/json")
+        .body(body.to_string());
+    if let Some(sig) = sig {
+        request = request.header(header, sig);
+    }
+    if path.ends_with("github") {
+        request = request.header("x-github-event", "deployment_status");
+    }
+    let response = request.send().await.unwrap();
+    (response.status().as_u16(), response.text().await.unwrap())
+}
+
+fn event(status: &str, finished_at: &str) -> String {
+    format!(
+        r#"{{"id": "req-123", "team": "payments", "kind": "create-service", "status": "{status}",
+            "human_intervention": false, "created_at": "2026-10-20T10:00:00Z", "finished_at": {finished_at}}}"#
+    )
+}
+
+#[tokio::test]
+async fn orchestrator_webhook_checks_the_signature_and_names_a_bad_field() {
+    for db in TestDb::all().await {
+        let app = TestApp::spawn(config(&[("DXS_WEBHOOK_SECRET", SECRET)]), db.store.clone()).await;
+        let hook = "/webhooks/orchestrator";
+        let header = "x-dxs-signature";
+        let running = event("running", "null");
+
+        let unprefixed = sign(&running).replace("sha256=", "");
+        for sig in [
+            None,
+            Some(format!("sha256={}", "0".repeat(64))),
+            Some(sign("tampered")),
+            Some("sha256=zz".to_string()),
+            Some(unprefixed),
+        ] {
+            assert_eq!(post(&app, hook, header, sig, &running).await.0, 401);
+        }
+        assert_eq!(
+            db.store.counts().await.unwrap().requests,
+            0,
+            "nothing written"
+        );
+
+        let missing = running.replace(r#""team": "payments", "#, "");
+        let (code, text) = post(&app, hook, header, Some(sign(&missing)), &missing).await;
+        assert_eq!(
+            (code, text.trim()),
+            (400, "team: expected a non-empty string")
+        );
+        let wrong = event("done", "null");
+        let (code, text) = post(&app, hook, header, Some(sign(&wrong)), &wrong).await;
+        assert_eq!(code, 400);
+        assert!(text.starts_with("status: "), "{text}");
+        let late = event("succeeded", "\"yesterday\"");
+        let (code, text) = post(&app, hook, header, Some(sign(&late)), &late).await;
+        assert_eq!(
+            (code, text.trim()),
+            (400, "finished_at: expected an RFC 3339 time")
+        );
+        let (code, text) = post(&app, hook, header, Some(sign("{nope")), "{nope").await;
+        assert_eq!(code, 400);
+        assert!(text.starts_with("invalid JSON"), "{text}");
+        assert_eq!(db.store.counts().await.unwrap().requests, 0);
+
+        assert_eq!(
+            post(&app, hook, header, Some(sign(&running)), &running)
+                .await
+                .0,
+            202
+        );
+        let done = event("succeeded", "\"2026-10-20T10:04:00Z\"");
+        assert_eq!(
+            post(&app, hook, header, Some(sign(&done)), &done).await.0,
+            202
+        );
+        let requests = db.store.requests().await.unwrap();
+        assert_eq!(requests.len(), 1, "the same id updates");
+        assert_eq!(requests[0].status, RequestStatus::Succeeded);
+        assert_eq!(requests[0].finished_at, Some(1_792_490_640));
+        assert_eq!(requests[0].source, "webhook");
+        db.cleanup().await;
+    }
+}
+
+#[tokio::test]
+async fn github_webhook_counts_a_production_deployment_status() {
+    let db = TestDb::sqlite().await;
+    let app = TestApp::spawn(config(&[("DXS_WEBHOOK_SECRET", SECRET)]), db.store.clone()).await;
+    let body = std::fs::read_to_string(format!(
+        "{}/tests/fixtures/github/webhook_deployment_status.json",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .unwrap();
+    let hook = "/webhooks/github";
+    let header = "x-hub-signature-256";
+    assert_eq!(
+        post(&app, hook, header, Some(sign("x")), &body).await.0,
+        401
+    );
+    assert_eq!(db.store.counts().await.unwrap().deployments, 0);
+    let staging = body.replace("\"production\"", "\"staging\"");
+    assert_eq!(
+        post(&app, hook, header, Some(sign(&staging)), &staging)
+            .await
+            .0,
+        202
+    );
+    assert_eq!(
+        db.store.counts().await.unwrap().deployments,
+        0,
+        "not production"
+    );
+    let no_sha = body.replace("\"sha\"", "\"shaa\"");
+    let (code, text) = post(&app, hook, header, Some(sign(&no_sha)), &no_sha).await;
+    assert_eq!(
+        (code, text.trim()),
+        (400, "deployment.sha: expected a non-empty string")
+    );
+    for _ in 0..2 {
+        assert_eq!(
+            post(&app, hook, header, Some(sign(&body)), &body).await.0,
+            202
+        );
+    }
+    assert_eq!(db.store.counts().await.unwrap().deployments, 1);
+    let previous = db
+        .store
+        .previous_deployment("acme/api", i64::MAX, "github", "other")
+        .await
+        .unwrap();
+    assert_eq!(
+        previous,
+        Some((
+            "9049f1265b7d61be4a8904a9a27120d2064dab3b".into(),
+            1_792_490_400
+        ))
+    );
+    db.cleanup().await;
+}
