@@ -8,6 +8,7 @@
 pub mod cli;
 pub mod config;
 pub mod demo;
+pub mod metrics;
 pub mod model;
 pub mod quarter;
 pub mod store;

@@ -2,5 +2,7 @@
 
 mod cli;
 mod helpers;
+mod metrics;
+mod metrics_fixture;
 mod store;
 mod web;
