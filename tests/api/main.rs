@@ -1,6 +1,8 @@
 //! dxs integration tests: one binary, one module per area.
 
 mod cli;
+mod dashboards;
+mod deploy;
 mod helpers;
 mod metrics;
 mod metrics_fixture;
