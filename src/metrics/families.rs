@@ -314,20 +314,31 @@ impl Families {
     fn fill_totals(&self, t: &Totals) {
         self.deployments.clear();
         let all: i64 = t.deployments.iter().map(|(_, n)| n).sum();
-        self.deployments.get_or_create(&team(ORG_TEAM)).inc_by(all as u64);
+        self.deployments
+            .get_or_create(&team(ORG_TEAM))
+            .inc_by(all as u64);
         for (name, n) in &t.deployments {
             if let Some(name) = name {
-                self.deployments.get_or_create(&team(name)).inc_by(*n as u64);
+                self.deployments
+                    .get_or_create(&team(name))
+                    .inc_by(*n as u64);
             }
         }
         self.requests.clear();
         self.requests_success.clear();
         let finished: i64 = t.requests.iter().map(|r| r.finished).sum();
         let succeeded: i64 = t.requests.iter().map(|r| r.succeeded).sum();
-        let per_team = t.requests.iter().map(|r| (r.team.as_str(), r.finished, r.succeeded));
+        let per_team = t
+            .requests
+            .iter()
+            .map(|r| (r.team.as_str(), r.finished, r.succeeded));
         for (name, finished, succeeded) in per_team.chain([(ORG_TEAM, finished, succeeded)]) {
-            self.requests.get_or_create(&team(name)).inc_by(finished as u64);
-            self.requests_success.get_or_create(&team(name)).inc_by(succeeded as u64);
+            self.requests
+                .get_or_create(&team(name))
+                .inc_by(finished as u64);
+            self.requests_success
+                .get_or_create(&team(name))
+                .inc_by(succeeded as u64);
         }
         self.collector_runs.clear();
         for run in &t.collector_runs {
@@ -335,7 +346,9 @@ impl Families {
                 source: run.source.clone(),
                 outcome: run.outcome.clone(),
             };
-            self.collector_runs.get_or_create(&labels).inc_by(run.runs as u64);
+            self.collector_runs
+                .get_or_create(&labels)
+                .inc_by(run.runs as u64);
         }
         self.collector_last_success.clear();
         for (source, at) in &t.last_successes {
@@ -364,7 +377,9 @@ impl Families {
     }
 
     pub(super) fn set_github_rate_limit(&self, remaining: i64) {
-        self.github_rate_limit.get_or_create(&Vec::new()).set(remaining);
+        self.github_rate_limit
+            .get_or_create(&Vec::new())
+            .set(remaining);
     }
 
     pub(super) fn observe_http(&self, route: &str, status: u16, elapsed: Duration) {

@@ -129,7 +129,11 @@ mod tests {
         let (name, payments) = &scores[1];
         assert_eq!(name, "payments");
         assert_eq!(payments.nps, Some(10.0));
-        assert_eq!(payments.visible_nps(), None, "a hidden team's NPS stays hidden");
+        assert_eq!(
+            payments.visible_nps(),
+            None,
+            "a hidden team's NPS stays hidden"
+        );
     }
 
     #[test]

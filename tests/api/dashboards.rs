@@ -105,8 +105,14 @@ fn four_dashboards_with_unique_panel_ids_and_the_two_variables() {
     );
     let mut uids = BTreeSet::new();
     for (file, d) in &boards {
-        assert!(uids.insert(d["uid"].as_str().unwrap()), "{file}: uid unique");
-        assert!(d["schemaVersion"].as_i64().unwrap() >= 39, "{file}: current schema");
+        assert!(
+            uids.insert(d["uid"].as_str().unwrap()),
+            "{file}: uid unique"
+        );
+        assert!(
+            d["schemaVersion"].as_i64().unwrap() >= 39,
+            "{file}: current schema"
+        );
         let vars = d["templating"]["list"].as_array().unwrap();
         let var = |name: &str| {
             vars.iter()
@@ -115,14 +121,21 @@ fn four_dashboards_with_unique_panel_ids_and_the_two_variables() {
         };
         assert_eq!(var("datasource")["type"], "datasource", "{file}");
         assert_eq!(var("datasource")["query"], "prometheus", "{file}");
-        assert_eq!(var("team")["query"]["query"], "label_values(dxs_score, team)", "{file}");
+        assert_eq!(
+            var("team")["query"]["query"],
+            "label_values(dxs_score, team)",
+            "{file}"
+        );
         assert_eq!(var("team")["datasource"]["uid"], "${datasource}", "{file}");
 
         let mut ids = BTreeSet::new();
         for panel in panels(d) {
             let id = panel["id"].as_i64().unwrap();
             assert!(ids.insert(id), "{file}: panel id {id} twice");
-            assert_eq!(panel["datasource"]["uid"], "${datasource}", "{file}: {panel}");
+            assert_eq!(
+                panel["datasource"]["uid"], "${datasource}",
+                "{file}: {panel}"
+            );
             let targets = panel["targets"].as_array().unwrap();
             assert!(!targets.is_empty(), "{file}: a panel without a query");
             for target in targets {
@@ -143,8 +156,16 @@ fn the_seed_panels_of_the_platform_team_are_there() {
         .find(|(f, _)| f == "onboarding-self-service.json")
         .expect("onboarding dashboard");
     let seed = [
-        ("stat", "Onboarding time", "developer_first_commit_time_hours"),
-        ("gauge", "Self-service success rate", "dxs_self_service_success_ratio"),
+        (
+            "stat",
+            "Onboarding time",
+            "developer_first_commit_time_hours",
+        ),
+        (
+            "gauge",
+            "Self-service success rate",
+            "dxs_self_service_success_ratio",
+        ),
         ("stat", "Time to production", "deployment_lead_time_minutes"),
         ("timeseries", "Adoption", "dxs_platform_adoption_ratio"),
     ];

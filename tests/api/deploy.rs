@@ -9,20 +9,24 @@ use serde_yaml::Value;
 use crate::dashboards::{dashboards, repo_path};
 
 fn yaml(relative: &str) -> Value {
-    let text = std::fs::read_to_string(repo_path(relative))
-        .unwrap_or_else(|e| panic!("{relative}: {e}"));
+    let text =
+        std::fs::read_to_string(repo_path(relative)).unwrap_or_else(|e| panic!("{relative}: {e}"));
     serde_yaml::from_str(&text).unwrap_or_else(|e| panic!("{relative} is not YAML: {e}"))
 }
 
 fn str_of(v: &Value) -> &str {
-    v.as_str().unwrap_or_else(|| panic!("expected a string, got {v:?}"))
+    v.as_str()
+        .unwrap_or_else(|| panic!("expected a string, got {v:?}"))
 }
 
 /// The `(source, target)` of every bind mount of a compose service; named volumes must be
 /// declared at the top level.
 fn bind_mounts(compose: &Value, service: &str) -> Vec<(String, String)> {
     let mut mounts = Vec::new();
-    for volume in compose["services"][service]["volumes"].as_sequence().unwrap() {
+    for volume in compose["services"][service]["volumes"]
+        .as_sequence()
+        .unwrap()
+    {
         let spec = str_of(volume);
         let mut parts = spec.split(':');
         let (source, target) = (parts.next().unwrap(), parts.next().unwrap());
@@ -68,7 +72,10 @@ fn the_compose_file_parses_and_every_mounted_path_exists() {
 
     let dxs = &compose["services"]["dxs"];
     assert!(repo_path(str_of(&dxs["build"])).join("Dockerfile").exists());
-    assert_eq!(dxs["depends_on"]["postgres"]["condition"], "service_healthy");
+    assert_eq!(
+        dxs["depends_on"]["postgres"]["condition"],
+        "service_healthy"
+    );
     let database_url = str_of(&dxs["environment"]["DATABASE_URL"]);
     assert!(database_url.starts_with("postgres://dxs:dxs@postgres:5432/dxs"));
     assert_eq!(dxs["environment"]["DXS_LISTEN"], "0.0.0.0:8080");
@@ -82,8 +89,7 @@ fn the_compose_file_parses_and_every_mounted_path_exists() {
         .collect();
     assert!(check.join(" ").contains("pg_isready"), "{check:?}");
     assert_eq!(
-        postgres["volumes"][0],
-        "postgres:/var/lib/postgresql/data",
+        postgres["volumes"][0], "postgres:/var/lib/postgresql/data",
         "the data survives a restart"
     );
     bind_mounts(&compose, "postgres");
@@ -118,12 +124,17 @@ fn the_compose_file_parses_and_every_mounted_path_exists() {
         dashboards_dir,
         "Grafana loads the dashboards where compose mounts them"
     );
-    let home = str_of(&compose["services"]["grafana"]["environment"]["GF_DASHBOARDS_DEFAULT_HOME_DASHBOARD_PATH"]);
+    let home = str_of(
+        &compose["services"]["grafana"]["environment"]["GF_DASHBOARDS_DEFAULT_HOME_DASHBOARD_PATH"],
+    );
     let home_file = home.strip_prefix(&format!("{dashboards_dir}/")).unwrap();
     assert!(repo_path("dashboards").join(home_file).exists(), "{home}");
     let datasources = yaml("dashboards/provisioning/datasources/prometheus.yml");
     assert_eq!(datasources["datasources"][0]["type"], "prometheus");
-    assert_eq!(datasources["datasources"][0]["url"], "http://prometheus:9090");
+    assert_eq!(
+        datasources["datasources"][0]["url"],
+        "http://prometheus:9090"
+    );
 }
 
 #[test]
@@ -142,14 +153,22 @@ fn the_dockerfile_builds_in_stages_and_runs_as_a_non_root_user() {
         .rev()
         .find_map(|l| l.strip_prefix("USER "))
         .expect("the final stage sets USER");
-    let uid: u32 = user.split(':').next().unwrap().parse().expect("numeric uid");
+    let uid: u32 = user
+        .split(':')
+        .next()
+        .unwrap()
+        .parse()
+        .expect("numeric uid");
     assert_ne!(uid, 0, "not root");
     for line in &lines {
         if let Some(args) = line.strip_prefix("COPY ") {
             if args.contains("--from=") {
                 continue;
             }
-            let words: Vec<&str> = args.split_whitespace().filter(|w| !w.starts_with("--")).collect();
+            let words: Vec<&str> = args
+                .split_whitespace()
+                .filter(|w| !w.starts_with("--"))
+                .collect();
             for source in &words[..words.len() - 1] {
                 assert!(repo_path(source).exists(), "COPY {source}: no such path");
             }
@@ -157,7 +176,10 @@ fn the_dockerfile_builds_in_stages_and_runs_as_a_non_root_user() {
     }
     assert!(lines.contains(&r#"ENTRYPOINT ["dxs"]"#));
     let ignore = std::fs::read_to_string(repo_path(".dockerignore")).unwrap();
-    assert!(ignore.lines().any(|l| l == "target"), "target/ is not sent to Docker");
+    assert!(
+        ignore.lines().any(|l| l == "target"),
+        "target/ is not sent to Docker"
+    );
 }
 
 #[test]
@@ -168,7 +190,8 @@ fn the_kustomization_deploys_dxs_with_probes_and_one_copy_of_each_dashboard() {
         let path = repo_path("deploy/kubernetes").join(str_of(resource));
         assert!(path.exists(), "resource {resource:?} does not exist");
         if path.is_file() {
-            let doc: Value = serde_yaml::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+            let doc: Value =
+                serde_yaml::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
             kinds.insert(str_of(&doc["kind"]).to_string());
         } else {
             assert!(path.join("kustomization.yaml").exists(), "{path:?}");
@@ -181,7 +204,10 @@ fn the_kustomization_deploys_dxs_with_probes_and_one_copy_of_each_dashboard() {
 
     // The dashboards: generated from dashboards/*.json, each once, labelled for the sidecar.
     let generator = yaml("dashboards/kustomization.yaml");
-    assert_eq!(generator["generatorOptions"]["labels"]["grafana_dashboard"], "1");
+    assert_eq!(
+        generator["generatorOptions"]["labels"]["grafana_dashboard"],
+        "1"
+    );
     let mut files: Vec<String> = Vec::new();
     for map in generator["configMapGenerator"].as_sequence().unwrap() {
         for file in map["files"].as_sequence().unwrap() {
@@ -199,7 +225,10 @@ fn the_kustomization_deploys_dxs_with_probes_and_one_copy_of_each_dashboard() {
     let container = &pod["containers"][0];
     assert_eq!(container["readinessProbe"]["httpGet"]["path"], "/readyz");
     assert_eq!(container["livenessProbe"]["httpGet"]["path"], "/healthz");
-    assert_eq!(container["securityContext"]["allowPrivilegeEscalation"], false);
+    assert_eq!(
+        container["securityContext"]["allowPrivilegeEscalation"],
+        false
+    );
     assert_eq!(container["ports"][0]["name"], "http");
 
     let service = yaml("deploy/kubernetes/service.yaml");
@@ -208,7 +237,10 @@ fn the_kustomization_deploys_dxs_with_probes_and_one_copy_of_each_dashboard() {
         monitor["spec"]["selector"]["matchLabels"],
         service["metadata"]["labels"]
     );
-    assert_eq!(monitor["spec"]["endpoints"][0]["port"], service["spec"]["ports"][0]["name"]);
+    assert_eq!(
+        monitor["spec"]["endpoints"][0]["port"],
+        service["spec"]["ports"][0]["name"]
+    );
     assert_eq!(monitor["spec"]["endpoints"][0]["path"], "/metrics");
     assert_eq!(
         service["spec"]["selector"],

@@ -6,5 +6,7 @@ mod deploy;
 mod helpers;
 mod metrics;
 mod metrics_fixture;
+mod prometheus;
+mod promtool;
 mod store;
 mod web;

@@ -161,10 +161,22 @@ async fn http_requests_are_counted_by_route_template_never_by_raw_path() {
     let text = scrape(&app).await;
     let s = samples(&text);
     let expected = [
-        (r#"dxs_http_requests_total{route="/healthz",status="200"}"#, 2.0),
-        (r#"dxs_http_requests_total{route="unmatched",status="404"}"#, 1.0),
-        (r#"dxs_http_request_duration_seconds_count{route="/healthz"}"#, 2.0),
-        (r#"dxs_http_request_duration_seconds_count{route="unmatched"}"#, 1.0),
+        (
+            r#"dxs_http_requests_total{route="/healthz",status="200"}"#,
+            2.0,
+        ),
+        (
+            r#"dxs_http_requests_total{route="unmatched",status="404"}"#,
+            1.0,
+        ),
+        (
+            r#"dxs_http_request_duration_seconds_count{route="/healthz"}"#,
+            2.0,
+        ),
+        (
+            r#"dxs_http_request_duration_seconds_count{route="unmatched"}"#,
+            1.0,
+        ),
     ];
     for (series, value) in expected {
         assert_eq!(s.get(series), Some(&value), "{series}\n{text}");
@@ -195,7 +207,11 @@ async fn live_collector_figures_then_a_publish_recounts_from_the_store() {
         Some(&1.0)
     );
     let github_last = r#"dxs_collector_last_success_timestamp_seconds{source="github"}"#;
-    assert_eq!(s.get(github_last), Some(&1_780_000_100.0), "never goes back");
+    assert_eq!(
+        s.get(github_last),
+        Some(&1_780_000_100.0),
+        "never goes back"
+    );
     assert!(!s.contains_key(r#"dxs_collector_last_success_timestamp_seconds{source="argocd"}"#));
 
     // The store knows of 3 github runs and 1 argocd run: a publish counts those.
@@ -224,13 +240,18 @@ async fn a_publish_replaces_the_teams_it_no_longer_scores() {
     let metrics = Metrics::new();
     write_snapshots(&db.store, &team_names(3)).await;
     metrics.publish_from_store(&db.store).await.unwrap();
-    assert!(metrics.encode().contains(r#"dxs_score{team="team-02"} 52.0"#));
+    assert!(metrics
+        .encode()
+        .contains(r#"dxs_score{team="team-02"} 52.0"#));
 
     write_snapshots(&db.store, &team_names(2)).await;
     metrics.publish_from_store(&db.store).await.unwrap();
     let text = metrics.encode();
     assert!(!text.contains("team-02"), "{text}");
     assert!(text.contains(r#"dxs_score{team="team-01"} 51.0"#), "{text}");
-    assert!(text.contains(r#"dxs_survey_nps{team="team-00"} 20.0"#), "{text}");
+    assert!(
+        text.contains(r#"dxs_survey_nps{team="team-00"} 20.0"#),
+        "{text}"
+    );
     db.cleanup().await;
 }
