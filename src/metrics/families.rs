@@ -1,6 +1,5 @@
-//! The metric families of DESIGN §8, exactly as named there, and how each one is filled.
+//! The metric families of DESIGN §8, exactly as named there, and the live updates.
 
-use std::collections::BTreeMap;
 use std::sync::atomic::AtomicU64;
 use std::time::Duration;
 
@@ -11,9 +10,6 @@ use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::Histogram;
 use prometheus_client::registry::Registry;
 
-use super::score::{parse_body, TeamScore, ORG_TEAM};
-use crate::store::{Store, StoreError, Totals};
-
 type F64Gauge = Gauge<f64, AtomicU64>;
 
 /// Upper bounds of the HTTP duration histogram, seconds.
@@ -22,47 +18,47 @@ const DURATION_BUCKETS: [f64; 12] = [
 ];
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
-struct TeamLabels {
-    team: String,
+pub(super) struct TeamLabels {
+    pub(super) team: String,
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
-struct ComponentLabels {
-    team: String,
-    component: String,
+pub(super) struct ComponentLabels {
+    pub(super) team: String,
+    pub(super) component: String,
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
-struct StatLabels {
-    team: String,
-    stat: &'static str,
+pub(super) struct StatLabels {
+    pub(super) team: String,
+    pub(super) stat: &'static str,
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
-struct QuarterLabels {
-    quarter: String,
+pub(super) struct QuarterLabels {
+    pub(super) quarter: String,
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
-struct RunLabels {
-    source: String,
-    outcome: String,
+pub(super) struct RunLabels {
+    pub(super) source: String,
+    pub(super) outcome: String,
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
-struct SourceLabels {
-    source: String,
+pub(super) struct SourceLabels {
+    pub(super) source: String,
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
-struct HttpLabels {
-    route: String,
-    status: u16,
+pub(super) struct HttpLabels {
+    pub(super) route: String,
+    pub(super) status: u16,
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
-struct RouteLabels {
-    route: String,
+pub(super) struct RouteLabels {
+    pub(super) route: String,
 }
 
 /// A family without labels that is absent until first set (an unknown rate limit is not 0).
@@ -74,75 +70,36 @@ fn duration_histogram() -> Histogram {
     Histogram::new(DURATION_BUCKETS)
 }
 
-fn team(name: &str) -> TeamLabels {
+pub(super) fn team(name: &str) -> TeamLabels {
     TeamLabels {
         team: name.to_string(),
     }
 }
 
-/// What one publish puts in the published families, read from the store before any is cleared.
-pub(super) struct Published {
-    /// The latest quarter's scores by team (`all` included).
-    scores: BTreeMap<String, TeamScore>,
-    /// Survey responses of the organisation per quarter.
-    responses: Vec<(String, f64)>,
-    /// The running totals.
-    totals: Totals,
-}
-
-impl Published {
-    /// Reads the snapshots of every quarter and the store's totals.
-    pub(super) async fn load(store: &Store) -> Result<Published, StoreError> {
-        let mut scores = BTreeMap::new();
-        let mut responses = Vec::new();
-        for (i, quarter) in store.snapshot_quarters().await?.into_iter().enumerate() {
-            let mut quarter_scores = BTreeMap::new();
-            for row in store.snapshots(&quarter).await? {
-                match parse_body(&row.team, &row.body) {
-                    Ok(parsed) => quarter_scores.extend(parsed),
-                    Err(e) => tracing::warn!(quarter = %row.quarter, team = %row.team,
-                        error = %e, "score snapshot is not the JSON of DESIGN §7; skipped"),
-                }
-            }
-            if let Some(count) = quarter_scores.get(ORG_TEAM).and_then(|s| s.responses) {
-                responses.push((quarter, count));
-            }
-            if i == 0 {
-                scores = quarter_scores;
-            }
-        }
-        Ok(Published {
-            scores,
-            responses,
-            totals: store.totals().await?,
-        })
-    }
-}
-
 /// Every family, as registered in the registry (clones share their values).
 pub(super) struct Families {
-    score: Family<TeamLabels, F64Gauge>,
-    score_component: Family<ComponentLabels, F64Gauge>,
-    lead_time: Family<StatLabels, F64Gauge>,
-    first_commit: Family<TeamLabels, F64Gauge>,
-    requests: Family<TeamLabels, Counter>,
-    requests_success: Family<TeamLabels, Counter>,
-    self_service: Family<TeamLabels, F64Gauge>,
-    adoption: Family<TeamLabels, F64Gauge>,
-    survey_responses: Family<QuarterLabels, Counter>,
-    survey_nps: Family<TeamLabels, F64Gauge>,
-    deployments: Family<TeamLabels, Counter>,
-    collector_runs: Family<RunLabels, Counter>,
-    collector_last_success: Family<SourceLabels, Gauge>,
-    github_rate_limit: Family<Unlabelled, Gauge>,
-    http_requests: Family<HttpLabels, Counter>,
-    http_duration: DurationFamily,
+    pub(super) score: Family<TeamLabels, F64Gauge>,
+    pub(super) score_component: Family<ComponentLabels, F64Gauge>,
+    pub(super) lead_time: Family<StatLabels, F64Gauge>,
+    pub(super) first_commit: Family<TeamLabels, F64Gauge>,
+    pub(super) requests: Family<TeamLabels, Counter>,
+    pub(super) requests_success: Family<TeamLabels, Counter>,
+    pub(super) self_service: Family<TeamLabels, F64Gauge>,
+    pub(super) adoption: Family<TeamLabels, F64Gauge>,
+    pub(super) survey_responses: Family<QuarterLabels, Counter>,
+    pub(super) survey_nps: Family<TeamLabels, F64Gauge>,
+    pub(super) deployments: Family<TeamLabels, Counter>,
+    pub(super) collector_runs: Family<RunLabels, Counter>,
+    pub(super) collector_last_success: Family<SourceLabels, Gauge>,
+    pub(super) github_rate_limit: Family<Unlabelled, Gauge>,
+    pub(super) http_requests: Family<HttpLabels, Counter>,
+    pub(super) http_duration: DurationFamily,
 }
 
 impl Families {
-    /// Creates every family and registers it in `r` (counters without `_total`: the encoder
-    /// adds it).
-    pub(super) fn register(r: &mut Registry) -> Families {
+    /// Creates every family and registers it: those filled only by a publish in `published`,
+    /// those also updated live in `live` (counters without `_total`: the encoder adds it).
+    pub(super) fn register(published: &mut Registry, live: &mut Registry) -> Families {
         let f = Families {
             score: Family::default(),
             score_component: Family::default(),
@@ -161,202 +118,87 @@ impl Families {
             http_requests: Family::default(),
             http_duration: Family::new_with_constructor(duration_histogram),
         };
-        r.register(
+        published.register(
             "dxs_score",
             "Developer Experience Score 0-100 of the latest scored quarter (team=all: the organisation)",
             f.score.clone(),
         );
-        r.register(
+        published.register(
             "dxs_score_component",
             "DXS component score 0-100 of the latest scored quarter",
             f.score_component.clone(),
         );
-        r.register(
+        published.register(
             "deployment_lead_time_minutes",
             "Lead time for changes, commit to production, in minutes (stat=median or p90)",
             f.lead_time.clone(),
         );
-        r.register(
+        published.register(
             "developer_first_commit_time_hours",
             "Median hours from a developer's start date to their first commit",
             f.first_commit.clone(),
         );
-        r.register(
+        published.register(
             "platform_requests",
             "Finished self-service requests to the platform",
             f.requests.clone(),
         );
-        r.register(
+        published.register(
             "platform_requests_success",
             "Finished self-service requests that succeeded with no human intervention",
             f.requests_success.clone(),
         );
-        r.register(
+        published.register(
             "dxs_self_service_success_ratio",
             "Share of finished self-service requests that succeeded with no help, 0-1",
             f.self_service.clone(),
         );
-        r.register(
+        published.register(
             "dxs_platform_adoption_ratio",
             "Active repositories deployed through the platform / all active repositories, 0-1",
             f.adoption.clone(),
         );
-        r.register(
+        published.register(
             "dxs_survey_responses",
             "Developer survey responses of the organisation per quarter",
             f.survey_responses.clone(),
         );
-        r.register(
+        published.register(
             "dxs_survey_nps",
             "Net Promoter Score of the platform, -100 to 100 (absent for a team below the group size)",
             f.survey_nps.clone(),
         );
-        r.register(
+        published.register(
             "dxs_deployments",
             "Successful production deployments",
             f.deployments.clone(),
         );
-        r.register(
+        live.register(
             "dxs_collector_runs",
             "Finished collector runs by source and outcome",
             f.collector_runs.clone(),
         );
-        r.register(
+        live.register(
             "dxs_collector_last_success_timestamp_seconds",
             "End of the latest successful collector run, UNIX seconds",
             f.collector_last_success.clone(),
         );
-        r.register(
+        live.register(
             "dxs_github_rate_limit_remaining",
             "GitHub API requests left in the current rate-limit window",
             f.github_rate_limit.clone(),
         );
-        r.register(
+        live.register(
             "dxs_http_requests",
             "HTTP requests answered, by route template and status",
             f.http_requests.clone(),
         );
-        r.register(
+        live.register(
             "dxs_http_request_duration_seconds",
             "HTTP request duration by route template, seconds",
             f.http_duration.clone(),
         );
         f
-    }
-
-    /// Clears every published family and fills it from `p`.
-    pub(super) fn fill(&self, p: &Published) {
-        self.fill_scores(&p.scores);
-        self.survey_responses.clear();
-        for (quarter, count) in &p.responses {
-            let labels = QuarterLabels {
-                quarter: quarter.clone(),
-            };
-            self.survey_responses
-                .get_or_create(&labels)
-                .inc_by(count.max(0.0).round() as u64);
-        }
-        self.fill_totals(&p.totals);
-    }
-
-    fn fill_scores(&self, scores: &BTreeMap<String, TeamScore>) {
-        let gauges = [
-            &self.score,
-            &self.first_commit,
-            &self.self_service,
-            &self.adoption,
-            &self.survey_nps,
-        ];
-        for gauge in gauges {
-            gauge.clear();
-        }
-        self.score_component.clear();
-        self.lead_time.clear();
-        for (name, s) in scores {
-            let labels = team(name);
-            let onboarding = s.onboarding_hours.as_ref().and_then(|o| o.median);
-            let adoption = s.component("adoption").map(|c| c / 100.0);
-            let values = [
-                (&self.score, s.dxs),
-                (&self.first_commit, onboarding),
-                (&self.self_service, s.self_service_rate),
-                (&self.adoption, adoption),
-                (&self.survey_nps, s.visible_nps()),
-            ];
-            for (gauge, value) in values {
-                if let Some(v) = value {
-                    gauge.get_or_create(&labels).set(v);
-                }
-            }
-            for (component, value) in &s.components {
-                if let Some(v) = value {
-                    let labels = ComponentLabels {
-                        team: name.clone(),
-                        component: component.clone(),
-                    };
-                    self.score_component.get_or_create(&labels).set(*v);
-                }
-            }
-            if let Some(lead) = &s.lead_time_hours {
-                for (stat, hours) in [("median", lead.median), ("p90", lead.p90)] {
-                    if let Some(h) = hours {
-                        let labels = StatLabels {
-                            team: name.clone(),
-                            stat,
-                        };
-                        self.lead_time.get_or_create(&labels).set(h * 60.0);
-                    }
-                }
-            }
-        }
-    }
-
-    fn fill_totals(&self, t: &Totals) {
-        self.deployments.clear();
-        let all: i64 = t.deployments.iter().map(|(_, n)| n).sum();
-        self.deployments
-            .get_or_create(&team(ORG_TEAM))
-            .inc_by(all as u64);
-        for (name, n) in &t.deployments {
-            if let Some(name) = name {
-                self.deployments
-                    .get_or_create(&team(name))
-                    .inc_by(*n as u64);
-            }
-        }
-        self.requests.clear();
-        self.requests_success.clear();
-        let finished: i64 = t.requests.iter().map(|r| r.finished).sum();
-        let succeeded: i64 = t.requests.iter().map(|r| r.succeeded).sum();
-        let per_team = t
-            .requests
-            .iter()
-            .map(|r| (r.team.as_str(), r.finished, r.succeeded));
-        for (name, finished, succeeded) in per_team.chain([(ORG_TEAM, finished, succeeded)]) {
-            self.requests
-                .get_or_create(&team(name))
-                .inc_by(finished as u64);
-            self.requests_success
-                .get_or_create(&team(name))
-                .inc_by(succeeded as u64);
-        }
-        self.collector_runs.clear();
-        for run in &t.collector_runs {
-            let labels = RunLabels {
-                source: run.source.clone(),
-                outcome: run.outcome.clone(),
-            };
-            self.collector_runs
-                .get_or_create(&labels)
-                .inc_by(run.runs as u64);
-        }
-        self.collector_last_success.clear();
-        for (source, at) in &t.last_successes {
-            let labels = SourceLabels {
-                source: source.clone(),
-            };
-            self.collector_last_success.get_or_create(&labels).set(*at);
-        }
     }
 
     pub(super) fn record_collector_run(&self, source: &str, outcome: &str, finished_at: i64) {

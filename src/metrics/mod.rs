@@ -2,22 +2,26 @@
 //!
 //! Two kinds of families live here:
 //! - published families, filled only by [`Metrics::publish_from_store`] from the latest score
-//!   snapshot and the store's running totals: each is cleared then filled again, under a lock
-//!   that a scrape also takes, so a scrape sees the old figures or the new ones, never a mix;
+//!   snapshot and the store's running totals: each is cleared then filled again, and their text
+//!   is rendered once, at publish;
 //! - live families, updated as things happen: HTTP requests ([`Metrics::observe_http`]),
-//!   collector runs ([`Metrics::record_collector_run`]) and GitHub's rate limit.
+//!   collector runs ([`Metrics::record_collector_run`], also recounted at publish) and GitHub's
+//!   rate limit ([`Metrics::set_github_rate_limit`]), encoded at each scrape.
 //!
-//! A scrape ([`Metrics::encode`]) only encodes: it never touches the database. Counters restart
+//! A publish holds a lock that a scrape also takes, so a scrape sees the old figures or the new
+//! ones, never a mix. A scrape ([`Metrics::encode`]) copies the published text and encodes the
+//! few live families: it never touches the database. Counters restart
 //! from the store's totals, so they continue after a restart. No label ever names a person;
 //! label values are teams, components, quarters, sources, outcomes and route templates.
 
 mod families;
+mod publish;
 mod score;
 
 use std::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::time::Duration;
 
-use prometheus_client::encoding::text::encode;
+use prometheus_client::encoding::text::{encode_eof, encode_registry};
 use prometheus_client::registry::Registry;
 
 use crate::store::{Store, StoreError};
@@ -36,12 +40,16 @@ pub enum MetricsError {
     Store(#[from] StoreError),
 }
 
-/// Every metric family of dxs, registered once, and the registry that encodes them.
+/// Every metric family of dxs, registered once, and the registries that encode them.
 pub struct Metrics {
-    registry: Registry,
+    /// Families filled only by a publish.
+    published: Registry,
+    /// Families updated as things happen.
+    live: Registry,
     families: Families,
-    /// Held for writing while published families are replaced, for reading while encoding.
-    publish: RwLock<()>,
+    /// The text of `published`, rendered at each publish. Held for writing while a publish
+    /// replaces families, for reading while a scrape encodes.
+    rendered: RwLock<String>,
 }
 
 impl Default for Metrics {
@@ -53,29 +61,34 @@ impl Default for Metrics {
 impl Metrics {
     /// Registers every family of DESIGN §8, all empty.
     pub fn new() -> Metrics {
-        let mut registry = Registry::default();
-        let families = Families::register(&mut registry);
+        let (mut published, mut live) = (Registry::default(), Registry::default());
+        let families = Families::register(&mut published, &mut live);
+        let rendered = RwLock::new(render(&published));
         Metrics {
-            registry,
+            published,
+            live,
             families,
-            publish: RwLock::new(()),
+            rendered,
         }
     }
 
     /// The OpenMetrics text of every family, ending in `# EOF`.
     pub fn encode(&self) -> String {
-        let _published = self.read_lock();
-        let mut text = String::with_capacity(16 * 1024);
-        encode(&mut text, &self.registry).expect("writing to a String cannot fail");
+        let published = self.read_lock();
+        let mut text = String::with_capacity(published.len() + 8 * 1024);
+        text.push_str(&published);
+        encode_registry(&mut text, &self.live).expect("writing to a String cannot fail");
+        encode_eof(&mut text).expect("writing to a String cannot fail");
         text
     }
 
     /// Replaces the published families with the latest score snapshot and the store's totals.
     /// Called at server start and after each scoring pass; reads the database, once.
     pub async fn publish_from_store(&self, store: &Store) -> Result<(), MetricsError> {
-        let published = families::Published::load(store).await?;
-        let _writing = self.write_lock();
+        let published = publish::Published::load(store).await?;
+        let mut rendered = self.write_lock();
         self.families.fill(&published);
+        *rendered = render(&self.published);
         Ok(())
     }
 
@@ -96,11 +109,18 @@ impl Metrics {
         self.families.observe_http(route, status, elapsed);
     }
 
-    fn read_lock(&self) -> RwLockReadGuard<'_, ()> {
-        self.publish.read().unwrap_or_else(|e| e.into_inner())
+    fn read_lock(&self) -> RwLockReadGuard<'_, String> {
+        self.rendered.read().unwrap_or_else(|e| e.into_inner())
     }
 
-    fn write_lock(&self) -> RwLockWriteGuard<'_, ()> {
-        self.publish.write().unwrap_or_else(|e| e.into_inner())
+    fn write_lock(&self) -> RwLockWriteGuard<'_, String> {
+        self.rendered.write().unwrap_or_else(|e| e.into_inner())
     }
+}
+
+/// The text of `registry`'s families, without the closing `# EOF`.
+fn render(registry: &Registry) -> String {
+    let mut text = String::new();
+    encode_registry(&mut text, registry).expect("writing to a String cannot fail");
+    text
 }
