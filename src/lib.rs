@@ -9,6 +9,7 @@ pub mod cli;
 pub mod collectors;
 pub mod config;
 pub mod demo;
+pub mod metrics;
 pub mod model;
 pub mod quarter;
 pub mod store;

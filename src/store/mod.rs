@@ -11,6 +11,7 @@ mod facts;
 mod org;
 mod snapshots;
 mod survey;
+mod totals;
 
 use std::str::FromStr;
 use std::time::Duration;
@@ -26,6 +27,7 @@ pub use facts::FactBatch;
 pub use org::{Onboarding, TableCounts};
 pub use snapshots::Snapshot;
 pub use survey::{AnswerRow, Invite, ResponseRate, SubmitOutcome};
+pub use totals::{RequestTotal, RunTotal, Totals};
 
 /// A store error. Callers usually only tell "the database failed" from a few named cases.
 #[derive(Debug, thiserror::Error)]

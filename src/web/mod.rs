@@ -6,6 +6,7 @@
 mod error;
 mod health;
 mod home;
+mod metrics;
 mod survey;
 mod webhooks;
 
@@ -25,6 +26,7 @@ use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
 use crate::config::Config;
+use crate::metrics::Metrics;
 use crate::store::Store;
 
 pub use error::WebError;
@@ -44,6 +46,8 @@ pub struct App {
     pub config: Config,
     /// The database.
     pub store: Store,
+    /// The Prometheus metrics, registered once, served by `/metrics`.
+    pub metrics: Metrics,
 }
 
 /// Handler state: a cheap clone of the shared [`App`].
@@ -51,9 +55,13 @@ pub struct App {
 pub struct AppState(Arc<App>);
 
 impl AppState {
-    /// Wraps the configuration and the store for the handlers.
+    /// Wraps the configuration and the store for the handlers, with fresh metrics.
     pub fn new(config: Config, store: Store) -> Self {
-        AppState(Arc::new(App { config, store }))
+        AppState(Arc::new(App {
+            config,
+            store,
+            metrics: Metrics::new(),
+        }))
     }
 }
 
@@ -101,17 +109,26 @@ pub fn app(state: AppState) -> Router {
         .merge(home::router())
         .merge(survey::router())
         .merge(webhooks::router())
+        .merge(metrics::router())
         .fallback(|| async { WebError::NotFound })
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            metrics::track,
+        ))
         .with_state(state)
         .layer(middleware)
 }
 
-/// Serves `state` on `listener` until `shutdown` is cancelled, then lets requests in flight end.
+/// Publishes the metrics from the store once, then serves `state` on `listener` until
+/// `shutdown` is cancelled, and lets requests in flight end.
 pub async fn serve(
     listener: tokio::net::TcpListener,
     state: AppState,
     shutdown: CancellationToken,
 ) -> std::io::Result<()> {
+    if let Err(e) = state.metrics.publish_from_store(&state.store).await {
+        tracing::warn!(error = %e, "metrics not published at start; /metrics has live families only");
+    }
     axum::serve(listener, app(state))
         .with_graceful_shutdown(shutdown.cancelled_owned())
         .await

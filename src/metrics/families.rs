@@ -1,0 +1,240 @@
+//! The metric families of DESIGN §8, exactly as named there, and the live updates.
+
+use std::sync::atomic::AtomicU64;
+use std::time::Duration;
+
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::Histogram;
+use prometheus_client::registry::Registry;
+
+type F64Gauge = Gauge<f64, AtomicU64>;
+
+/// Upper bounds of the HTTP duration histogram, seconds.
+const DURATION_BUCKETS: [f64; 12] = [
+    0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 5.0,
+];
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub(super) struct TeamLabels {
+    pub(super) team: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub(super) struct ComponentLabels {
+    pub(super) team: String,
+    pub(super) component: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub(super) struct StatLabels {
+    pub(super) team: String,
+    pub(super) stat: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub(super) struct QuarterLabels {
+    pub(super) quarter: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub(super) struct RunLabels {
+    pub(super) source: String,
+    pub(super) outcome: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub(super) struct SourceLabels {
+    pub(super) source: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub(super) struct HttpLabels {
+    pub(super) route: String,
+    pub(super) status: u16,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub(super) struct RouteLabels {
+    pub(super) route: String,
+}
+
+/// A family without labels that is absent until first set (an unknown rate limit is not 0).
+type Unlabelled = Vec<(String, String)>;
+
+type DurationFamily = Family<RouteLabels, Histogram, fn() -> Histogram>;
+
+fn duration_histogram() -> Histogram {
+    Histogram::new(DURATION_BUCKETS)
+}
+
+pub(super) fn team(name: &str) -> TeamLabels {
+    TeamLabels {
+        team: name.to_string(),
+    }
+}
+
+/// Every family, as registered in the registry (clones share their values).
+pub(super) struct Families {
+    pub(super) score: Family<TeamLabels, F64Gauge>,
+    pub(super) score_component: Family<ComponentLabels, F64Gauge>,
+    pub(super) lead_time: Family<StatLabels, F64Gauge>,
+    pub(super) first_commit: Family<TeamLabels, F64Gauge>,
+    pub(super) requests: Family<TeamLabels, Counter>,
+    pub(super) requests_success: Family<TeamLabels, Counter>,
+    pub(super) self_service: Family<TeamLabels, F64Gauge>,
+    pub(super) adoption: Family<TeamLabels, F64Gauge>,
+    pub(super) survey_responses: Family<QuarterLabels, Counter>,
+    pub(super) survey_nps: Family<TeamLabels, F64Gauge>,
+    pub(super) deployments: Family<TeamLabels, Counter>,
+    pub(super) collector_runs: Family<RunLabels, Counter>,
+    pub(super) collector_last_success: Family<SourceLabels, Gauge>,
+    pub(super) github_rate_limit: Family<Unlabelled, Gauge>,
+    pub(super) http_requests: Family<HttpLabels, Counter>,
+    pub(super) http_duration: DurationFamily,
+}
+
+impl Families {
+    /// Creates every family and registers it: those filled only by a publish in `published`,
+    /// those also updated live in `live` (counters without `_total`: the encoder adds it).
+    pub(super) fn register(published: &mut Registry, live: &mut Registry) -> Families {
+        let f = Families {
+            score: Family::default(),
+            score_component: Family::default(),
+            lead_time: Family::default(),
+            first_commit: Family::default(),
+            requests: Family::default(),
+            requests_success: Family::default(),
+            self_service: Family::default(),
+            adoption: Family::default(),
+            survey_responses: Family::default(),
+            survey_nps: Family::default(),
+            deployments: Family::default(),
+            collector_runs: Family::default(),
+            collector_last_success: Family::default(),
+            github_rate_limit: Family::default(),
+            http_requests: Family::default(),
+            http_duration: Family::new_with_constructor(duration_histogram),
+        };
+        published.register(
+            "dxs_score",
+            "Developer Experience Score 0-100 of the latest scored quarter (team=all: the organisation)",
+            f.score.clone(),
+        );
+        published.register(
+            "dxs_score_component",
+            "DXS component score 0-100 of the latest scored quarter",
+            f.score_component.clone(),
+        );
+        published.register(
+            "deployment_lead_time_minutes",
+            "Lead time for changes, commit to production, in minutes (stat=median or p90)",
+            f.lead_time.clone(),
+        );
+        published.register(
+            "developer_first_commit_time_hours",
+            "Median hours from a developer's start date to their first commit",
+            f.first_commit.clone(),
+        );
+        published.register(
+            "platform_requests",
+            "Finished self-service requests to the platform",
+            f.requests.clone(),
+        );
+        published.register(
+            "platform_requests_success",
+            "Finished self-service requests that succeeded with no human intervention",
+            f.requests_success.clone(),
+        );
+        published.register(
+            "dxs_self_service_success_ratio",
+            "Share of finished self-service requests that succeeded with no help, 0-1",
+            f.self_service.clone(),
+        );
+        published.register(
+            "dxs_platform_adoption_ratio",
+            "Active repositories deployed through the platform / all active repositories, 0-1",
+            f.adoption.clone(),
+        );
+        published.register(
+            "dxs_survey_responses",
+            "Developer survey responses of the organisation per quarter",
+            f.survey_responses.clone(),
+        );
+        published.register(
+            "dxs_survey_nps",
+            "Net Promoter Score of the platform, -100 to 100 (absent for a team below the group size)",
+            f.survey_nps.clone(),
+        );
+        published.register(
+            "dxs_deployments",
+            "Successful production deployments",
+            f.deployments.clone(),
+        );
+        live.register(
+            "dxs_collector_runs",
+            "Finished collector runs by source and outcome",
+            f.collector_runs.clone(),
+        );
+        live.register(
+            "dxs_collector_last_success_timestamp_seconds",
+            "End of the latest successful collector run, UNIX seconds",
+            f.collector_last_success.clone(),
+        );
+        live.register(
+            "dxs_github_rate_limit_remaining",
+            "GitHub API requests left in the current rate-limit window",
+            f.github_rate_limit.clone(),
+        );
+        live.register(
+            "dxs_http_requests",
+            "HTTP requests answered, by route template and status",
+            f.http_requests.clone(),
+        );
+        live.register(
+            "dxs_http_request_duration_seconds",
+            "HTTP request duration by route template, seconds",
+            f.http_duration.clone(),
+        );
+        f
+    }
+
+    pub(super) fn record_collector_run(&self, source: &str, outcome: &str, finished_at: i64) {
+        let labels = RunLabels {
+            source: source.to_string(),
+            outcome: outcome.to_string(),
+        };
+        self.collector_runs.get_or_create(&labels).inc();
+        if outcome == "success" {
+            let labels = SourceLabels {
+                source: source.to_string(),
+            };
+            let last = self.collector_last_success.get_or_create(&labels);
+            if finished_at > last.get() {
+                last.set(finished_at);
+            }
+        }
+    }
+
+    pub(super) fn set_github_rate_limit(&self, remaining: i64) {
+        self.github_rate_limit
+            .get_or_create(&Vec::new())
+            .set(remaining);
+    }
+
+    pub(super) fn observe_http(&self, route: &str, status: u16, elapsed: Duration) {
+        let labels = HttpLabels {
+            route: route.to_string(),
+            status,
+        };
+        self.http_requests.get_or_create(&labels).inc();
+        let labels = RouteLabels {
+            route: labels.route,
+        };
+        self.http_duration
+            .get_or_create(&labels)
+            .observe(elapsed.as_secs_f64());
+    }
+}

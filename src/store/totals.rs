@@ -1,0 +1,84 @@
+//! Running totals for the metrics' counters: deployments and self-service requests per team,
+//! collector runs per source and outcome. `/metrics` counters start from these after a restart.
+
+use super::{with_pool, Result, Store};
+
+/// Totals of everything counted since the database began.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Totals {
+    /// Production deployments per owning team (`None`: repository without a known owner).
+    pub deployments: Vec<(Option<String>, i64)>,
+    /// Finished self-service requests per requesting team.
+    pub requests: Vec<RequestTotal>,
+    /// Finished collector runs per source and outcome (`success` or `error`).
+    pub collector_runs: Vec<RunTotal>,
+    /// The end of the latest successful run per source, UNIX seconds.
+    pub last_successes: Vec<(String, i64)>,
+}
+
+/// Finished self-service requests of one team.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RequestTotal {
+    /// Requesting team.
+    pub team: String,
+    /// Requests that finished (succeeded, failed or cancelled).
+    pub finished: i64,
+    /// Of those, succeeded with no human intervention.
+    pub succeeded: i64,
+}
+
+/// Finished collector runs of one source with one outcome.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RunTotal {
+    /// Collector source, e.g. `github`.
+    pub source: String,
+    /// `success` or `error`.
+    pub outcome: String,
+    /// Number of runs.
+    pub runs: i64,
+}
+
+impl Store {
+    /// The running totals behind the metrics' counters.
+    pub async fn totals(&self) -> Result<Totals> {
+        let deployments_sql = "SELECT r.team, COUNT(*) FROM deployments d \
+            LEFT JOIN repositories r ON r.slug = d.repo GROUP BY r.team ORDER BY r.team";
+        let requests_sql = "SELECT team, COUNT(*), \
+            SUM(CASE WHEN status = 'succeeded' AND NOT human_intervention THEN 1 ELSE 0 END) \
+            FROM self_service_requests WHERE status <> 'running' GROUP BY team ORDER BY team";
+        let runs_sql = "SELECT source, outcome, COUNT(*) FROM collector_runs \
+            WHERE outcome <> 'running' GROUP BY source, outcome ORDER BY source, outcome";
+        let success_sql = "SELECT source, MAX(finished_at) FROM collector_runs \
+            WHERE outcome = 'success' AND finished_at IS NOT NULL GROUP BY source ORDER BY source";
+        let (deployments, requests, runs, successes) = with_pool!(self, pool => {
+            let deployments: Vec<(Option<String>, i64)> =
+                sqlx::query_as(deployments_sql).fetch_all(pool).await?;
+            let requests: Vec<(String, i64, i64)> =
+                sqlx::query_as(requests_sql).fetch_all(pool).await?;
+            let runs: Vec<(String, String, i64)> = sqlx::query_as(runs_sql).fetch_all(pool).await?;
+            let successes: Vec<(String, i64)> =
+                sqlx::query_as(success_sql).fetch_all(pool).await?;
+            (deployments, requests, runs, successes)
+        });
+        Ok(Totals {
+            deployments,
+            requests: requests
+                .into_iter()
+                .map(|(team, finished, succeeded)| RequestTotal {
+                    team,
+                    finished,
+                    succeeded,
+                })
+                .collect(),
+            collector_runs: runs
+                .into_iter()
+                .map(|(source, outcome, runs)| RunTotal {
+                    source,
+                    outcome,
+                    runs,
+                })
+                .collect(),
+            last_successes: successes,
+        })
+    }
+}
