@@ -147,12 +147,12 @@ mod tests {
         assert_eq!(LEAD_TIME_BOUNDS.score(5000.0), 0.0);
         // sqrt(720) h is half-way on a log scale.
         assert!((LEAD_TIME_BOUNDS.score(720f64.sqrt()) - 50.0).abs() < 1e-9);
-        // 24 h: 100·ln(30)/ln(720) = 51.7371…
-        assert!((LEAD_TIME_BOUNDS.score(24.0) - 51.737_144).abs() < 1e-5);
-        // Onboarding: 4 h → 100, 336 h → 0, 8 h → 100·ln(42)/ln(84) = 84.355…
+        // 24 h: 100·ln(30)/ln(720) = 51.6958…
+        assert!((LEAD_TIME_BOUNDS.score(24.0) - 51.695_8).abs() < 1e-4);
+        // Onboarding: 4 h → 100, 336 h → 0, 8 h → 100·ln(42)/ln(84) = 84.356…
         assert_eq!(ONBOARDING_BOUNDS.score(4.0), 100.0);
         assert_eq!(ONBOARDING_BOUNDS.score(336.0), 0.0);
-        assert!((ONBOARDING_BOUNDS.score(8.0) - 84.356_37).abs() < 1e-4);
+        assert!((ONBOARDING_BOUNDS.score(8.0) - 84.356_22).abs() < 1e-4);
     }
 
     #[test]
@@ -169,14 +169,14 @@ mod tests {
             ("self_service", 100.0),
             ("adoption", 20.0),
         ]);
-        // 0.25·80 + 0.25·50 + 0.1·60 + 0.1·40 + 0.1·70 + 0.1·90 + 0.05·100 + 0.05·20 = 68.5
-        assert!((w.dxs(&all).unwrap() - 68.5).abs() < 1e-9);
+        // 0.25·80 + 0.25·50 + 0.1·60 + 0.1·40 + 0.1·70 + 0.1·90 + 0.05·100 + 0.05·20 = 64.5
+        assert!((w.dxs(&all).unwrap() - 64.5).abs() < 1e-9);
         assert!(w.missing(&all).is_empty());
-        // Without adoption and nps: (20 + 12.5 + 6 + 7 + 9 + 5) / 0.85 = 71.176…
+        // Without adoption and nps: (20 + 12.5 + 6 + 7 + 9 + 5) / 0.85 = 70.0
         let mut some = all.clone();
         some.remove("adoption");
         some.remove("nps");
-        assert!((w.dxs(&some).unwrap() - 60.5 / 0.85).abs() < 1e-9);
+        assert!((w.dxs(&some).unwrap() - 59.5 / 0.85).abs() < 1e-9);
         assert_eq!(w.missing(&some), ["adoption", "nps"]);
         assert_eq!(w.dxs(&BTreeMap::new()), None);
     }
