@@ -47,6 +47,9 @@ pub enum ScoringError {
     /// A polars computation failed.
     #[error("computing the score: {0}")]
     Compute(#[from] polars::prelude::PolarsError),
+    /// The computation's thread panicked or was cancelled.
+    #[error("computing the score: {0}")]
+    Task(String),
     /// A snapshot could not be written or read as JSON.
     #[error("score snapshot JSON: {0}")]
     Json(#[from] serde_json::Error),
@@ -99,7 +102,11 @@ pub async fn compute_alone(
             .collect(),
     };
     let facts = store.scoring_facts(&range).await?;
-    score_facts(facts, rules, quarter, &period, now)
+    // Polars blocks its thread (and refuses a current-thread runtime's worker): compute apart.
+    let rules = rules.clone();
+    tokio::task::spawn_blocking(move || score_facts(facts, &rules, quarter, &period, now))
+        .await
+        .map_err(|e| ScoringError::Task(e.to_string()))?
 }
 
 /// Computes the score of loaded `facts` (the pure part of [`compute_alone`]).

@@ -14,7 +14,10 @@ const D: i64 = 86_400;
 
 fn rules(min_group_size: u32) -> Rules {
     let config = ScoreConfig {
-        weights: DEFAULT_WEIGHTS.iter().map(|(k, v)| (k.to_string(), *v)).collect(),
+        weights: DEFAULT_WEIGHTS
+            .iter()
+            .map(|(k, v)| (k.to_string(), *v))
+            .collect(),
         min_group_size,
         window_days: 90,
     };
@@ -163,7 +166,11 @@ fn every_component_by_hand() {
     let lt = 100.0 * (1.0 - 3f64.ln() / 720f64.ln());
     let ob = 100.0 * 42f64.ln() / 84f64.ln();
     let by_hand = (15.0 + 12.5 + 5.0 + 0.1 * lt + 0.1 * ob + 0.05 * 200.0 / 3.0 + 5.0) / 0.9;
-    assert!(close(a.dxs.unwrap(), by_hand, 0.05), "{:?} vs {by_hand}", a.dxs);
+    assert!(
+        close(a.dxs.unwrap(), by_hand, 0.05),
+        "{:?} vs {by_hand}",
+        a.dxs
+    );
     assert!(!a.hidden);
 }
 
@@ -210,7 +217,11 @@ fn deltas_compare_with_the_previous_quarter() {
     let d = now.org.delta.as_ref().unwrap();
     assert_eq!(d.previous_quarter, "2026-Q2");
     assert_eq!(d.dxs, Some(2.5));
-    assert!(close(d.components["lead_time"], now.org.components["lead_time"] - 80.0, 0.051));
+    assert!(close(
+        d.components["lead_time"],
+        now.org.components["lead_time"] - 80.0,
+        0.051
+    ));
 }
 
 fn shuffle<T>(v: &mut [T], order: &[usize]) {

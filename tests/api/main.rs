@@ -2,5 +2,6 @@
 
 mod cli;
 mod helpers;
+mod scoring;
 mod store;
 mod web;
