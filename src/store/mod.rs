@@ -5,6 +5,7 @@
 //! upserts on their natural keys, so a write repeated is a write done once. The store knows no
 //! HTTP, no scoring and no configuration beyond its URL.
 
+mod bulk;
 mod collector;
 mod facts;
 mod org;

@@ -41,6 +41,28 @@ async fn the_demo_scores_the_same_on_both_databases_and_every_run() {
         assert_eq!(stored, first);
         let rows = db.store.snapshots("2026-Q4").await.unwrap();
         assert_eq!(rows.len(), 7, "all + six teams");
+        // On PostgreSQL, polars agrees with percentile_cont.
+        if let Some(sql) = db
+            .store
+            .lead_time_percentiles_sql(quarter.start(), now)
+            .await
+            .unwrap()
+        {
+            assert_eq!(sql.len(), 7);
+            for p in sql {
+                let team = first.team(p.team.as_deref().unwrap_or("all")).unwrap();
+                let lead = &team.lead_time_hours;
+                assert_eq!(lead.changes, p.changes);
+                assert!(
+                    (lead.median.unwrap() - p.median_hours).abs() < 0.006,
+                    "{p:?} {lead:?}"
+                );
+                assert!(
+                    (lead.p90.unwrap() - p.p90_hours).abs() < 0.006,
+                    "{p:?} {lead:?}"
+                );
+            }
+        }
         outputs.push(json);
         db.cleanup().await;
     }
