@@ -147,7 +147,7 @@ async fn dxs_score_prints_json_and_writes_the_snapshot() {
     let store = dxs::store::Store::connect(&url).await.unwrap();
     assert_eq!(
         store.snapshot_quarters().await.unwrap(),
-        [score.quarter.clone()]
+        vec![score.quarter]
     );
     store.close().await;
 }
