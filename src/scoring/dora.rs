@@ -3,7 +3,8 @@
 
 use super::score::Tier;
 
-/// Tier bounds: lead time in hours (upper bounds), frequency in deployments per week per
+/// Tier bounds (`[score] dora_*` of the configuration; by default elite is under a day and
+/// daily, high under a week and weekly, medium under a month and monthly). Lead time in hours (upper bounds), frequency in deployments per week per
 /// deployed repository (lower bounds), each for elite, high and medium; the rest is low.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct DoraThresholds {
@@ -11,17 +12,6 @@ pub struct DoraThresholds {
     pub lead_time_hours: [f64; 3],
     /// At least this many deployments per week per repository: elite, high, medium.
     pub deploys_per_week: [f64; 3],
-}
-
-impl Default for DoraThresholds {
-    /// Elite: under a day and daily deployments; high: under a week and weekly; medium: under a
-    /// month and monthly (12/52 a week).
-    fn default() -> Self {
-        DoraThresholds {
-            lead_time_hours: [24.0, 168.0, 720.0],
-            deploys_per_week: [7.0, 1.0, 12.0 / 52.0],
-        }
-    }
 }
 
 const TIERS: [Tier; 3] = [Tier::Elite, Tier::High, Tier::Medium];
@@ -52,7 +42,10 @@ mod tests {
 
     #[test]
     fn tiers_follow_the_thresholds() {
-        let t = DoraThresholds::default();
+        let t = DoraThresholds {
+            lead_time_hours: [24.0, 168.0, 720.0],
+            deploys_per_week: [7.0, 1.0, 12.0 / 52.0],
+        };
         assert_eq!(t.lead_time(3.0), Tier::Elite);
         assert_eq!(t.lead_time(24.0), Tier::Elite);
         assert_eq!(t.lead_time(24.5), Tier::High);

@@ -21,7 +21,7 @@ mod telemetry;
 use std::collections::BTreeMap;
 
 pub use dora::DoraThresholds;
-pub use normalise::{Bounds, Weights, LEAD_TIME_BOUNDS, ONBOARDING_BOUNDS, TELEMETRY_COMPONENTS};
+pub use normalise::{Bounds, Weights, TELEMETRY_COMPONENTS};
 pub use rules::Rules;
 pub use score::*;
 pub use snapshot::{read_snapshot, refresh, write_snapshot};

@@ -30,17 +30,6 @@ impl Bounds {
     }
 }
 
-/// Lead time: median 1 h → 100, 30 days → 0 (DESIGN §5).
-pub const LEAD_TIME_BOUNDS: Bounds = Bounds {
-    best: 1.0,
-    worst: 720.0,
-};
-/// Onboarding: median 4 h → 100, 14 days → 0 (DESIGN §5).
-pub const ONBOARDING_BOUNDS: Bounds = Bounds {
-    best: 4.0,
-    worst: 336.0,
-};
-
 /// Component weights, checked against the known components.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Weights(BTreeMap<String, f64>);
@@ -138,6 +127,17 @@ mod tests {
     fn map(pairs: &[(&str, f64)]) -> BTreeMap<String, f64> {
         pairs.iter().map(|(k, v)| (k.to_string(), *v)).collect()
     }
+
+    /// The defaults of DESIGN §5: lead time 1 h → 100, 30 days → 0; onboarding 4 h → 100,
+    /// 14 days → 0.
+    const LEAD_TIME_BOUNDS: Bounds = Bounds {
+        best: 1.0,
+        worst: 720.0,
+    };
+    const ONBOARDING_BOUNDS: Bounds = Bounds {
+        best: 4.0,
+        worst: 336.0,
+    };
 
     #[test]
     fn log_linear_bounds() {

@@ -4,7 +4,7 @@
 use std::path::Path;
 
 use super::dora::DoraThresholds;
-use super::normalise::{Bounds, Weights, LEAD_TIME_BOUNDS, ONBOARDING_BOUNDS};
+use super::normalise::{Bounds, Weights};
 use crate::config::{ConfigError, ScoreConfig};
 use crate::survey::definition::{SurveyDefinition, DEFAULT_PATH};
 
@@ -31,15 +31,18 @@ pub struct Rules {
 }
 
 impl Rules {
-    /// Rules from `[score]` and `survey`, with the default bounds and tiers.
+    /// Rules from `[score]` (weights, bounds, tiers) and `survey`.
     pub fn new(config: &ScoreConfig, survey: SurveyDefinition) -> Result<Rules, ConfigError> {
         Ok(Rules {
             weights: Weights::new(config, &survey.components())?,
             min_group_size: i64::from(config.min_group_size),
             window_days: i64::from(config.window_days),
-            lead_time: LEAD_TIME_BOUNDS,
-            onboarding: ONBOARDING_BOUNDS,
-            dora: DoraThresholds::default(),
+            lead_time: bounds(config.lead_time_hours),
+            onboarding: bounds(config.onboarding_hours),
+            dora: DoraThresholds {
+                lead_time_hours: config.dora_lead_time_hours,
+                deploys_per_week: config.dora_deploys_per_week,
+            },
             survey,
         })
     }
@@ -55,4 +58,8 @@ impl Rules {
         };
         Rules::new(config, survey)
     }
+}
+
+fn bounds([best, worst]: [f64; 2]) -> Bounds {
+    Bounds { best, worst }
 }

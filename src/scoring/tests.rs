@@ -19,7 +19,9 @@ fn rules(min_group_size: u32) -> Rules {
             .map(|(k, v)| (k.to_string(), *v))
             .collect(),
         min_group_size,
-        window_days: 90,
+        ..crate::config::Config::from_parts("", Vec::new(), |_| None)
+            .unwrap()
+            .score
     };
     let survey = SurveyDefinition::load(std::path::Path::new("surveys/quarterly.toml")).unwrap();
     Rules::new(&config, survey).unwrap()
