@@ -3,9 +3,10 @@
 
 use super::score::Tier;
 
-/// Tier bounds (`[score] dora_*` of the configuration; by default elite is under a day and
-/// daily, high under a week and weekly, medium under a month and monthly). Lead time in hours (upper bounds), frequency in deployments per week per
-/// deployed repository (lower bounds), each for elite, high and medium; the rest is low.
+/// Tier bounds, from `[score] dora_*`: lead time in hours (upper bounds) and frequency in
+/// deployments per week per deployed repository (lower bounds), each for elite, high and
+/// medium; the rest is low. By default elite is under a day and daily, high under a week and
+/// weekly, medium under a month and monthly.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct DoraThresholds {
     /// Median lead time at most this many hours: elite, high, medium.
