@@ -7,6 +7,7 @@
 
 mod bulk;
 mod collector;
+mod copy_out;
 mod facts;
 mod org;
 mod scoring;

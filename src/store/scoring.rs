@@ -3,6 +3,7 @@
 //!
 //! Repository, team, question and choice names are dictionary-encoded while streaming (a `u32`
 //! per row and each distinct name once), which is what keeps the load of large tables cheap.
+//! PostgreSQL streams the large tables with binary `COPY … TO STDOUT`, SQLite row by row.
 //! Scoring turns these columns into polars frames; nothing here aggregates.
 
 use std::collections::HashMap;
@@ -10,7 +11,8 @@ use std::collections::HashMap;
 use futures_util::TryStreamExt;
 use sqlx::Row;
 
-use super::{with_pool, Pool, Result, Store};
+use super::copy_out::{copy_out, literal};
+use super::{with_pool, Pool, Result, Store, StoreError};
 
 /// What to load: the scored period, the trailing window and the survey quarter.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -203,32 +205,68 @@ impl Store {
     }
 
     async fn load_changes(&self, range: &FactRange, facts: &mut ScoringFacts) -> Result<()> {
-        let sql = "SELECT repo, lead_time_seconds FROM deployment_changes \
-                   WHERE deployed_at >= $1 AND deployed_at < $2";
-        with_pool!(self, pool => {
-            let mut rows = sqlx::query(sql).bind(range.start).bind(range.end).fetch(pool);
-            while let Some(row) = rows.try_next().await? {
-                let repo = repo_code(facts, row.try_get::<&str, _>(0)?);
-                facts.change_repo.push(repo);
-                facts.change_lead_seconds.push(row.try_get(1)?);
+        let sql = format!(
+            "SELECT repo, lead_time_seconds FROM deployment_changes \
+             WHERE deployed_at >= {} AND deployed_at < {}",
+            range.start, range.end
+        );
+        let mut push = |repo: &str, lead: i64| {
+            let repo = repo_code(facts, repo);
+            facts.change_repo.push(repo);
+            facts.change_lead_seconds.push(lead);
+        };
+        match &self.pool {
+            Pool::Postgres(pool) => {
+                copy_out(pool, &sql, |f| {
+                    push(required(f[0].str()?)?, required(f[1].i64()?)?);
+                    Ok(())
+                })
+                .await?
             }
-        });
+            Pool::Sqlite(pool) => {
+                let mut rows = sqlx::query(&sql).fetch(pool);
+                while let Some(row) = rows.try_next().await? {
+                    push(row.try_get(0)?, row.try_get(1)?);
+                }
+            }
+        }
         Ok(())
     }
 
     async fn load_deployments(&self, range: &FactRange, facts: &mut ScoringFacts) -> Result<()> {
-        let sql = "SELECT repo, source, finished_at FROM deployments \
-                   WHERE finished_at >= $1 AND finished_at < $2";
-        let from = range.start.min(range.window_start);
-        with_pool!(self, pool => {
-            let mut rows = sqlx::query(sql).bind(from).bind(range.end).fetch(pool);
-            while let Some(row) = rows.try_next().await? {
-                let repo = repo_code(facts, row.try_get::<&str, _>(0)?);
-                facts.deploy_repo.push(repo);
-                facts.deploy_platform.push(PLATFORM_SOURCES.contains(&row.try_get::<&str, _>(1)?));
-                facts.deploy_at.push(row.try_get(2)?);
+        let sql = format!(
+            "SELECT repo, source, finished_at FROM deployments \
+             WHERE finished_at >= {} AND finished_at < {}",
+            range.start.min(range.window_start),
+            range.end
+        );
+        let mut push = |repo: &str, source: &str, at: i64| {
+            let repo = repo_code(facts, repo);
+            facts.deploy_repo.push(repo);
+            facts
+                .deploy_platform
+                .push(PLATFORM_SOURCES.contains(&source));
+            facts.deploy_at.push(at);
+        };
+        match &self.pool {
+            Pool::Postgres(pool) => {
+                copy_out(pool, &sql, |f| {
+                    push(
+                        required(f[0].str()?)?,
+                        required(f[1].str()?)?,
+                        required(f[2].i64()?)?,
+                    );
+                    Ok(())
+                })
+                .await?
             }
-        });
+            Pool::Sqlite(pool) => {
+                let mut rows = sqlx::query(&sql).fetch(pool);
+                while let Some(row) = rows.try_next().await? {
+                    push(row.try_get(0)?, row.try_get(1)?, row.try_get(2)?);
+                }
+            }
+        }
         Ok(())
     }
 
@@ -266,29 +304,49 @@ impl Store {
         if range.questions.is_empty() {
             return Ok(());
         }
-        let placeholders: Vec<String> = (0..range.questions.len())
-            .map(|i| format!("${}", i + 2))
-            .collect();
+        // Literals, not binds: COPY takes no parameters. The quarter and the question ids are
+        // quoted as SQL strings.
+        let questions: Vec<String> = range.questions.iter().map(|q| literal(q)).collect();
         let sql = format!(
             "SELECT r.team, a.question, a.number, a.text FROM survey_responses r \
              JOIN survey_answers a ON a.response_id = r.id \
-             WHERE r.quarter = $1 AND a.question IN ({})",
-            placeholders.join(", ")
+             WHERE r.quarter = {} AND a.question IN ({})",
+            literal(&range.quarter),
+            questions.join(", ")
         );
-        with_pool!(self, pool => {
-            let mut q = sqlx::query(&sql).bind(&range.quarter);
-            for question in &range.questions {
-                q = q.bind(question);
+        let mut push = |team: &str, question: &str, number: Option<f64>, text: Option<&str>| {
+            facts.answer_team.push(facts.survey_teams.code(team));
+            facts.answer_question.push(facts.questions.code(question));
+            facts.answer_number.push(number);
+            facts
+                .answer_choice
+                .push(text.map(|t| facts.choices.code(t)));
+        };
+        match &self.pool {
+            Pool::Postgres(pool) => {
+                copy_out(pool, &sql, |f| {
+                    push(
+                        required(f[0].str()?)?,
+                        required(f[1].str()?)?,
+                        f[2].f64()?,
+                        f[3].str()?,
+                    );
+                    Ok(())
+                })
+                .await?
             }
-            let mut rows = q.fetch(pool);
-            while let Some(row) = rows.try_next().await? {
-                facts.answer_team.push(facts.survey_teams.code(row.try_get::<&str, _>(0)?));
-                facts.answer_question.push(facts.questions.code(row.try_get::<&str, _>(1)?));
-                facts.answer_number.push(row.try_get(2)?);
-                let text: Option<&str> = row.try_get(3)?;
-                facts.answer_choice.push(text.map(|t| facts.choices.code(t)));
+            Pool::Sqlite(pool) => {
+                let mut rows = sqlx::query(&sql).fetch(pool);
+                while let Some(row) = rows.try_next().await? {
+                    push(
+                        row.try_get(0)?,
+                        row.try_get(1)?,
+                        row.try_get(2)?,
+                        row.try_get(3)?,
+                    );
+                }
             }
-        });
+        }
         Ok(())
     }
 
@@ -308,6 +366,13 @@ impl Store {
         facts.response_counts = rows;
         Ok(())
     }
+}
+
+/// A value of a NOT NULL column.
+fn required<T>(value: Option<T>) -> Result<T> {
+    value.ok_or_else(|| {
+        StoreError::Database(sqlx::Error::Decode("binary COPY: unexpected NULL".into()))
+    })
 }
 
 /// The code of repository `slug`; a repository missing from `repositories` gets one with no team.
