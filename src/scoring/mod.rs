@@ -154,7 +154,7 @@ pub fn score_facts(
         .enumerate()
         .map(|(code, name)| {
             let c = counts.get(name).copied().unwrap_or((0, 0));
-            figures(name, code as u32, c, c.0 < rules.min_group_size)
+            figures(name, code as u32, c, c.0 > 0 && c.0 < rules.min_group_size)
         })
         .collect();
     Ok(Score {
@@ -196,14 +196,12 @@ pub fn add_deltas(score: &mut Score, previous: &Score) {
 /// The current quarter and the three before it, oldest first.
 pub fn recent_quarters(now: i64) -> Vec<Quarter> {
     let current = Quarter::of_timestamp(now);
-    let mut quarters = vec![
+    vec![
         current.prev().prev().prev(),
         current.prev().prev(),
         current.prev(),
         current,
-    ];
-    quarters.dedup();
-    quarters
+    ]
 }
 
 fn rfc3339(secs: i64) -> String {
