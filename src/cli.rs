@@ -10,7 +10,7 @@ use crate::config::{check_database_url, Config, ConfigError};
 use crate::quarter::Quarter;
 use crate::store::Store;
 use crate::survey::invites::InviteError;
-use crate::{collectors, demo, survey, web};
+use crate::{collectors, demo, scoring, survey, web};
 
 /// dxs: the Developer Experience Score of your Internal Developer Platform.
 ///
@@ -181,6 +181,11 @@ pub async fn run(args: Args) -> Result<(), CliError> {
             if with_demo {
                 fill_demo(&store, seed).await?;
             }
+            // Invalid weights stop the server here; a failed computation does not.
+            scoring::Rules::load(&config)?;
+            if let Err(e) = scoring::refresh(&store, &config, &[]).await {
+                tracing::error!(error = %e, "scoring at start failed");
+            }
             let listener = tokio::net::TcpListener::bind(config.listen)
                 .await
                 .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", config.listen))?;
@@ -191,12 +196,13 @@ pub async fn run(args: Args) -> Result<(), CliError> {
             }
             let shutdown = CancellationToken::new();
             tokio::spawn(cancel_on_signal(shutdown.clone()));
-            if with_demo || config.collect.interval_secs == 0 {
-                eprintln!("dxs: collection schedule off (demo data or collect.interval_secs = 0)");
-            } else {
-                spawn_schedule(&config, &store, shutdown.clone())?;
-            }
+            let schedule = !with_demo && config.collect.interval_secs > 0;
             let state = web::AppState::new(config, store.clone());
+            if schedule {
+                spawn_schedule(&state, shutdown.clone())?;
+            } else {
+                eprintln!("dxs: collection schedule off (demo data or collect.interval_secs = 0)");
+            }
             web::serve(listener, state, shutdown)
                 .await
                 .map_err(anyhow::Error::from)?;
@@ -212,7 +218,22 @@ pub async fn run(args: Args) -> Result<(), CliError> {
                 )));
             }
         }
-        Command::Score { .. } => return Err(not_yet("score", 5)),
+        Command::Score { quarter, format } => {
+            let rules = scoring::Rules::load(&config)?;
+            let store = open_store(&config).await?;
+            let now = chrono::Utc::now().timestamp();
+            let quarter = quarter.unwrap_or_else(|| Quarter::of_timestamp(now));
+            let score = scoring::compute(&store, &rules, quarter, now).await?;
+            scoring::write_snapshot(&store, &score, now).await?;
+            store.close().await;
+            match format {
+                Format::Table => print!("{}", scoring::render_table(&score)),
+                Format::Json => println!(
+                    "{}",
+                    serde_json::to_string_pretty(&score).map_err(anyhow::Error::from)?
+                ),
+            }
+        }
         Command::Report { .. } => return Err(not_yet("report", 7)),
         Command::Survey(SurveyCommand::Invite { quarter, team }) => {
             invite(&config, quarter, team.as_deref()).await?
@@ -289,30 +310,47 @@ async fn run_collect(
     Ok(failed)
 }
 
-/// Starts the collection schedule of `dxs serve` on the shutdown token of the server.
-fn spawn_schedule(
-    config: &Config,
-    store: &Store,
-    shutdown: CancellationToken,
-) -> Result<(), CliError> {
-    let http = collectors::HttpClient::new(&config.collect, store.clone())
+/// Starts the collection schedule of `dxs serve` on the shutdown token of the server. After
+/// each collection the score is recomputed and the metrics are published from the new snapshot.
+fn spawn_schedule(state: &web::AppState, shutdown: CancellationToken) -> Result<(), CliError> {
+    let http = collectors::HttpClient::new(&state.config.collect, state.store.clone())
         .map_err(|e| anyhow::anyhow!("HTTP client: {e}"))?;
-    let config = Arc::new(config.clone());
+    let config = Arc::new(state.config.clone());
+    let state = state.clone();
     tokio::spawn(collectors::scheduler::run(
         config,
-        store.clone(),
+        state.store.clone(),
         http,
         shutdown,
-        // Where the score is refreshed after each collection (scoring, issue 5).
-        |summaries| async move {
-            let failed = summaries
-                .iter()
-                .filter(|s| s.outcome == collectors::Outcome::Error)
-                .count();
-            tracing::info!(sources = summaries.len(), failed, "collection done");
-        },
+        move |summaries| after_collection(state.clone(), summaries),
     ));
     Ok(())
+}
+
+/// What follows a scheduled collection: the GitHub rate limit to metrics, a new score snapshot,
+/// and the metrics published from it (collector counters come from the store's run totals).
+async fn after_collection(state: web::AppState, summaries: Vec<collectors::SourceSummary>) {
+    let github = summaries
+        .iter()
+        .find(|s| s.source == collectors::Source::Github);
+    if let Some(remaining) = github.and_then(|s| s.stats.rate_limit_remaining) {
+        state.metrics.set_github_rate_limit(remaining);
+    }
+    if let Err(e) = scoring::refresh(&state.store, &state.config, &[]).await {
+        tracing::error!(error = %e, "scoring after collection failed");
+    }
+    if let Err(e) = state.metrics.publish_from_store(&state.store).await {
+        tracing::error!(error = %e, "metrics not published after collection");
+    }
+}
+
+impl From<scoring::ScoringError> for CliError {
+    fn from(e: scoring::ScoringError) -> Self {
+        match e {
+            scoring::ScoringError::Config(e) => CliError::Config(e),
+            other => CliError::Failed(other.into()),
+        }
+    }
 }
 
 fn not_yet(command: &str, issue: u32) -> CliError {

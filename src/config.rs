@@ -171,6 +171,15 @@ pub struct ScoreConfig {
     pub min_group_size: u32,
     /// Trailing window for telemetry such as adoption, in days.
     pub window_days: u32,
+    /// Log-linear bounds of the lead time component, hours: `[100 at or below, 0 at or above]`.
+    pub lead_time_hours: [f64; 2],
+    /// Log-linear bounds of the onboarding component, hours.
+    pub onboarding_hours: [f64; 2],
+    /// DORA lead time tiers: elite, high, medium at most this many hours (median).
+    pub dora_lead_time_hours: [f64; 3],
+    /// DORA frequency tiers: elite, high, medium from this many deployments per week per
+    /// deployed repository.
+    pub dora_deploys_per_week: [f64; 3],
 }
 
 /// Access to `/report` and `/api`.
@@ -321,6 +330,10 @@ struct RawScore {
     weights: BTreeMap<String, f64>,
     min_group_size: i64,
     window_days: i64,
+    lead_time_hours: [f64; 2],
+    onboarding_hours: [f64; 2],
+    dora_lead_time_hours: [f64; 3],
+    dora_deploys_per_week: [f64; 3],
 }
 
 /// The default component weights of DESIGN §4.
@@ -344,6 +357,10 @@ impl Default for RawScore {
                 .collect(),
             min_group_size: 5,
             window_days: 90,
+            lead_time_hours: [1.0, 720.0],
+            onboarding_hours: [4.0, 336.0],
+            dora_lead_time_hours: [24.0, 168.0, 720.0],
+            dora_deploys_per_week: [7.0, 1.0, 12.0 / 52.0],
         }
     }
 }
@@ -657,10 +674,40 @@ fn validate_score(raw: RawScore) -> Result<ScoreConfig, ConfigError> {
                 format!("expected 1 to 3660 days, got {}", raw.window_days),
             )
         })?;
+    let positive = |v: &[f64]| v.iter().all(|x| x.is_finite() && *x > 0.0);
+    for (key, bounds) in [
+        ("score.lead_time_hours", raw.lead_time_hours),
+        ("score.onboarding_hours", raw.onboarding_hours),
+    ] {
+        if !positive(&bounds) || bounds[0] >= bounds[1] {
+            return Err(invalid(
+                key,
+                format!("expected [best, worst] hours with 0 < best < worst, got {bounds:?}"),
+            ));
+        }
+    }
+    let t = raw.dora_lead_time_hours;
+    if !(positive(&t) && t[0] < t[1] && t[1] < t[2]) {
+        return Err(invalid(
+            "score.dora_lead_time_hours",
+            format!("expected increasing hours [elite, high, medium] above 0, got {t:?}"),
+        ));
+    }
+    let f = raw.dora_deploys_per_week;
+    if !(positive(&f) && f[0] > f[1] && f[1] > f[2]) {
+        return Err(invalid(
+            "score.dora_deploys_per_week",
+            format!("expected decreasing frequencies [elite, high, medium] above 0, got {f:?}"),
+        ));
+    }
     Ok(ScoreConfig {
         weights: raw.weights,
         min_group_size,
         window_days,
+        lead_time_hours: raw.lead_time_hours,
+        onboarding_hours: raw.onboarding_hours,
+        dora_lead_time_hours: t,
+        dora_deploys_per_week: f,
     })
 }
 
@@ -834,6 +881,22 @@ mod tests {
         assert_eq!(
             error_key("[score]\nwindow_days = -3", &[]),
             "score.window_days"
+        );
+        assert_eq!(
+            error_key("[score]\nlead_time_hours = [720, 1]", &[]),
+            "score.lead_time_hours"
+        );
+        assert_eq!(
+            error_key("[score]\nonboarding_hours = [0, 336]", &[]),
+            "score.onboarding_hours"
+        );
+        assert_eq!(
+            error_key("[score]\ndora_lead_time_hours = [24, 24, 720]", &[]),
+            "score.dora_lead_time_hours"
+        );
+        assert_eq!(
+            error_key("", &[("DXS_SCORE__DORA_DEPLOYS_PER_WEEK", "[1, 7, 0.2]")]),
+            "score.dora_deploys_per_week"
         );
         assert_eq!(
             error_key("[auth]\nadmin_token_env = \"x-y\"", &[]),

@@ -5,10 +5,13 @@
 //! upserts on their natural keys, so a write repeated is a write done once. The store knows no
 //! HTTP, no scoring and no configuration beyond its URL.
 
+mod bulk;
 mod collect;
 mod collector;
+mod copy_out;
 mod facts;
 mod org;
+mod scoring;
 mod snapshots;
 mod survey;
 mod totals;
@@ -25,6 +28,9 @@ pub use collect::CollectorLock;
 pub use collector::CollectorRun;
 pub use facts::FactBatch;
 pub use org::{Onboarding, TableCounts};
+pub use scoring::{
+    CohortDeveloper, Dictionary, FactRange, RepoFacts, ScoringFacts, PLATFORM_SOURCES,
+};
 pub use snapshots::Snapshot;
 pub use survey::{AnswerRow, Invite, ResponseRate, SubmitOutcome};
 pub use totals::{RequestTotal, RunTotal, Totals};

@@ -161,6 +161,14 @@ impl SurveyDefinition {
             .expect("the shipped survey definition is valid")
     }
 
+    /// The score components the questions feed.
+    pub fn components(&self) -> std::collections::BTreeSet<String> {
+        self.questions
+            .iter()
+            .filter_map(|q| q.component.clone())
+            .collect()
+    }
+
     /// The question with this id.
     pub fn question(&self, id: &str) -> Option<&Question> {
         self.questions.iter().find(|q| q.id == id)

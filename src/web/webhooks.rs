@@ -146,7 +146,19 @@ async fn orchestrator(
         ..FactBatch::default()
     };
     state.store.write_batch(&batch).await?;
+    recount(&state);
     Ok(StatusCode::ACCEPTED)
+}
+
+/// Publishes the metrics again in the background, so the counters that come from the store's
+/// totals (requests, deployments) count the event without waiting for the next collection.
+fn recount(state: &AppState) {
+    let state = state.clone();
+    tokio::spawn(async move {
+        if let Err(e) = state.metrics.publish_from_store(&state.store).await {
+            tracing::warn!(error = %e, "metrics not published after a webhook");
+        }
+    });
 }
 
 async fn github(
@@ -192,6 +204,7 @@ async fn github(
             ..FactBatch::default()
         };
         state.store.write_batch(&batch).await?;
+        recount(&state);
     }
     Ok(StatusCode::ACCEPTED)
 }

@@ -82,6 +82,8 @@ async fn serve_demo_starts_answers_and_a_second_start_adds_nothing() {
         (6, 120, 40)
     );
     assert!(first.commits > 10_000 && first.responses > 200, "{first:?}");
+    // Scored at start: the current quarter and the three before it.
+    assert_eq!(store.snapshot_quarters().await.unwrap().len(), 4);
 
     let server = Server::start(dir.path(), &url);
     assert_eq!(

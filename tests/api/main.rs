@@ -13,6 +13,7 @@ mod prometheus;
 mod promtool;
 mod scenario;
 mod scenario_json;
+mod scoring;
 mod store;
 mod stub;
 mod survey;

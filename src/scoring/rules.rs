@@ -1,0 +1,53 @@
+//! The rules of a scoring run, as data: weights, bounds, tiers, the hiding threshold and the
+//! survey definition. Built once from the configuration and checked there.
+
+use super::dora::DoraThresholds;
+use super::normalise::{Bounds, Weights};
+use crate::config::{Config, ConfigError, ScoreConfig};
+use crate::survey::definition::SurveyDefinition;
+
+/// Everything that decides how facts become a score.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Rules {
+    /// Component weights.
+    pub weights: Weights,
+    /// A team's survey figures are hidden below this many responses.
+    pub min_group_size: i64,
+    /// Trailing window for adoption and the onboarding cohort, in days.
+    pub window_days: i64,
+    /// Lead time bounds, hours.
+    pub lead_time: Bounds,
+    /// Onboarding bounds, hours.
+    pub onboarding: Bounds,
+    /// DORA tier thresholds.
+    pub dora: DoraThresholds,
+    /// The survey: questions, components, choice scores.
+    pub survey: SurveyDefinition,
+}
+
+impl Rules {
+    /// Rules from `[score]` (weights, bounds, tiers) and `survey`.
+    pub fn new(config: &ScoreConfig, survey: SurveyDefinition) -> Result<Rules, ConfigError> {
+        Ok(Rules {
+            weights: Weights::new(config, &survey.components())?,
+            min_group_size: i64::from(config.min_group_size),
+            window_days: i64::from(config.window_days),
+            lead_time: bounds(config.lead_time_hours),
+            onboarding: bounds(config.onboarding_hours),
+            dora: DoraThresholds {
+                lead_time_hours: config.dora_lead_time_hours,
+                deploys_per_week: config.dora_deploys_per_week,
+            },
+            survey,
+        })
+    }
+
+    /// Rules from the configuration: `[score]` and the survey definition of `[survey]`.
+    pub fn load(config: &Config) -> Result<Rules, ConfigError> {
+        Rules::new(&config.score, config.survey.definition.clone())
+    }
+}
+
+fn bounds([best, worst]: [f64; 2]) -> Bounds {
+    Bounds { best, worst }
+}

@@ -1,0 +1,293 @@
+//! Hand-computed scores of a small organisation, and properties of the DXS.
+
+use std::collections::BTreeMap;
+
+use proptest::prelude::*;
+
+use super::*;
+use crate::config::{ScoreConfig, DEFAULT_WEIGHTS};
+use crate::store::{CohortDeveloper, RepoFacts};
+use crate::survey::SurveyDefinition;
+
+const H: i64 = 3600;
+const D: i64 = 86_400;
+
+fn rules(min_group_size: u32) -> Rules {
+    let config = ScoreConfig {
+        weights: DEFAULT_WEIGHTS
+            .iter()
+            .map(|(k, v)| (k.to_string(), *v))
+            .collect(),
+        min_group_size,
+        ..crate::config::Config::from_parts("", Vec::new(), |_| None)
+            .unwrap()
+            .score
+    };
+    let survey = SurveyDefinition::load(std::path::Path::new("surveys/quarterly.toml")).unwrap();
+    Rules::new(&config, survey).unwrap()
+}
+
+fn quarter() -> Quarter {
+    "2026-Q3".parse().unwrap()
+}
+
+/// Teams `a` and `b`. Repos: r0 (a, active), r1 (a, deployed through ArgoCD in the window
+/// only), r2 (b, active, GitHub deploys), r3 (b, archived).
+fn facts() -> ScoringFacts {
+    let q = quarter();
+    let end = q.end();
+    let mut f = ScoringFacts {
+        teams: vec!["a".into(), "b".into()],
+        ..ScoringFacts::default()
+    };
+    for (slug, team, archived, active) in [
+        ("r0", "a", false, true),
+        ("r1", "a", false, false),
+        ("r2", "b", false, true),
+        ("r3", "b", true, true),
+    ] {
+        f.repo_names.code(slug);
+        f.repos.push(RepoFacts {
+            team: Some(team.into()),
+            archived,
+            active,
+        });
+    }
+    for (repo, hours) in [(0, 1), (0, 2), (0, 3), (0, 4), (0, 10), (2, 24)] {
+        f.change_repo.push(repo);
+        f.change_lead_seconds.push(hours * H);
+    }
+    for (repo, platform) in [(0, true), (0, true), (1, true), (2, false)] {
+        f.deploy_repo.push(repo);
+        f.deploy_platform.push(platform);
+        f.deploy_at.push(end - 10 * D);
+    }
+    let start = end - 20 * D;
+    f.cohort = vec![
+        CohortDeveloper {
+            team: "a".into(),
+            start_at: start,
+            first_commit_at: Some(start + 8 * H),
+        },
+        CohortDeveloper {
+            team: "a".into(),
+            start_at: start,
+            first_commit_at: None,
+        },
+        CohortDeveloper {
+            team: "a".into(),
+            start_at: start + D,
+            first_commit_at: Some(end + D), // after the period: still open as of its end
+        },
+    ];
+    f.request_team = vec!["a".into(), "a".into(), "a".into()];
+    f.request_ok = vec![true, true, false];
+    let mut answer = |team: &str, question: &str, number: Option<f64>, text: Option<&str>| {
+        f.answer_team.push(f.survey_teams.code(team));
+        f.answer_question.push(f.questions.code(question));
+        f.answer_number.push(number);
+        f.answer_choice.push(text.map(|t| f.choices.code(t)));
+    };
+    for x in [10.0, 1.0, 4.0, 7.0, 10.0] {
+        answer("a", "deploy_ease", Some(x), None);
+    }
+    for x in [10.0, 9.0, 8.0, 6.0, 0.0] {
+        answer("a", "recommend", Some(x), None);
+    }
+    for w in ["never", "never", "sometimes", "often", "often"] {
+        answer("a", "wait_time", None, Some(w));
+    }
+    answer("b", "deploy_ease", Some(1.0), None);
+    answer("b", "deploy_ease", Some(1.0), None);
+    answer("b", "deploy_ease", Some(11.0), None); // out of range: ignored
+    f.response_counts = vec![("a".into(), 5, 6), ("b".into(), 2, 10)];
+    f
+}
+
+fn score(f: ScoringFacts, min_group_size: u32) -> Score {
+    let rules = rules(min_group_size);
+    let now = quarter().end() + 5 * D;
+    let p = period(quarter(), now, &rules);
+    score_facts(f, &rules, quarter(), &p, now).unwrap()
+}
+
+fn close(a: f64, b: f64, tolerance: f64) -> bool {
+    (a - b).abs() <= tolerance
+}
+
+#[test]
+fn every_component_by_hand() {
+    let s = score(facts(), 5);
+    let a = s.team("a").unwrap();
+    // Lead time 1,2,3,4,10 h: median 3, p90 = 4 + 0.6·(10−4) = 7.6 (linear, as percentile_cont).
+    assert_eq!(a.lead_time_hours.median, Some(3.0));
+    assert_eq!(a.lead_time_hours.p90, Some(7.6));
+    assert_eq!(a.lead_time_hours.changes, 5);
+    // 100·(ln 720 − ln 3)/ln 720 = 83.30
+    assert_eq!(a.components["lead_time"], 83.3);
+    assert_eq!(a.dora.lead_time, Some(Tier::Elite));
+    // Onboarding: one developer at 8 h, two open (one has no commit, one committed after the
+    // period's end); 100·ln(42)/ln(84) = 84.36.
+    assert_eq!(a.onboarding_hours.median, Some(8.0));
+    assert_eq!(a.onboarding_hours.onboarded, 1);
+    assert_eq!(a.onboarding_hours.open, 2);
+    assert_eq!(a.onboarding_hours.open_max_hours, Some(20.0 * 24.0));
+    assert_eq!(a.components["onboarding"], 84.4);
+    // Self-service: 2 of 3.
+    assert_eq!(a.self_service_rate, Some(0.6667));
+    assert_eq!(a.components["self_service"], 66.7);
+    // Adoption: r0 and r1 (active through its deployment), both on the platform.
+    assert_eq!(a.adoption.active_repositories, 2);
+    assert_eq!(a.adoption.platform_repositories, 2);
+    assert_eq!(a.components["adoption"], 100.0);
+    // Deployments: 3 in the period over 13 weeks and 2 repositories.
+    assert_eq!(a.deployments.count, 3);
+    assert_eq!(a.deployments.repositories, 2);
+    let weeks = 92.0 / 7.0;
+    assert!(close(a.deployments.per_week, 3.0 / weeks, 0.005));
+    // Survey: deploy_ease mean 6.4 → (6.4−1)/9·100 = 60; NPS: 2 promoters, 1 passive,
+    // 2 detractors → 0 → 50; wait: 100,100,50,0,0 → 50; docs_clarity unanswered.
+    assert_eq!(a.survey.means["deploy_ease"], 6.4);
+    assert_eq!(a.components["deploy_ease"], 60.0);
+    assert_eq!(a.nps, Some(0.0));
+    assert_eq!(
+        a.survey.nps_counts,
+        Some(NpsCounts {
+            promoters: 2,
+            passives: 1,
+            detractors: 2
+        })
+    );
+    assert_eq!(a.components["nps"], 50.0);
+    assert_eq!(a.components["wait_time"], 50.0);
+    assert_eq!(a.survey.choices["wait_time"]["often"], 2);
+    assert_eq!(a.survey.response_rate, Some(0.8333));
+    assert_eq!(a.missing, ["docs_clarity"]);
+    // DXS over the 0.9 of weight present:
+    // (.25·60 + .25·50 + .1·50 + .1·83.302 + .1·84.356 + .05·66.667 + .05·100) / 0.9 = 64.0
+    let lt = 100.0 * (1.0 - 3f64.ln() / 720f64.ln());
+    let ob = 100.0 * 42f64.ln() / 84f64.ln();
+    let by_hand = (15.0 + 12.5 + 5.0 + 0.1 * lt + 0.1 * ob + 0.05 * 200.0 / 3.0 + 5.0) / 0.9;
+    assert!(
+        close(a.dxs.unwrap(), by_hand, 0.05),
+        "{:?} vs {by_hand}",
+        a.dxs
+    );
+    assert!(!a.hidden);
+}
+
+#[test]
+fn small_teams_are_hidden_but_count_for_the_organisation() {
+    let s = score(facts(), 5);
+    let b = s.team("b").unwrap();
+    assert!(b.hidden);
+    assert_eq!(b.responses, 2);
+    assert!(!b.components.contains_key("deploy_ease"));
+    assert!(b.survey.means.is_empty() && b.nps.is_none());
+    assert!(b.missing.contains(&"deploy_ease".to_string()));
+    // Team b: lead time 24 h → 51.74, adoption r2 only (r3 archived), not on the platform → 0.
+    assert_eq!(b.components["lead_time"], 51.7);
+    assert_eq!(b.components["adoption"], 0.0);
+    let by_hand = (0.1 * 100.0 * (720f64 / 24.0).ln() / 720f64.ln()) / 0.15;
+    assert!(close(b.dxs.unwrap(), by_hand, 0.05));
+    // The organisation has b's two valid answers: 10,1,4,7,10,1,1 → (34/7 − 1)/9·100 = 42.86.
+    let org = &s.org;
+    assert_eq!(org.team, "all");
+    assert_eq!(org.components["deploy_ease"], 42.9);
+    assert_eq!(org.responses, 7);
+    assert_eq!(org.basis["deploy_ease"], 7);
+    // Org lead time 1,2,3,4,10,24: median 3.5, p90 = 10 + 0.5·14 = 17.
+    assert_eq!(org.lead_time_hours.median, Some(3.5));
+    assert_eq!(org.lead_time_hours.p90, Some(17.0));
+    // Org adoption 2 of 3.
+    assert_eq!(org.adoption.ratio, Some(0.6667));
+    // With a threshold of 2, b shows.
+    let s = score(facts(), 2);
+    assert!(!s.team("b").unwrap().hidden);
+    assert_eq!(s.team("b").unwrap().components["deploy_ease"], 0.0);
+}
+
+#[test]
+fn deltas_compare_with_the_previous_quarter() {
+    let mut now = score(facts(), 5);
+    let mut then = now.clone();
+    then.quarter = "2026-Q2".into();
+    then.org.dxs = Some(50.0);
+    then.org.components.insert("lead_time".into(), 80.0);
+    now.org.dxs = Some(52.5);
+    add_deltas(&mut now, &then);
+    let d = now.org.delta.as_ref().unwrap();
+    assert_eq!(d.previous_quarter, "2026-Q2");
+    assert_eq!(d.dxs, Some(2.5));
+    assert!(close(
+        d.components["lead_time"],
+        now.org.components["lead_time"] - 80.0,
+        0.051
+    ));
+}
+
+fn shuffle<T>(v: &mut [T], order: &[usize]) {
+    for (i, j) in order.iter().enumerate() {
+        let len = v.len();
+        if len > 1 {
+            v.swap(i % len, j % len);
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(48))]
+
+    #[test]
+    fn dxs_is_within_bounds_and_monotone(
+        values in proptest::collection::vec(0.0f64..=100.0, 8),
+        weights in proptest::collection::vec(0.0f64..=1.0, 8),
+        present in proptest::collection::vec(any::<bool>(), 8),
+        which in 0usize..8,
+        bump in 0.0f64..=100.0,
+    ) {
+        let names = DEFAULT_WEIGHTS.map(|(k, _)| k.to_string());
+        let mut w: BTreeMap<String, f64> = names.iter().cloned().zip(weights).collect();
+        w.insert("nps".into(), w["nps"] + 0.01); // one weight above 0
+        let survey = ["deploy_ease", "wait_time", "docs_clarity", "nps"].map(String::from).into();
+        let w = Weights::from_map(&w, &survey).unwrap();
+        let components: BTreeMap<String, f64> = names
+            .iter()
+            .zip(&values)
+            .zip(&present)
+            .filter(|(_, p)| **p)
+            .map(|((n, v), _)| (n.clone(), *v))
+            .collect();
+        if let Some(dxs) = w.dxs(&components) {
+            prop_assert!((0.0..=100.0).contains(&dxs));
+            let mut higher = components.clone();
+            if let Some(v) = higher.get_mut(&names[which]) {
+                *v = (*v + bump).min(100.0);
+            }
+            prop_assert!(w.dxs(&higher).unwrap() >= dxs - 1e-9);
+        }
+    }
+
+    #[test]
+    fn the_score_ignores_the_order_of_rows(order in proptest::collection::vec(0usize..64, 1..24)) {
+        let base = score(facts(), 5);
+        let mut f = facts();
+        let mut changes: Vec<(u32, i64)> = f.change_repo.iter().copied().zip(f.change_lead_seconds.iter().copied()).collect();
+        shuffle(&mut changes, &order);
+        (f.change_repo, f.change_lead_seconds) = changes.into_iter().unzip();
+        let mut answers: Vec<_> = (0..f.answer_team.len())
+            .map(|i| (f.answer_team[i], f.answer_question[i], f.answer_number[i], f.answer_choice[i]))
+            .collect();
+        shuffle(&mut answers, &order);
+        f.answer_team = answers.iter().map(|a| a.0).collect();
+        f.answer_question = answers.iter().map(|a| a.1).collect();
+        f.answer_number = answers.iter().map(|a| a.2).collect();
+        f.answer_choice = answers.iter().map(|a| a.3).collect();
+        let mut requests: Vec<_> = f.request_team.iter().cloned().zip(f.request_ok.iter().copied()).collect();
+        shuffle(&mut requests, &order);
+        (f.request_team, f.request_ok) = requests.into_iter().unzip();
+        shuffle(&mut f.cohort, &order);
+        let shuffled = score(f, 5);
+        prop_assert_eq!(serde_json::to_string(&shuffled).unwrap(), serde_json::to_string(&base).unwrap());
+    }
+}

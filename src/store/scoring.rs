@@ -1,0 +1,389 @@
+//! Columnar reads for scoring: the facts of one quarter (and its trailing window) as plain
+//! columns, streamed row by row so that a million changes never sit in memory as rows.
+//!
+//! Repository, team, question and choice names are dictionary-encoded while streaming (a `u32`
+//! per row and each distinct name once), which is what keeps the load of large tables cheap.
+//! PostgreSQL streams the large tables with binary `COPY … TO STDOUT`, SQLite row by row.
+//! Scoring turns these columns into polars frames; nothing here aggregates.
+
+use std::collections::HashMap;
+
+use futures_util::TryStreamExt;
+use sqlx::Row;
+
+use super::copy_out::{copy_out, literal};
+use super::{with_pool, Pool, Result, Store, StoreError};
+
+/// What to load: the scored period, the trailing window and the survey quarter.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FactRange {
+    /// Start of the scored period, UNIX seconds (inclusive).
+    pub start: i64,
+    /// End of the scored period (exclusive): the quarter's end, or now for the current quarter.
+    pub end: i64,
+    /// Start of the trailing window that ends at `end` (adoption, onboarding cohort).
+    pub window_start: i64,
+    /// Survey quarter, e.g. `2026-Q4`.
+    pub quarter: String,
+    /// Question ids whose answers are scored (free text is never loaded).
+    pub questions: Vec<String>,
+}
+
+/// Names encoded as dense `u32` codes, in order of first appearance.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Dictionary {
+    /// The names; a code is an index into this list.
+    pub values: Vec<String>,
+    index: HashMap<String, u32>,
+}
+
+impl Dictionary {
+    /// The code of `name`, added if new.
+    pub fn code(&mut self, name: &str) -> u32 {
+        if let Some(code) = self.index.get(name) {
+            return *code;
+        }
+        let code = self.values.len() as u32;
+        self.values.push(name.to_string());
+        self.index.insert(name.to_string(), code);
+        code
+    }
+}
+
+/// A repository as scoring sees it: its owner and whether it was active in the window.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RepoFacts {
+    /// Owning team, if known.
+    pub team: Option<String>,
+    /// Archived repositories are not measured.
+    pub archived: bool,
+    /// Pushed to (or committed to) in the trailing window.
+    pub active: bool,
+}
+
+/// A developer of the onboarding cohort (started in the window).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CohortDeveloper {
+    /// Team of the roster.
+    pub team: String,
+    /// Start date, 00:00 UTC.
+    pub start_at: i64,
+    /// First non-bot commit authored on or after the start, if any.
+    pub first_commit_at: Option<i64>,
+}
+
+/// The facts of one scoring run, as columns.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ScoringFacts {
+    /// Repository slugs; `repo` columns below are codes into it.
+    pub repo_names: Dictionary,
+    /// One entry per code of `repo_names`.
+    pub repos: Vec<RepoFacts>,
+    /// Changes deployed in the period: repository code.
+    pub change_repo: Vec<u32>,
+    /// Changes deployed in the period: lead time in seconds.
+    pub change_lead_seconds: Vec<i64>,
+    /// Deployments finished in the period or the window: repository code.
+    pub deploy_repo: Vec<u32>,
+    /// Deployments: made through the platform (ArgoCD or the orchestrator).
+    pub deploy_platform: Vec<bool>,
+    /// Deployments: finish time.
+    pub deploy_at: Vec<i64>,
+    /// Developers who started in the window.
+    pub cohort: Vec<CohortDeveloper>,
+    /// Requests finished in the period: team.
+    pub request_team: Vec<String>,
+    /// Requests finished in the period: succeeded with no human intervention.
+    pub request_ok: Vec<bool>,
+    /// Team names of the answers and responses.
+    pub survey_teams: Dictionary,
+    /// Question ids of the answers.
+    pub questions: Dictionary,
+    /// Choice values of the text answers.
+    pub choices: Dictionary,
+    /// Answers: team code.
+    pub answer_team: Vec<u32>,
+    /// Answers: question code.
+    pub answer_question: Vec<u32>,
+    /// Answers: the number, for scale and nps questions.
+    pub answer_number: Vec<Option<f64>>,
+    /// Answers: the choice code, for choice questions.
+    pub answer_choice: Vec<Option<u32>>,
+    /// Responses of the quarter per team `(team, responses, invites)`.
+    pub response_counts: Vec<(String, i64, i64)>,
+    /// Every team name the store knows.
+    pub teams: Vec<String>,
+}
+
+/// Lead time percentiles of one team (or every change, `team: None`), computed by the database.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SqlPercentiles {
+    /// Team, `None` for every change.
+    pub team: Option<String>,
+    /// Median lead time, hours.
+    pub median_hours: f64,
+    /// 90th percentile, hours.
+    pub p90_hours: f64,
+    /// Changes counted.
+    pub changes: i64,
+}
+
+/// Deployment sources that mean "deployed through the platform".
+pub const PLATFORM_SOURCES: [&str; 2] = ["argocd", "orchestrator"];
+
+impl Store {
+    /// Loads the facts of `range` for scoring.
+    pub async fn scoring_facts(&self, range: &FactRange) -> Result<ScoringFacts> {
+        let mut facts = ScoringFacts {
+            teams: self.team_names().await?,
+            ..ScoringFacts::default()
+        };
+        self.load_repos(range, &mut facts).await?;
+        self.load_changes(range, &mut facts).await?;
+        self.load_deployments(range, &mut facts).await?;
+        self.load_cohort(range, &mut facts).await?;
+        self.load_requests(range, &mut facts).await?;
+        self.load_answers(range, &mut facts).await?;
+        self.load_response_counts(range, &mut facts).await?;
+        Ok(facts)
+    }
+
+    /// Lead time median and p90 per team and over every change deployed in `[start, end)`,
+    /// computed by PostgreSQL's `percentile_cont` (`None` on SQLite, which has none). Scoring
+    /// computes these with polars; this is the cross-check and the benchmark's yardstick.
+    pub async fn lead_time_percentiles_sql(
+        &self,
+        start: i64,
+        end: i64,
+    ) -> Result<Option<Vec<SqlPercentiles>>> {
+        let Pool::Postgres(pool) = &self.pool else {
+            return Ok(None);
+        };
+        let sql = "SELECT r.team, GROUPING(r.team) = 1, \
+                   percentile_cont(0.5) WITHIN GROUP (ORDER BY c.lead_time_seconds) / 3600.0, \
+                   percentile_cont(0.9) WITHIN GROUP (ORDER BY c.lead_time_seconds) / 3600.0, COUNT(*) \
+                   FROM deployment_changes c LEFT JOIN repositories r ON r.slug = c.repo \
+                   WHERE c.deployed_at >= $1 AND c.deployed_at < $2 \
+                   GROUP BY GROUPING SETS ((r.team), ()) ORDER BY 2 DESC, 1";
+        let rows: Vec<(Option<String>, bool, f64, f64, i64)> = sqlx::query_as(sql)
+            .bind(start)
+            .bind(end)
+            .fetch_all(pool)
+            .await?;
+        Ok(Some(
+            rows.into_iter()
+                .filter(|(team, all, ..)| *all || team.is_some())
+                .map(
+                    |(team, _, median_hours, p90_hours, changes)| SqlPercentiles {
+                        team,
+                        median_hours,
+                        p90_hours,
+                        changes,
+                    },
+                )
+                .collect(),
+        ))
+    }
+
+    async fn load_repos(&self, range: &FactRange, facts: &mut ScoringFacts) -> Result<()> {
+        let sql = "SELECT r.slug, r.team, r.archived, \
+                   (r.pushed_at >= $1 AND r.pushed_at < $2) OR EXISTS (SELECT 1 FROM commits c \
+                   WHERE c.repo = r.slug AND c.committed_at >= $1 AND c.committed_at < $2) \
+                   FROM repositories r ORDER BY r.slug";
+        type Row = (String, Option<String>, bool, Option<bool>);
+        let rows: Vec<Row> = with_pool!(self, pool => sqlx::query_as(sql)
+            .bind(range.window_start).bind(range.end).fetch_all(pool).await?);
+        for (slug, team, archived, active) in rows {
+            facts.repo_names.code(&slug);
+            facts.repos.push(RepoFacts {
+                team,
+                archived,
+                active: active.unwrap_or(false),
+            });
+        }
+        Ok(())
+    }
+
+    async fn load_changes(&self, range: &FactRange, facts: &mut ScoringFacts) -> Result<()> {
+        let sql = format!(
+            "SELECT repo, lead_time_seconds FROM deployment_changes \
+             WHERE deployed_at >= {} AND deployed_at < {}",
+            range.start, range.end
+        );
+        let mut push = |repo: &str, lead: i64| {
+            let repo = repo_code(facts, repo);
+            facts.change_repo.push(repo);
+            facts.change_lead_seconds.push(lead);
+        };
+        match &self.pool {
+            Pool::Postgres(pool) => {
+                copy_out(pool, &sql, |f| {
+                    push(required(f[0].str()?)?, required(f[1].i64()?)?);
+                    Ok(())
+                })
+                .await?
+            }
+            Pool::Sqlite(pool) => {
+                let mut rows = sqlx::query(&sql).fetch(pool);
+                while let Some(row) = rows.try_next().await? {
+                    push(row.try_get(0)?, row.try_get(1)?);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    async fn load_deployments(&self, range: &FactRange, facts: &mut ScoringFacts) -> Result<()> {
+        let sql = format!(
+            "SELECT repo, source, finished_at FROM deployments \
+             WHERE finished_at >= {} AND finished_at < {}",
+            range.start.min(range.window_start),
+            range.end
+        );
+        let mut push = |repo: &str, source: &str, at: i64| {
+            let repo = repo_code(facts, repo);
+            facts.deploy_repo.push(repo);
+            facts
+                .deploy_platform
+                .push(PLATFORM_SOURCES.contains(&source));
+            facts.deploy_at.push(at);
+        };
+        match &self.pool {
+            Pool::Postgres(pool) => {
+                copy_out(pool, &sql, |f| {
+                    push(
+                        required(f[0].str()?)?,
+                        required(f[1].str()?)?,
+                        required(f[2].i64()?)?,
+                    );
+                    Ok(())
+                })
+                .await?
+            }
+            Pool::Sqlite(pool) => {
+                let mut rows = sqlx::query(&sql).fetch(pool);
+                while let Some(row) = rows.try_next().await? {
+                    push(row.try_get(0)?, row.try_get(1)?, row.try_get(2)?);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    async fn load_cohort(&self, range: &FactRange, facts: &mut ScoringFacts) -> Result<()> {
+        // The first commit is found through the (author_login, authored_at) index, stopping at
+        // the first non-bot one.
+        let sql = "SELECT d.team, d.start_at, (SELECT c.authored_at FROM commits c \
+                   WHERE c.author_login = d.login AND c.authored_at >= d.start_at AND c.is_bot = FALSE \
+                   ORDER BY c.authored_at LIMIT 1) FROM developers d \
+                   WHERE d.start_at >= $1 AND d.start_at < $2 ORDER BY d.login";
+        let rows: Vec<(String, i64, Option<i64>)> = with_pool!(self, pool => sqlx::query_as(sql)
+            .bind(range.window_start).bind(range.end).fetch_all(pool).await?);
+        facts.cohort = rows
+            .into_iter()
+            .map(|(team, start_at, first_commit_at)| CohortDeveloper {
+                team,
+                start_at,
+                first_commit_at,
+            })
+            .collect();
+        Ok(())
+    }
+
+    async fn load_requests(&self, range: &FactRange, facts: &mut ScoringFacts) -> Result<()> {
+        let sql = "SELECT team, status = 'succeeded' AND human_intervention = FALSE \
+                   FROM self_service_requests \
+                   WHERE status <> 'running' AND finished_at >= $1 AND finished_at < $2";
+        let rows: Vec<(String, bool)> = with_pool!(self, pool => sqlx::query_as(sql)
+            .bind(range.start).bind(range.end).fetch_all(pool).await?);
+        (facts.request_team, facts.request_ok) = rows.into_iter().unzip();
+        Ok(())
+    }
+
+    async fn load_answers(&self, range: &FactRange, facts: &mut ScoringFacts) -> Result<()> {
+        if range.questions.is_empty() {
+            return Ok(());
+        }
+        // Literals, not binds: COPY takes no parameters. The quarter and the question ids are
+        // quoted as SQL strings.
+        let questions: Vec<String> = range.questions.iter().map(|q| literal(q)).collect();
+        let sql = format!(
+            "SELECT r.team, a.question, a.number, a.text FROM survey_responses r \
+             JOIN survey_answers a ON a.response_id = r.id \
+             WHERE r.quarter = {} AND a.question IN ({})",
+            literal(&range.quarter),
+            questions.join(", ")
+        );
+        let mut push = |team: &str, question: &str, number: Option<f64>, text: Option<&str>| {
+            facts.answer_team.push(facts.survey_teams.code(team));
+            facts.answer_question.push(facts.questions.code(question));
+            facts.answer_number.push(number);
+            facts
+                .answer_choice
+                .push(text.map(|t| facts.choices.code(t)));
+        };
+        match &self.pool {
+            Pool::Postgres(pool) => {
+                copy_out(pool, &sql, |f| {
+                    push(
+                        required(f[0].str()?)?,
+                        required(f[1].str()?)?,
+                        f[2].f64()?,
+                        f[3].str()?,
+                    );
+                    Ok(())
+                })
+                .await?
+            }
+            Pool::Sqlite(pool) => {
+                let mut rows = sqlx::query(&sql).fetch(pool);
+                while let Some(row) = rows.try_next().await? {
+                    push(
+                        row.try_get(0)?,
+                        row.try_get(1)?,
+                        row.try_get(2)?,
+                        row.try_get(3)?,
+                    );
+                }
+            }
+        }
+        Ok(())
+    }
+
+    async fn load_response_counts(
+        &self,
+        range: &FactRange,
+        facts: &mut ScoringFacts,
+    ) -> Result<()> {
+        let sql =
+            "SELECT team, CAST(SUM(responses) AS BIGINT), CAST(SUM(invites) AS BIGINT) FROM ( \
+                   SELECT team, COUNT(*) AS responses, 0 AS invites FROM survey_responses \
+                   WHERE quarter = $1 GROUP BY team UNION ALL \
+                   SELECT team, 0, COUNT(*) FROM survey_invites WHERE quarter = $1 GROUP BY team \
+                   ) t GROUP BY team ORDER BY team";
+        let rows: Vec<(String, i64, i64)> = with_pool!(self, pool => sqlx::query_as(sql)
+            .bind(&range.quarter).fetch_all(pool).await?);
+        facts.response_counts = rows;
+        Ok(())
+    }
+}
+
+/// A value of a NOT NULL column.
+fn required<T>(value: Option<T>) -> Result<T> {
+    value.ok_or_else(|| {
+        StoreError::Database(sqlx::Error::Decode("binary COPY: unexpected NULL".into()))
+    })
+}
+
+/// The code of repository `slug`; a repository missing from `repositories` gets one with no team.
+fn repo_code(facts: &mut ScoringFacts, slug: &str) -> u32 {
+    let code = facts.repo_names.code(slug);
+    if code as usize == facts.repos.len() {
+        facts.repos.push(RepoFacts {
+            team: None,
+            archived: false,
+            active: false,
+        });
+    }
+    code
+}

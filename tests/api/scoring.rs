@@ -1,0 +1,174 @@
+//! Scoring against real databases: the demo's score is plausible, identical on SQLite and
+//! PostgreSQL and from run to run, and `dxs score` prints and stores it.
+
+use dxs::config::DEFAULT_WEIGHTS;
+use dxs::demo;
+use dxs::quarter::{midnight_utc, Quarter};
+use dxs::scoring::{self, Rules, Score};
+
+use crate::helpers::{config, dxs_bin, TestDb};
+
+fn day() -> chrono::NaiveDate {
+    "2026-11-25".parse().unwrap()
+}
+
+#[tokio::test]
+async fn the_demo_scores_the_same_on_both_databases_and_every_run() {
+    let rules = Rules::load(&config(&[])).unwrap();
+    let now = midnight_utc(day()) + 9 * 3600;
+    let quarter: Quarter = "2026-Q4".parse().unwrap();
+    let mut outputs = Vec::new();
+    for db in TestDb::all().await {
+        demo::fill(&db.store, demo::DEFAULT_SEED, day())
+            .await
+            .unwrap();
+        let first = scoring::compute(&db.store, &rules, quarter, now)
+            .await
+            .unwrap();
+        let second = scoring::compute(&db.store, &rules, quarter, now)
+            .await
+            .unwrap();
+        let json = serde_json::to_string_pretty(&first).unwrap();
+        assert_eq!(json, serde_json::to_string_pretty(&second).unwrap());
+        // The snapshot holds the same document.
+        scoring::write_snapshot(&db.store, &first, now)
+            .await
+            .unwrap();
+        let stored = scoring::read_snapshot(&db.store, quarter)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(stored, first);
+        let rows = db.store.snapshots("2026-Q4").await.unwrap();
+        assert_eq!(rows.len(), 7, "all + six teams");
+        // On PostgreSQL, polars agrees with percentile_cont.
+        if let Some(sql) = db
+            .store
+            .lead_time_percentiles_sql(quarter.start(), now)
+            .await
+            .unwrap()
+        {
+            assert_eq!(sql.len(), 7);
+            for p in sql {
+                let team = first.team(p.team.as_deref().unwrap_or("all")).unwrap();
+                let lead = &team.lead_time_hours;
+                assert_eq!(lead.changes, p.changes);
+                assert!(
+                    (lead.median.unwrap() - p.median_hours).abs() < 0.006,
+                    "{p:?} {lead:?}"
+                );
+                assert!(
+                    (lead.p90.unwrap() - p.p90_hours).abs() < 0.006,
+                    "{p:?} {lead:?}"
+                );
+            }
+        }
+        outputs.push(json);
+        db.cleanup().await;
+    }
+    if let [sqlite, postgres] = &outputs[..] {
+        assert_eq!(
+            sqlite, postgres,
+            "SQLite and PostgreSQL give the same score"
+        );
+    }
+    let score: Score = serde_json::from_str(&outputs[0]).unwrap();
+    plausible(&score);
+}
+
+/// The demo's figures, checked by eye once and pinned loosely here.
+fn plausible(score: &Score) {
+    let org = &score.org;
+    let dxs = org.dxs.unwrap();
+    assert!((55.0..=75.0).contains(&dxs), "org DXS {dxs}");
+    assert!(org.missing.is_empty(), "{:?}", org.missing);
+    assert_eq!(org.components.len(), DEFAULT_WEIGHTS.len());
+    let lead = org.lead_time_hours.median.unwrap();
+    assert!((6.0..=72.0).contains(&lead), "median lead time {lead} h");
+    assert!(org.lead_time_hours.p90.unwrap() > lead);
+    let nps = org.nps.unwrap();
+    assert!((-30.0..=60.0).contains(&nps), "NPS {nps}");
+    assert_eq!(score.teams.len(), 6);
+    let mobile = score.team("mobile").unwrap();
+    assert!(mobile.hidden, "mobile has fewer than five responses");
+    assert!(mobile.nps.is_none());
+    // The most mature team scores above the least mature one.
+    let payments = score.team("payments").unwrap().dxs.unwrap();
+    let data = score.team("data-platform").unwrap().dxs.unwrap();
+    assert!(
+        payments > data + 10.0,
+        "payments {payments}, data-platform {data}"
+    );
+    assert!(org.delta.is_some(), "Q3 has a score to compare with");
+}
+
+#[tokio::test]
+async fn dxs_score_prints_json_and_writes_the_snapshot() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("dxs.db").display());
+    let run = |args: &[&str]| {
+        dxs_bin()
+            .args(args)
+            .args(["--database-url", &url])
+            .current_dir(dir.path())
+            .output()
+            .unwrap()
+    };
+    assert!(run(&["demo"]).status.success());
+    let out = run(&["score", "--format", "json"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let score: Score = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(score.quarter, Quarter::current().to_string());
+    let value: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    for key in [
+        "dxs",
+        "components",
+        "missing",
+        "responses",
+        "lead_time_hours",
+        "onboarding_hours",
+        "self_service_rate",
+        "nps",
+    ] {
+        assert!(value["org"].get(key).is_some(), "org lacks {key}");
+        assert!(value["teams"][0].get(key).is_some(), "team lacks {key}");
+    }
+    assert!(value["teams"][0].get("hidden").is_some());
+    let table = run(&["score", "--format", "table"]);
+    let text = String::from_utf8(table.stdout).unwrap();
+    assert!(
+        text.contains("payments") && text.lines().last().unwrap().starts_with("all"),
+        "{text}"
+    );
+    let store = dxs::store::Store::connect(&url).await.unwrap();
+    assert_eq!(
+        store.snapshot_quarters().await.unwrap(),
+        vec![score.quarter]
+    );
+    store.close().await;
+}
+
+#[test]
+fn an_unknown_weight_is_a_config_error_naming_it() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("dxs.toml"),
+        "[score]\nweights = { speed = 1.0 }\n",
+    )
+    .unwrap();
+    let out = dxs_bin()
+        .args(["score", "--database-url", "sqlite://x.db"])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        stderr.contains("score.weights.speed") && stderr.contains("unknown component"),
+        "{stderr}"
+    );
+}

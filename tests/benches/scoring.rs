@@ -1,0 +1,406 @@
+//! Benchmark of a full scoring run on a generated organisation: 10,000 developers in 100 teams,
+//! 2,000 repositories, 100,000 deployments shipping 1,000,000 changes (1,000,000 commits),
+//! 20,000 self-service requests and 100,000 survey responses, all in the scored quarter
+//! (2026-Q3), on SQLite and, when `TEST_DATABASE_URL` names a server, on PostgreSQL.
+//!
+//! Each run is a fresh child process (this binary again), so its peak memory (VmHWM) is the
+//! scoring run's alone: connect, load from the store, compute with polars, write the snapshot.
+//! Side by side, in the same child, the lead-time median/p90 per team plus the organisation by
+//! polars alone and by PostgreSQL's `percentile_cont` over the same rows.
+//!
+//! Run: `cargo bench --bench scoring` (`TEST_DATABASE_URL=postgres://postgres@127.0.0.1:5432/test`
+//! for PostgreSQL too).
+
+use std::time::Instant;
+
+use dxs::model::{
+    Answer, Commit, Deployment, DeploymentChange, Developer, Repository, RequestStatus,
+    SelfServiceRequest, SurveyResponse, Team,
+};
+use dxs::quarter::Quarter;
+use dxs::scoring::{self, Rules};
+use dxs::store::{FactBatch, FactRange, Store};
+use polars::prelude::*;
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use sqlx::Connection;
+
+const TEAMS: usize = 100;
+const DEVELOPERS: usize = 10_000;
+const REPOS: usize = 2_000;
+const DEPLOYMENTS: usize = 100_000;
+const CHANGES_PER_DEPLOYMENT: usize = 10;
+const REQUESTS: usize = 20_000;
+const RESPONSES: usize = 100_000;
+const RUNS: usize = 3;
+const HOUR: i64 = 3600;
+
+fn quarter() -> Quarter {
+    "2026-Q3".parse().unwrap()
+}
+
+fn main() {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    if let Ok(url) = std::env::var("DXS_BENCH_CHILD") {
+        runtime.block_on(child(&url));
+        return;
+    }
+    runtime.block_on(parent());
+}
+
+async fn parent() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut targets = vec![(
+        "SQLite",
+        format!("sqlite://{}", dir.path().join("bench.db").display()),
+        None,
+    )];
+    if let Ok(admin) = std::env::var("TEST_DATABASE_URL") {
+        let name = format!("dxs_bench_{}", std::process::id());
+        let mut conn = sqlx::PgConnection::connect(&admin).await.unwrap();
+        sqlx::query(&format!("CREATE DATABASE {name}"))
+            .execute(&mut conn)
+            .await
+            .unwrap();
+        let (base, _) = admin.rsplit_once('/').unwrap();
+        targets.push(("PostgreSQL", format!("{base}/{name}"), Some((admin, name))));
+    } else {
+        eprintln!("TEST_DATABASE_URL is not set: PostgreSQL not measured");
+    }
+    let mut lines = Vec::new();
+    for (backend, url, _) in &targets {
+        let store = Store::connect(url).await.unwrap();
+        store.migrate().await.unwrap();
+        let started = Instant::now();
+        generate(&store).await;
+        eprintln!(
+            "{backend}: organisation written in {:.1} s",
+            started.elapsed().as_secs_f64()
+        );
+        store.close().await;
+        let mut runs: Vec<Vec<f64>> = (0..RUNS).map(|_| run_child(url)).collect();
+        runs.sort_by(|a, b| a[0].total_cmp(&b[0]));
+        lines.push((backend, runs[RUNS / 2].clone()));
+    }
+    println!();
+    println!("scoring 2026-Q3: {DEVELOPERS} developers, {} changes, {DEPLOYMENTS} deployments, {RESPONSES} survey responses; median of {RUNS} runs, release build", DEPLOYMENTS * CHANGES_PER_DEPLOYMENT);
+    println!("| backend | full run ms | load ms | compute ms | snapshot ms | peak RSS MiB | polars lead time ms | PostgreSQL percentile_cont ms | PostgreSQL / polars |");
+    println!("|---|---:|---:|---:|---:|---:|---:|---:|---:|");
+    for (backend, f) in &lines {
+        let pg = if f[6] > 0.0 {
+            format!("{:.0}", f[6])
+        } else {
+            "-".into()
+        };
+        let ratio = if f[6] > 0.0 {
+            format!("{:.0}×", f[6] / f[5])
+        } else {
+            "-".into()
+        };
+        println!(
+            "| {backend} | {:.0} | {:.0} | {:.0} | {:.0} | {:.0} | {:.1} | {pg} | {ratio} |",
+            f[0], f[1], f[2], f[3], f[4], f[5]
+        );
+    }
+    for (_, _, admin) in targets {
+        if let Some((admin, name)) = admin {
+            let mut conn = sqlx::PgConnection::connect(&admin).await.unwrap();
+            let _ = sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                .execute(&mut conn)
+                .await;
+        }
+    }
+}
+
+/// Runs one scoring run in a child process; returns
+/// `[total, load, compute, snapshot, peak MiB, polars lead ms, postgres lead ms]`.
+fn run_child(url: &str) -> Vec<f64> {
+    let out = std::process::Command::new(std::env::current_exe().unwrap())
+        .env("DXS_BENCH_CHILD", url)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .split_whitespace()
+        .map(|v| v.parse().unwrap())
+        .collect()
+}
+
+async fn child(url: &str) {
+    let store = Store::connect(url).await.unwrap();
+    store.ping().await.unwrap();
+    let config = dxs::config::Config::from_parts("", Vec::new(), |_| None).unwrap();
+    let rules = Rules::load(&config).unwrap();
+    let q = quarter();
+    let now = q.end() + 86_400;
+    let period = scoring::period(q, now, &rules);
+    let range = FactRange {
+        start: period.start,
+        end: period.end,
+        window_start: period.window_start,
+        quarter: q.to_string(),
+        questions: ["deploy_ease", "wait_time", "docs_clarity", "recommend"]
+            .map(String::from)
+            .into(),
+    };
+    let t0 = Instant::now();
+    let facts = store.scoring_facts(&range).await.unwrap();
+    let load = t0.elapsed();
+    // The same rows for the lead-time comparison, before scoring consumes them.
+    let repo_team: Vec<Option<String>> = facts.repos.iter().map(|r| r.team.clone()).collect();
+    let (repo, lead) = (facts.change_repo.clone(), facts.change_lead_seconds.clone());
+    let t1 = Instant::now();
+    let score = tokio::task::spawn_blocking(move || {
+        scoring::score_facts(facts, &rules, q, &period, now).unwrap()
+    })
+    .await
+    .unwrap();
+    let compute = t1.elapsed();
+    let t2 = Instant::now();
+    scoring::write_snapshot(&store, &score, now).await.unwrap();
+    let snapshot = t2.elapsed();
+    let total = t0.elapsed();
+    let peak = peak_rss_mib();
+    assert_eq!(
+        score.org.lead_time_hours.changes as usize,
+        DEPLOYMENTS * CHANGES_PER_DEPLOYMENT
+    );
+    let polars_ms = tokio::task::spawn_blocking(move || polars_lead_time(repo, lead, repo_team))
+        .await
+        .unwrap();
+    let t3 = Instant::now();
+    let sql = store
+        .lead_time_percentiles_sql(period.start, period.end)
+        .await
+        .unwrap();
+    let pg_ms = if let Some(sql) = sql {
+        let ms = t3.elapsed().as_secs_f64() * 1e3;
+        let org = sql.iter().find(|p| p.team.is_none()).unwrap();
+        assert!((org.median_hours - score.org.lead_time_hours.median.unwrap()).abs() < 0.006);
+        ms
+    } else {
+        0.0
+    };
+    let ms = |d: std::time::Duration| d.as_secs_f64() * 1e3;
+    println!(
+        "{} {} {} {} {} {} {}",
+        ms(total),
+        ms(load),
+        ms(compute),
+        ms(snapshot),
+        peak,
+        polars_ms,
+        pg_ms
+    );
+    eprintln!(
+        "org DXS {:?}, lead time median {:?} h",
+        score.org.dxs, score.org.lead_time_hours.median
+    );
+    store.close().await;
+}
+
+/// Lead time median/p90 per team and overall with polars alone, in ms (the frame is built
+/// first, untimed, as PostgreSQL's rows are already in its tables).
+fn polars_lead_time(repo: Vec<u32>, lead: Vec<i64>, repo_team: Vec<Option<String>>) -> f64 {
+    let teams =
+        df!("repo" => (0..repo_team.len() as u32).collect::<Vec<u32>>(), "team" => repo_team)
+            .unwrap();
+    let changes = df!("repo" => repo, "lead" => lead)
+        .unwrap()
+        .lazy()
+        .left_join(teams.lazy(), col("repo"), col("repo"))
+        .collect()
+        .unwrap();
+    let started = Instant::now();
+    let hours = col("lead").cast(DataType::Float64) / lit(3600.0);
+    let aggs = [
+        hours.clone().median().alias("median"),
+        hours
+            .quantile(lit(0.9), QuantileMethod::Linear)
+            .alias("p90"),
+        col("lead").count().alias("changes"),
+    ];
+    let by_team = changes
+        .clone()
+        .lazy()
+        .group_by([col("team")])
+        .agg(aggs.clone())
+        .collect()
+        .unwrap();
+    let org = changes.lazy().select(aggs).collect().unwrap();
+    let ms = started.elapsed().as_secs_f64() * 1e3;
+    assert_eq!(by_team.height(), TEAMS);
+    assert_eq!(org.height(), 1);
+    ms
+}
+
+fn peak_rss_mib() -> f64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
+        .map_or(0.0, |kb| kb / 1024.0)
+}
+
+/// Writes the organisation in slices, so the generator never holds it all.
+async fn generate(store: &Store) {
+    let mut rng = ChaCha8Rng::seed_from_u64(7);
+    let q = quarter();
+    let team = |i: usize| format!("team-{:03}", i % TEAMS);
+    let repo = |i: usize| format!("acme/svc-{i:04}");
+    let mut org = FactBatch {
+        teams: (0..TEAMS)
+            .map(|i| Team {
+                name: team(i),
+                source: "bench".into(),
+            })
+            .collect(),
+        repositories: (0..REPOS)
+            .map(|i| Repository {
+                slug: repo(i),
+                team: Some(team(i)),
+                team_source: Some("catalog".into()),
+                archived: i % 97 == 0,
+                pushed_at: Some(q.end() - 86_400),
+            })
+            .collect(),
+        ..FactBatch::default()
+    };
+    org.developers = (0..DEVELOPERS)
+        .map(|i| Developer {
+            login: format!("dev{i:05}"),
+            team: team(i),
+            // 2% joined in the window, the others long before.
+            start_at: if i % 50 == 0 {
+                q.start() + rng.random_range(0..80) * 86_400
+            } else {
+                q.start() - 400 * 86_400
+            },
+            email: None,
+        })
+        .collect();
+    org.requests = (0..REQUESTS)
+        .map(|i| {
+            let created_at = q.start() + rng.random_range(0..85 * 86_400);
+            let ok = rng.random_bool(0.9);
+            SelfServiceRequest {
+                source: "backstage".into(),
+                external_id: format!("req-{i}"),
+                team: team(i),
+                kind: "create-service".into(),
+                status: if ok {
+                    RequestStatus::Succeeded
+                } else {
+                    RequestStatus::Failed
+                },
+                human_intervention: ok && rng.random_bool(0.05),
+                created_at,
+                finished_at: Some(created_at + 600),
+            }
+        })
+        .collect();
+    store.bulk_load(&org).await.unwrap();
+    let slices = 10;
+    for slice in 0..slices {
+        let mut batch = FactBatch::default();
+        for d in (slice * DEPLOYMENTS / slices)..((slice + 1) * DEPLOYMENTS / slices) {
+            let r = d % REPOS;
+            let at = q.start() + rng.random_range(0..91 * 86_400);
+            let platform = r % 5 != 0;
+            let (source, id) = if platform {
+                ("argocd", format!("app-{d}"))
+            } else {
+                ("github", d.to_string())
+            };
+            let head = format!("{d:08x}{:032x}", 0);
+            batch.deployments.push(Deployment {
+                source: source.into(),
+                external_id: id.clone(),
+                repo: repo(r),
+                sha: head,
+                environment: "production".into(),
+                finished_at: at,
+            });
+            for c in 0..CHANGES_PER_DEPLOYMENT {
+                let lead = (20.0
+                    * HOUR as f64
+                    * (rng.random::<f64>() * 2.0 - 1.0 + rng.random::<f64>() * 2.0 - 1.0).exp())
+                    as i64;
+                let sha = format!("{d:08x}{c:032x}");
+                let author = (r % TEAMS) + TEAMS * rng.random_range(0..DEVELOPERS / TEAMS);
+                batch.commits.push(Commit {
+                    repo: repo(r),
+                    sha: sha.clone(),
+                    author_login: Some(format!("dev{author:05}")),
+                    authored_at: at - lead - 600,
+                    committed_at: at - lead,
+                    is_bot: false,
+                });
+                batch.changes.push(DeploymentChange {
+                    repo: repo(r),
+                    sha,
+                    deployment_source: source.into(),
+                    deployment_id: id.clone(),
+                    committed_at: at - lead,
+                    deployed_at: at,
+                });
+            }
+        }
+        store.bulk_load(&batch).await.unwrap();
+    }
+    let invites: Vec<(String, String, String)> = (0..RESPONSES + RESPONSES / 4)
+        .map(|i| (format!("{i:064x}"), q.to_string(), team(i)))
+        .collect();
+    store.create_invites(&invites).await.unwrap();
+    let waits = ["never", "sometimes", "often"];
+    let responses: Vec<SurveyResponse> = (0..RESPONSES)
+        .map(|i| {
+            let mut n = |lo: u32, hi: u32| Some(f64::from(rng.random_range(lo..=hi)));
+            let mut answers = vec![
+                Answer {
+                    question: "deploy_ease".into(),
+                    number: n(3, 10),
+                    text: None,
+                },
+                Answer {
+                    question: "docs_clarity".into(),
+                    number: n(1, 9),
+                    text: None,
+                },
+                Answer {
+                    question: "recommend".into(),
+                    number: n(2, 10),
+                    text: None,
+                },
+                Answer {
+                    question: "wait_time".into(),
+                    number: None,
+                    text: Some(waits[i % 3].into()),
+                },
+            ];
+            if i % 2 == 0 {
+                answers.push(Answer {
+                    question: "pain_point".into(),
+                    number: None,
+                    text: Some("Waiting for infrastructure tickets".into()),
+                });
+            }
+            SurveyResponse {
+                quarter: q.to_string(),
+                team: team(i),
+                submitted_on: "2026-09-15".into(),
+                answers,
+            }
+        })
+        .collect();
+    store.bulk_load_responses(&responses).await.unwrap();
+}
