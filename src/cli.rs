@@ -8,7 +8,7 @@ use tokio_util::sync::CancellationToken;
 use crate::config::{check_database_url, Config, ConfigError};
 use crate::quarter::Quarter;
 use crate::store::Store;
-use crate::{demo, web};
+use crate::{demo, scoring, web};
 
 /// dxs: the Developer Experience Score of your Internal Developer Platform.
 ///
@@ -179,6 +179,11 @@ pub async fn run(args: Args) -> Result<(), CliError> {
             if with_demo {
                 fill_demo(&store, seed).await?;
             }
+            // Invalid weights stop the server here; a failed computation does not.
+            scoring::Rules::load(&config.score)?;
+            if let Err(e) = scoring::refresh(&store, &config, &[]).await {
+                tracing::error!(error = %e, "scoring at start failed");
+            }
             let listener = tokio::net::TcpListener::bind(config.listen)
                 .await
                 .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", config.listen))?;
@@ -193,11 +198,35 @@ pub async fn run(args: Args) -> Result<(), CliError> {
             store.close().await;
         }
         Command::Collect { .. } => return Err(not_yet("collect", 3)),
-        Command::Score { .. } => return Err(not_yet("score", 5)),
+        Command::Score { quarter, format } => {
+            let rules = scoring::Rules::load(&config.score)?;
+            let store = open_store(&config).await?;
+            let now = chrono::Utc::now().timestamp();
+            let quarter = quarter.unwrap_or_else(|| Quarter::of_timestamp(now));
+            let score = scoring::compute(&store, &rules, quarter, now).await?;
+            scoring::write_snapshot(&store, &score, now).await?;
+            store.close().await;
+            match format {
+                Format::Table => print!("{}", scoring::render_table(&score)),
+                Format::Json => println!(
+                    "{}",
+                    serde_json::to_string_pretty(&score).map_err(anyhow::Error::from)?
+                ),
+            }
+        }
         Command::Report { .. } => return Err(not_yet("report", 7)),
         Command::Survey(SurveyCommand::Invite { .. }) => return Err(not_yet("survey invite", 4)),
     }
     Ok(())
+}
+
+impl From<scoring::ScoringError> for CliError {
+    fn from(e: scoring::ScoringError) -> Self {
+        match e {
+            scoring::ScoringError::Config(e) => CliError::Config(e),
+            other => CliError::Failed(other.into()),
+        }
+    }
 }
 
 fn not_yet(command: &str, issue: u32) -> CliError {

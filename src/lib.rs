@@ -10,7 +10,9 @@ pub mod config;
 pub mod demo;
 pub mod model;
 pub mod quarter;
+pub mod scoring;
 pub mod store;
+pub mod survey;
 pub mod web;
 
 /// Sets up `tracing` once: `RUST_LOG` style filter (default `dxs=info,tower_http=info`), to stderr.

@@ -8,6 +8,7 @@
 mod collector;
 mod facts;
 mod org;
+mod scoring;
 mod snapshots;
 mod survey;
 
@@ -22,6 +23,9 @@ use sqlx::sqlite::{
 pub use collector::CollectorRun;
 pub use facts::FactBatch;
 pub use org::{Onboarding, TableCounts};
+pub use scoring::{
+    CohortDeveloper, Dictionary, FactRange, RepoFacts, ScoringFacts, PLATFORM_SOURCES,
+};
 pub use snapshots::Snapshot;
 pub use survey::{AnswerRow, Invite, SubmitOutcome};
 

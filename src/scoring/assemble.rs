@@ -1,0 +1,139 @@
+//! From figures to a [`TeamScore`]: components, hiding, the DXS, tiers, rounding.
+
+use std::collections::BTreeMap;
+
+use super::answers::SurveyAggregates;
+use super::normalise::round;
+use super::rules::Rules;
+use super::score::{Adoption, Deployments, Dora, LeadTime, Onboarding, SurveyFigures, TeamScore};
+use super::telemetry::{Period, Telemetry};
+
+/// What is known of one team (or the organisation) before it becomes a score.
+pub struct TeamFigures<'a> {
+    /// Team name, `all` for the organisation.
+    pub team: &'a str,
+    /// Telemetry.
+    pub telemetry: &'a Telemetry,
+    /// Survey aggregates.
+    pub survey: &'a SurveyAggregates,
+    /// Responses of the quarter.
+    pub responses: i64,
+    /// Invites of the quarter.
+    pub invites: i64,
+    /// Hide the survey figures (a team below `min_group_size`; never the organisation).
+    pub hidden: bool,
+}
+
+/// Builds the score of one team or of the organisation.
+pub fn team_score(f: &TeamFigures, period: &Period, rules: &Rules) -> TeamScore {
+    let t = f.telemetry;
+    let mut components = BTreeMap::new();
+    let mut basis = BTreeMap::new();
+    if let Some(median) = t.lead.median {
+        components.insert("lead_time".to_string(), rules.lead_time.score(median));
+        basis.insert("lead_time".to_string(), t.lead.changes);
+    }
+    if let Some(median) = t.onboarding.median {
+        components.insert("onboarding".to_string(), rules.onboarding.score(median));
+        basis.insert("onboarding".to_string(), t.onboarding.onboarded);
+    }
+    let self_service_rate = ratio(t.requests.succeeded, t.requests.finished);
+    if let Some(rate) = self_service_rate {
+        components.insert("self_service".to_string(), rate * 100.0);
+        basis.insert("self_service".to_string(), t.requests.finished);
+    }
+    let adoption = ratio(t.platform_repositories, t.active_repositories);
+    if let Some(ratio) = adoption {
+        components.insert("adoption".to_string(), ratio * 100.0);
+        basis.insert("adoption".to_string(), t.active_repositories);
+    }
+    let mut survey = SurveyFigures {
+        invites: f.invites,
+        response_rate: ratio(f.responses, f.invites).map(|r| round(r, 4)),
+        ..SurveyFigures::default()
+    };
+    let mut nps = None;
+    if !f.hidden {
+        for component in rules.survey.components() {
+            let figures: Vec<_> = rules
+                .survey
+                .questions
+                .iter()
+                .filter(|q| q.component.as_deref() == Some(component.as_str()))
+                .filter_map(|q| f.survey.questions.get(&q.id))
+                .filter(|q| q.component.is_some())
+                .collect();
+            if figures.is_empty() {
+                continue;
+            }
+            let mean =
+                figures.iter().filter_map(|q| q.component).sum::<f64>() / figures.len() as f64;
+            components.insert(component.clone(), mean);
+            basis.insert(component, figures.iter().map(|q| q.answers).sum());
+        }
+        for (id, q) in &f.survey.questions {
+            if let Some(mean) = q.mean {
+                survey.means.insert(id.clone(), round(mean, 2));
+            }
+            if let (None, Some(counts)) = (&survey.nps_counts, &q.nps) {
+                let n = counts.promoters + counts.passives + counts.detractors;
+                nps = (n > 0)
+                    .then(|| 100.0 * (counts.promoters - counts.detractors) as f64 / n as f64);
+                survey.nps_counts = Some(counts.clone());
+            }
+        }
+        survey.choices = f.survey.choices.clone();
+    }
+    let dxs = rules.weights.dxs(&components);
+    let missing = rules.weights.missing(&components);
+    let weeks = period.weeks();
+    let per_repository_week = (t.deployed_repositories > 0)
+        .then(|| t.deployments as f64 / weeks / t.deployed_repositories as f64);
+    let dora = Dora {
+        lead_time: t.lead.median.map(|h| rules.dora.lead_time(h)),
+        deployment_frequency: per_repository_week.map(|f| rules.dora.frequency(f)),
+    };
+    TeamScore {
+        team: f.team.to_string(),
+        dxs: dxs.map(|d| round(d, 1)),
+        components: components
+            .into_iter()
+            .map(|(k, v)| (k, round(v, 1)))
+            .collect(),
+        missing,
+        responses: f.responses,
+        lead_time_hours: LeadTime {
+            median: t.lead.median.map(|h| round(h, 2)),
+            p90: t.lead.p90.map(|h| round(h, 2)),
+            changes: t.lead.changes,
+        },
+        onboarding_hours: Onboarding {
+            median: t.onboarding.median.map(|h| round(h, 2)),
+            open_max_hours: t.onboarding.open_max_hours.map(|h| round(h, 2)),
+            ..t.onboarding.clone()
+        },
+        self_service_rate: self_service_rate.map(|r| round(r, 4)),
+        nps: nps.map(|n| round(n, 1)),
+        hidden: f.hidden,
+        self_service: t.requests.clone(),
+        deployments: Deployments {
+            count: t.deployments,
+            per_week: round(t.deployments as f64 / weeks, 2),
+            repositories: t.deployed_repositories,
+            per_repository_week: per_repository_week.map(|f| round(f, 3)),
+        },
+        adoption: Adoption {
+            ratio: adoption.map(|r| round(r, 4)),
+            platform_repositories: t.platform_repositories,
+            active_repositories: t.active_repositories,
+        },
+        survey,
+        basis,
+        dora,
+        delta: None,
+    }
+}
+
+fn ratio(part: i64, whole: i64) -> Option<f64> {
+    (whole > 0).then(|| part as f64 / whole as f64)
+}

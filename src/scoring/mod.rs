@@ -1,0 +1,206 @@
+//! Scoring: reads the facts of a quarter, computes the DXS per team and for the organisation
+//! with polars, and writes it as a score snapshot. Scoring never writes facts, and the outputs
+//! (metrics, report, API) never compute: they read the snapshot ([`read_snapshot`]).
+//!
+//! The period of a quarter ends at the quarter's end, or now for the current quarter; adoption
+//! and the onboarding cohort use the trailing `window_days` that end there. Everything is "as
+//! of the period's end", so a past quarter scores the same whenever it is computed.
+
+mod answers;
+mod assemble;
+mod dora;
+mod frames;
+mod group;
+mod normalise;
+mod rules;
+mod score;
+mod snapshot;
+mod table;
+mod telemetry;
+
+use std::collections::BTreeMap;
+
+pub use dora::DoraThresholds;
+pub use normalise::{Bounds, Weights, LEAD_TIME_BOUNDS, ONBOARDING_BOUNDS, TELEMETRY_COMPONENTS};
+pub use rules::Rules;
+pub use score::*;
+pub use snapshot::{read_snapshot, refresh, write_snapshot};
+pub use table::render_table;
+pub use telemetry::Period;
+
+use self::assemble::{team_score, TeamFigures};
+use self::frames::{Frames, Teams};
+use self::group::ORG_CODE;
+use crate::config::ConfigError;
+use crate::quarter::Quarter;
+use crate::store::{FactRange, ScoringFacts, Store, StoreError};
+
+/// Why a score could not be computed.
+#[derive(Debug, thiserror::Error)]
+pub enum ScoringError {
+    /// Reading facts or writing the snapshot failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// A rule is invalid (weights, survey definition).
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    /// A polars computation failed.
+    #[error("computing the score: {0}")]
+    Compute(#[from] polars::prelude::PolarsError),
+    /// A snapshot could not be written or read as JSON.
+    #[error("score snapshot JSON: {0}")]
+    Json(#[from] serde_json::Error),
+}
+
+const DAY: i64 = 86_400;
+
+/// The period of `quarter` as of `now` (UNIX seconds).
+pub fn period(quarter: Quarter, now: i64, rules: &Rules) -> Period {
+    let end = quarter.end().min(now).max(quarter.start());
+    Period {
+        start: quarter.start(),
+        end,
+        window_start: end - rules.window_days * DAY,
+    }
+}
+
+/// Computes the score of `quarter` as of `now`, with deltas against the quarter before.
+pub async fn compute(
+    store: &Store,
+    rules: &Rules,
+    quarter: Quarter,
+    now: i64,
+) -> Result<Score, ScoringError> {
+    let previous = compute_alone(store, rules, quarter.prev(), now).await?;
+    let mut score = compute_alone(store, rules, quarter, now).await?;
+    add_deltas(&mut score, &previous);
+    Ok(score)
+}
+
+/// Computes the score of `quarter` from the store, without deltas.
+pub async fn compute_alone(
+    store: &Store,
+    rules: &Rules,
+    quarter: Quarter,
+    now: i64,
+) -> Result<Score, ScoringError> {
+    let period = period(quarter, now, rules);
+    let range = FactRange {
+        start: period.start,
+        end: period.end,
+        window_start: period.window_start,
+        quarter: quarter.to_string(),
+        questions: rules
+            .survey
+            .questions
+            .iter()
+            .filter(|q| q.component.is_some())
+            .map(|q| q.id.clone())
+            .collect(),
+    };
+    let facts = store.scoring_facts(&range).await?;
+    score_facts(facts, rules, quarter, &period, now)
+}
+
+/// Computes the score of loaded `facts` (the pure part of [`compute_alone`]).
+pub fn score_facts(
+    facts: ScoringFacts,
+    rules: &Rules,
+    quarter: Quarter,
+    period: &Period,
+    now: i64,
+) -> Result<Score, ScoringError> {
+    let teams = Teams::of(&facts);
+    let questions = facts.questions.clone();
+    let choices = facts.choices.clone();
+    let counts: BTreeMap<String, (i64, i64)> = facts
+        .response_counts
+        .iter()
+        .map(|(t, r, i)| (t.clone(), (*r, *i)))
+        .collect();
+    let frames = Frames::new(facts, &teams)?;
+    let telemetry = telemetry::telemetry(&frames, period)?;
+    let survey = answers::aggregate(&frames.answers, &rules.survey, &questions, &choices)?;
+    let empty_t = telemetry::Telemetry::default();
+    let empty_s = answers::SurveyAggregates::default();
+    let figures = |team: &str, code: u32, (responses, invites): (i64, i64), hidden: bool| {
+        team_score(
+            &TeamFigures {
+                team,
+                telemetry: telemetry.get(&code).unwrap_or(&empty_t),
+                survey: survey.get(&code).unwrap_or(&empty_s),
+                responses,
+                invites,
+                hidden,
+            },
+            period,
+            rules,
+        )
+    };
+    let total = counts
+        .values()
+        .fold((0, 0), |(r, i), (a, b)| (r + a, i + b));
+    let org = figures(ORG, ORG_CODE, total, false);
+    let teams = teams
+        .names
+        .iter()
+        .enumerate()
+        .map(|(code, name)| {
+            let c = counts.get(name).copied().unwrap_or((0, 0));
+            figures(name, code as u32, c, c.0 < rules.min_group_size)
+        })
+        .collect();
+    Ok(Score {
+        quarter: quarter.to_string(),
+        computed_at: rfc3339(now),
+        org,
+        teams,
+    })
+}
+
+/// Sets each team's `delta` against the same team in `previous`.
+pub fn add_deltas(score: &mut Score, previous: &Score) {
+    let delta = |now: &TeamScore, then: Option<&TeamScore>| {
+        let then = then?;
+        if then.dxs.is_none() && then.components.is_empty() {
+            return None;
+        }
+        Some(Delta {
+            previous_quarter: previous.quarter.clone(),
+            dxs: now
+                .dxs
+                .zip(then.dxs)
+                .map(|(a, b)| normalise::round(a - b, 1)),
+            components: now
+                .components
+                .iter()
+                .filter_map(|(k, v)| {
+                    Some((k.clone(), normalise::round(v - then.components.get(k)?, 1)))
+                })
+                .collect(),
+        })
+    };
+    score.org.delta = delta(&score.org, Some(&previous.org));
+    for team in &mut score.teams {
+        team.delta = delta(team, previous.team(&team.team));
+    }
+}
+
+/// The current quarter and the three before it, oldest first.
+pub fn recent_quarters(now: i64) -> Vec<Quarter> {
+    let current = Quarter::of_timestamp(now);
+    let mut quarters = vec![
+        current.prev().prev().prev(),
+        current.prev().prev(),
+        current.prev(),
+        current,
+    ];
+    quarters.dedup();
+    quarters
+}
+
+fn rfc3339(secs: i64) -> String {
+    chrono::DateTime::from_timestamp(secs, 0)
+        .unwrap_or_default()
+        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}

@@ -1,0 +1,190 @@
+//! The score document of DESIGN §7: what `dxs score --format json`, `/api/v1/score`, the
+//! snapshot bodies, `/metrics` and the report all read. Field names are part of the contract;
+//! fields beyond §7 (counts, distributions, tiers, deltas) are additions, never renames.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+/// Name of the organisation in snapshots and metrics.
+pub const ORG: &str = "all";
+
+/// The score of one quarter: the organisation and every team.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Score {
+    /// Quarter, e.g. `2026-Q4`.
+    pub quarter: String,
+    /// When it was computed, RFC 3339 UTC.
+    pub computed_at: String,
+    /// The organisation (`team` is `all`).
+    pub org: TeamScore,
+    /// Every team, by name.
+    pub teams: Vec<TeamScore>,
+}
+
+/// The score and its evidence for one team, or for the organisation.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TeamScore {
+    /// Team name, `all` for the organisation.
+    pub team: String,
+    /// The DXS, 0–100: weighted mean of the components that have data; `None` when none has.
+    pub dxs: Option<f64>,
+    /// Each component with data, 0–100.
+    pub components: BTreeMap<String, f64>,
+    /// Weighted components left out of the DXS: no data, or hidden survey figures.
+    pub missing: Vec<String>,
+    /// Survey responses of the quarter.
+    pub responses: i64,
+    /// Lead time for changes deployed in the quarter.
+    pub lead_time_hours: LeadTime,
+    /// Onboarding of developers who started in the trailing window.
+    pub onboarding_hours: Onboarding,
+    /// Self-service requests that succeeded with no human help / finished requests.
+    pub self_service_rate: Option<f64>,
+    /// Net Promoter Score, −100 to 100 (`None` without answers or when hidden).
+    pub nps: Option<f64>,
+    /// The team's survey figures are hidden (fewer responses than `min_group_size`).
+    pub hidden: bool,
+    /// Self-service request counts behind `self_service_rate`.
+    pub self_service: Requests,
+    /// Production deployments in the quarter.
+    pub deployments: Deployments,
+    /// Platform adoption over the trailing window.
+    pub adoption: Adoption,
+    /// Survey aggregates (empty when hidden).
+    pub survey: SurveyFigures,
+    /// How many observations each component rests on (changes, developers, requests,
+    /// repositories, answers).
+    pub basis: BTreeMap<String, i64>,
+    /// DORA performance tiers.
+    pub dora: Dora,
+    /// Change against the previous quarter, when it has a score.
+    pub delta: Option<Delta>,
+}
+
+/// Lead time for changes, in hours.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct LeadTime {
+    /// Median (linear interpolation, as PostgreSQL's `percentile_cont`).
+    pub median: Option<f64>,
+    /// 90th percentile.
+    pub p90: Option<f64>,
+    /// Changes counted.
+    pub changes: i64,
+}
+
+/// Onboarding time (start date → first commit), in hours.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Onboarding {
+    /// Median over the developers who have committed.
+    pub median: Option<f64>,
+    /// Developers of the cohort without a first commit yet.
+    pub open: i64,
+    /// Developers of the cohort who have committed.
+    pub onboarded: i64,
+    /// Age of the oldest open one, in hours.
+    pub open_max_hours: Option<f64>,
+}
+
+/// Finished self-service requests.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Requests {
+    /// Finished in the quarter.
+    pub finished: i64,
+    /// Of which succeeded with no human intervention.
+    pub succeeded: i64,
+}
+
+/// Production deployments.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Deployments {
+    /// Deployments in the quarter.
+    pub count: i64,
+    /// Deployments per week.
+    pub per_week: f64,
+    /// Repositories deployed at least once.
+    pub repositories: i64,
+    /// Deployments per week per deployed repository (the DORA frequency).
+    pub per_repository_week: Option<f64>,
+}
+
+/// Platform adoption: repositories deployed through the platform / active repositories.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Adoption {
+    /// The ratio, 0–1.
+    pub ratio: Option<f64>,
+    /// Repositories deployed through ArgoCD or the orchestrator in the window.
+    pub platform_repositories: i64,
+    /// Repositories pushed to or deployed in the window.
+    pub active_repositories: i64,
+}
+
+/// Survey aggregates of a team or the organisation.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct SurveyFigures {
+    /// Invites issued for the quarter.
+    pub invites: i64,
+    /// Responses / invites.
+    pub response_rate: Option<f64>,
+    /// Mean answer of each numeric question (scale 1–10, nps 0–10).
+    pub means: BTreeMap<String, f64>,
+    /// NPS answer groups.
+    pub nps_counts: Option<NpsCounts>,
+    /// Answer counts of each choice question, by choice value (the wait distribution).
+    pub choices: BTreeMap<String, BTreeMap<String, i64>>,
+}
+
+/// Promoters (9–10), passives (7–8) and detractors (0–6).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NpsCounts {
+    /// Answers 9 and 10.
+    pub promoters: i64,
+    /// Answers 7 and 8.
+    pub passives: i64,
+    /// Answers 0 to 6.
+    pub detractors: i64,
+}
+
+/// A DORA performance tier.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Tier {
+    /// Best.
+    Elite,
+    /// Second.
+    High,
+    /// Third.
+    Medium,
+    /// Last.
+    Low,
+}
+
+/// DORA tiers of a team.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Dora {
+    /// From the median lead time.
+    pub lead_time: Option<Tier>,
+    /// From the deployments per week per deployed repository.
+    pub deployment_frequency: Option<Tier>,
+}
+
+/// Quarter-over-quarter change.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Delta {
+    /// The quarter compared with.
+    pub previous_quarter: String,
+    /// DXS now − DXS then, when both exist.
+    pub dxs: Option<f64>,
+    /// Component now − then, for components present in both.
+    pub components: BTreeMap<String, f64>,
+}
+
+impl Score {
+    /// The team's score, or the organisation's for `all`.
+    pub fn team(&self, team: &str) -> Option<&TeamScore> {
+        if team == ORG {
+            return Some(&self.org);
+        }
+        self.teams.iter().find(|t| t.team == team)
+    }
+}
