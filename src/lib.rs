@@ -10,6 +10,7 @@ pub mod config;
 pub mod demo;
 pub mod model;
 pub mod quarter;
+pub mod report;
 pub mod scoring;
 pub mod store;
 pub mod survey;

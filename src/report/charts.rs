@@ -24,7 +24,11 @@ fn esc(text: &str) -> String {
 pub fn trend(points: &[(String, Option<f64>)]) -> String {
     let (width, height, pad_x, top, bottom) = (360.0, 150.0, 30.0, 20.0, 28.0);
     let plot_h = height - top - bottom;
-    let step = if points.len() > 1 { (width - 2.0 * pad_x) / (points.len() - 1) as f64 } else { 0.0 };
+    let step = if points.len() > 1 {
+        (width - 2.0 * pad_x) / (points.len() - 1) as f64
+    } else {
+        0.0
+    };
     let x = |i: usize| pad_x + step * i as f64;
     let y = |v: f64| top + plot_h * (1.0 - v.clamp(0.0, 100.0) / 100.0);
     let mut svg = format!(
@@ -47,7 +51,11 @@ pub fn trend(points: &[(String, Option<f64>)]) -> String {
         .filter_map(|(i, (_, v))| v.map(|v| format!("{:.1},{:.1}", x(i), y(v))))
         .collect();
     if path.len() > 1 {
-        let _ = write!(svg, "<polyline points=\"{}\" class=\"line\"/>", path.join(" "));
+        let _ = write!(
+            svg,
+            "<polyline points=\"{}\" class=\"line\"/>",
+            path.join(" ")
+        );
     }
     for (i, (quarter, value)) in points.iter().enumerate() {
         let _ = write!(
@@ -106,7 +114,11 @@ pub fn stacked(title: &str, segments: &[Segment<'_>]) -> String {
     let mut x = 0.0;
     let mut legend_x = 0.0;
     for s in segments {
-        let share = if total > 0 { s.count as f64 / total as f64 } else { 0.0 };
+        let share = if total > 0 {
+            s.count as f64 / total as f64
+        } else {
+            0.0
+        };
         let w = width * share;
         let _ = write!(
             svg,
@@ -138,7 +150,11 @@ mod tests {
 
     #[test]
     fn trend_draws_a_point_per_scored_quarter_and_escapes_labels() {
-        let svg = trend(&[("2026-Q1".into(), Some(50.0)), ("<b>".into(), None), ("2026-Q3".into(), Some(100.0))]);
+        let svg = trend(&[
+            ("2026-Q1".into(), Some(50.0)),
+            ("<b>".into(), None),
+            ("2026-Q3".into(), Some(100.0)),
+        ]);
         assert_eq!(svg.matches("<circle").count(), 2);
         assert!(svg.contains("&lt;b&gt;"));
         assert!(!svg.contains("<b>"));
@@ -152,13 +168,31 @@ mod tests {
         let svg = stacked(
             "NPS",
             &[
-                Segment { label: "Promoters", count: 1, class: "good" },
-                Segment { label: "Passives", count: 1, class: "neutral" },
-                Segment { label: "Detractors", count: 2, class: "bad" },
+                Segment {
+                    label: "Promoters",
+                    count: 1,
+                    class: "good",
+                },
+                Segment {
+                    label: "Passives",
+                    count: 1,
+                    class: "neutral",
+                },
+                Segment {
+                    label: "Detractors",
+                    count: 2,
+                    class: "bad",
+                },
             ],
         );
-        assert!(svg.contains("width=\"90.0\" height=\"22\" class=\"good\""), "{svg}");
-        assert!(svg.contains("width=\"180.0\" height=\"22\" class=\"bad\""), "{svg}");
+        assert!(
+            svg.contains("width=\"90.0\" height=\"22\" class=\"good\""),
+            "{svg}"
+        );
+        assert!(
+            svg.contains("width=\"180.0\" height=\"22\" class=\"bad\""),
+            "{svg}"
+        );
         assert!(svg.contains("Detractors: 2 (50%)"));
     }
 

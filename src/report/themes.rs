@@ -9,13 +9,14 @@ use std::collections::{BTreeMap, BTreeSet};
 
 /// Words that carry no theme.
 const STOP_WORDS: [&str; 96] = [
-    "a", "about", "after", "again", "all", "also", "am", "an", "and", "any", "are", "as", "at", "be", "because",
-    "been", "before", "being", "but", "by", "can", "cannot", "could", "did", "do", "does", "doing", "don't", "down",
-    "every", "for", "from", "get", "gets", "getting", "had", "has", "have", "having", "how", "i", "i'm", "if", "in",
-    "into", "is", "it", "it's", "its", "just", "like", "lot", "me", "more", "most", "much", "my", "need", "needs",
-    "no", "not", "of", "on", "one", "or", "other", "our", "out", "over", "really", "so", "some", "still", "such",
-    "than", "that", "the", "their", "them", "then", "there", "these", "they", "this", "to", "too", "up", "us",
-    "very", "was", "we", "were", "what", "when", "with", "you",
+    "a", "about", "after", "again", "all", "also", "am", "an", "and", "any", "are", "as", "at",
+    "be", "because", "been", "before", "being", "but", "by", "can", "cannot", "could", "did", "do",
+    "does", "doing", "don't", "down", "every", "for", "from", "get", "gets", "getting", "had",
+    "has", "have", "having", "how", "i", "i'm", "if", "in", "into", "is", "it", "it's", "its",
+    "just", "like", "lot", "me", "more", "most", "much", "my", "need", "needs", "no", "not", "of",
+    "on", "one", "or", "other", "our", "out", "over", "really", "so", "some", "still", "such",
+    "than", "that", "the", "their", "them", "then", "there", "these", "they", "this", "to", "too",
+    "up", "us", "very", "was", "we", "were", "what", "when", "with", "you",
 ];
 
 /// A recurring phrase and how many answers use it.
@@ -31,18 +32,27 @@ fn words(text: &str) -> Vec<String> {
     text.to_lowercase()
         .split(|c: char| !(c.is_alphanumeric() || c == '\''))
         .map(|w| w.trim_matches('\''))
-        .filter(|w| w.len() > 1 && !STOP_WORDS.contains(w) && !w.chars().all(|c| c.is_ascii_digit()))
+        .filter(|w| {
+            w.len() > 1 && !STOP_WORDS.contains(w) && !w.chars().all(|c| c.is_ascii_digit())
+        })
         .map(str::to_string)
         .collect()
 }
 
 /// The `limit` most frequent themes of `answers`, each used by at least `min_count` answers.
-pub fn themes<'a>(answers: impl IntoIterator<Item = &'a str>, min_count: usize, limit: usize) -> Vec<Theme> {
+pub fn themes<'a>(
+    answers: impl IntoIterator<Item = &'a str>,
+    min_count: usize,
+    limit: usize,
+) -> Vec<Theme> {
     let mut phrases: BTreeMap<String, usize> = BTreeMap::new();
     let mut singles: BTreeMap<String, usize> = BTreeMap::new();
     for answer in answers {
         let words = words(answer);
-        let pairs: BTreeSet<String> = words.windows(2).map(|w| format!("{} {}", w[0], w[1])).collect();
+        let pairs: BTreeSet<String> = words
+            .windows(2)
+            .map(|w| format!("{} {}", w[0], w[1]))
+            .collect();
         for pair in pairs {
             *phrases.entry(pair).or_default() += 1;
         }
@@ -57,7 +67,10 @@ pub fn themes<'a>(answers: impl IntoIterator<Item = &'a str>, min_count: usize, 
         .map(|(phrase, count)| Theme { phrase, count })
         .collect();
     // Single words fill in where they say something no phrase already says.
-    let covered: BTreeSet<String> = found.iter().flat_map(|t| t.phrase.split(' ').map(str::to_string)).collect();
+    let covered: BTreeSet<String> = found
+        .iter()
+        .flat_map(|t| t.phrase.split(' ').map(str::to_string))
+        .collect();
     found.extend(
         singles
             .into_iter()
@@ -83,10 +96,15 @@ mod tests {
             "My manager Bob",
         ];
         let found = themes(answers, 2, 10);
-        let as_pairs: Vec<(&str, usize)> = found.iter().map(|t| (t.phrase.as_str(), t.count)).collect();
+        let as_pairs: Vec<(&str, usize)> =
+            found.iter().map(|t| (t.phrase.as_str(), t.count)).collect();
         assert_eq!(
             as_pairs,
-            vec![("flaky ci", 2), ("infrastructure tickets", 2), ("waiting infrastructure", 2)]
+            vec![
+                ("flaky ci", 2),
+                ("infrastructure tickets", 2),
+                ("waiting infrastructure", 2)
+            ]
         );
     }
 
@@ -103,7 +121,11 @@ mod tests {
 
     #[test]
     fn singles_fill_in_where_no_phrase_repeats() {
-        let found = themes(["docs outdated", "outdated runbooks", "docs missing"], 2, 10);
+        let found = themes(
+            ["docs outdated", "outdated runbooks", "docs missing"],
+            2,
+            10,
+        );
         let phrases: Vec<&str> = found.iter().map(|t| t.phrase.as_str()).collect();
         assert_eq!(phrases, ["docs", "outdated"]);
     }

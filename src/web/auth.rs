@@ -42,6 +42,15 @@ pub struct Unauthorized {
 
 impl IntoResponse for Unauthorized {
     fn into_response(self) -> Response {
+        if self.next.starts_with("/api/") {
+            let headers = [(header::WWW_AUTHENTICATE, "Bearer")];
+            return (
+                StatusCode::UNAUTHORIZED,
+                headers,
+                "unauthorized: send Authorization: Bearer <admin token>\n",
+            )
+                .into_response();
+        }
         login_page(StatusCode::UNAUTHORIZED, false, self.next)
     }
 }
@@ -60,25 +69,45 @@ fn login_page(status: StatusCode, failed: bool, next: String) -> Response {
 impl FromRequestParts<AppState> for Admin {
     type Rejection = Unauthorized;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
         let auth = &state.config.auth;
         if let Some(header_name) = &auth.trusted_user_header {
-            if let Some(user) = parts.headers.get(header_name.as_str()).and_then(|v| v.to_str().ok()) {
+            if let Some(user) = parts
+                .headers
+                .get(header_name.as_str())
+                .and_then(|v| v.to_str().ok())
+            {
                 if !user.trim().is_empty() {
-                    return Ok(Admin { name: user.trim().to_string() });
+                    return Ok(Admin {
+                        name: user.trim().to_string(),
+                    });
                 }
             }
         }
         if let Some(token) = &auth.admin_token {
             let token = token.expose();
-            if bearer(&parts.headers).is_some_and(|given| constant_time_eq(given.as_bytes(), token.as_bytes())) {
-                return Ok(Admin { name: "admin".into() });
+            if bearer(&parts.headers)
+                .is_some_and(|given| constant_time_eq(given.as_bytes(), token.as_bytes()))
+            {
+                return Ok(Admin {
+                    name: "admin".into(),
+                });
             }
-            if cookie(&parts.headers, COOKIE).is_some_and(|given| constant_time_eq(given.as_bytes(), session_value(token).as_bytes())) {
-                return Ok(Admin { name: "admin".into() });
+            if cookie(&parts.headers, COOKIE).is_some_and(|given| {
+                constant_time_eq(given.as_bytes(), session_value(token).as_bytes())
+            }) {
+                return Ok(Admin {
+                    name: "admin".into(),
+                });
             }
         }
-        let next = parts.uri.path_and_query().map_or("/report".to_string(), |p| p.to_string());
+        let next = parts
+            .uri
+            .path_and_query()
+            .map_or("/report".to_string(), |p| p.to_string());
         Err(Unauthorized { next })
     }
 }
@@ -106,8 +135,13 @@ struct LoginForm {
 async fn login(State(state): State<AppState>, Form(form): Form<LoginForm>) -> Response {
     let next = safe_next(form.next);
     match &state.config.auth.admin_token {
-        Some(token) if constant_time_eq(form.token.trim().as_bytes(), token.expose().as_bytes()) => {
-            let cookie = format!("{COOKIE}={}; Path=/; HttpOnly; SameSite=Strict; Max-Age=43200", session_value(token.expose()));
+        Some(token)
+            if constant_time_eq(form.token.trim().as_bytes(), token.expose().as_bytes()) =>
+        {
+            let cookie = format!(
+                "{COOKIE}={}; Path=/; HttpOnly; SameSite=Strict; Max-Age=43200",
+                session_value(token.expose())
+            );
             ([(header::SET_COOKIE, cookie)], Redirect::to(&next)).into_response()
         }
         _ => login_page(StatusCode::UNAUTHORIZED, true, next),
@@ -123,7 +157,9 @@ fn safe_next(next: Option<String>) -> String {
 fn bearer(headers: &HeaderMap) -> Option<&str> {
     let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
     let (scheme, token) = value.split_once(' ')?;
-    scheme.eq_ignore_ascii_case("bearer").then_some(token.trim())
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then_some(token.trim())
 }
 
 fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
@@ -138,7 +174,8 @@ fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
 
 /// The cookie value for `token`: an HMAC, so the cookie never carries the token.
 fn session_value(token: &str) -> String {
-    let mut mac = Hmac::<Sha256>::new_from_slice(token.as_bytes()).expect("HMAC takes any key length");
+    let mut mac =
+        Hmac::<Sha256>::new_from_slice(token.as_bytes()).expect("HMAC takes any key length");
     mac.update(b"dxs report session v1");
     hex::encode(mac.finalize().into_bytes())
 }
@@ -161,7 +198,10 @@ mod tests {
 
     #[test]
     fn only_local_paths_are_followed() {
-        assert_eq!(safe_next(Some("/report?quarter=2026-Q3".into())), "/report?quarter=2026-Q3");
+        assert_eq!(
+            safe_next(Some("/report?quarter=2026-Q3".into())),
+            "/report?quarter=2026-Q3"
+        );
         assert_eq!(safe_next(Some("//evil.example".into())), "/report");
         assert_eq!(safe_next(Some("https://evil.example".into())), "/report");
         assert_eq!(safe_next(None), "/report");

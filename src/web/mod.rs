@@ -3,9 +3,12 @@
 //! Handlers only read the store and the score snapshot; a page view or a scrape never runs a
 //! collection or a scoring pass. Each resource has its own file with its own `router()`.
 
+mod api;
+mod auth;
 mod error;
 mod health;
 mod home;
+mod report;
 
 use std::ops::Deref;
 use std::sync::Arc;
@@ -94,6 +97,9 @@ pub fn app(state: AppState) -> Router {
     Router::new()
         .merge(health::router())
         .merge(home::router())
+        .merge(auth::router())
+        .merge(report::router())
+        .merge(api::router())
         .fallback(|| async { WebError::NotFound })
         .with_state(state)
         .layer(middleware)

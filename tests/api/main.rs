@@ -2,5 +2,7 @@
 
 mod cli;
 mod helpers;
+mod report;
+mod report_browser;
 mod store;
 mod web;
