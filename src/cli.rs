@@ -177,9 +177,19 @@ pub async fn run(args: Args) -> Result<(), CliError> {
             demo: with_demo,
             seed,
         } => {
+            let mut config = config;
             let store = open_store(&config).await?;
             if with_demo {
                 fill_demo(&store, seed).await?;
+                if config.auth.admin_token.is_none() && config.auth.trusted_user_header.is_none() {
+                    // The demo must show the report with no setup: a one-off admin token.
+                    let token = crate::config::Secret::new(demo::admin_token());
+                    eprintln!(
+                        "dxs: demo admin token (sign in at /login; set DXS_ADMIN_TOKEN to choose one): {}",
+                        token.expose()
+                    );
+                    config.auth.admin_token = Some(token);
+                }
             }
             // Invalid weights stop the server here; a failed computation does not.
             scoring::Rules::load(&config)?;
@@ -191,6 +201,7 @@ pub async fn run(args: Args) -> Result<(), CliError> {
                 .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", config.listen))?;
             let addr = listener.local_addr().map_err(anyhow::Error::from)?;
             eprintln!("dxs: serving on http://{addr}/");
+            eprintln!("dxs: the report is at http://{addr}/report");
             if config.survey.secret.is_none() {
                 tracing::warn!("survey.secret_env is not set: survey forms signed by this process fail after a restart or on another replica");
             }
@@ -234,7 +245,40 @@ pub async fn run(args: Args) -> Result<(), CliError> {
                 ),
             }
         }
-        Command::Report { .. } => return Err(not_yet("report", 7)),
+        Command::Report { quarter, out } => {
+            let store = open_store(&config).await?;
+            let options = crate::report::ReportOptions {
+                quarter: quarter.unwrap_or_else(Quarter::current),
+                sort: crate::report::SortKey::default(),
+                detail: false,
+                standalone: true,
+            };
+            // The report reads the snapshot: compute it first so the file is never stale.
+            scoring::refresh(
+                &store,
+                &config,
+                &[
+                    options.quarter.prev().prev().prev(),
+                    options.quarter.prev().prev(),
+                    options.quarter.prev(),
+                    options.quarter,
+                ],
+            )
+            .await?;
+            let page = crate::report::build(&store, &config, &options)
+                .await
+                .map_err(anyhow::Error::from)?
+                .ok_or_else(|| anyhow::anyhow!("no score for {}", options.quarter))?;
+            let html = page.to_html().map_err(anyhow::Error::from)?;
+            std::fs::write(&out, html)
+                .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", out.display()))?;
+            store.close().await;
+            eprintln!(
+                "dxs: report for {} written to {}",
+                options.quarter,
+                out.display()
+            );
+        }
         Command::Survey(SurveyCommand::Invite { quarter, team }) => {
             invite(&config, quarter, team.as_deref()).await?
         }
@@ -351,12 +395,6 @@ impl From<scoring::ScoringError> for CliError {
             other => CliError::Failed(other.into()),
         }
     }
-}
-
-fn not_yet(command: &str, issue: u32) -> CliError {
-    CliError::Failed(anyhow::anyhow!(
-        "`dxs {command}` is not available yet (issue #{issue})"
-    ))
 }
 
 async fn open_store(config: &Config) -> Result<Store, CliError> {

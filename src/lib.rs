@@ -12,6 +12,7 @@ pub mod demo;
 pub mod metrics;
 pub mod model;
 pub mod quarter;
+pub mod report;
 pub mod scoring;
 pub mod store;
 pub mod survey;

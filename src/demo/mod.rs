@@ -54,6 +54,14 @@ pub fn generate(seed: u64, today: NaiveDate) -> DemoData {
     data
 }
 
+/// A random admin token for a demo server started without one (128 bits, hex).
+pub fn admin_token() -> String {
+    use rand::RngCore;
+    let mut bytes = [0u8; 16];
+    rand::rng().fill_bytes(&mut bytes);
+    hex::encode(bytes)
+}
+
 /// What [`fill`] did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum DemoSummary {

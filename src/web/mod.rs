@@ -3,10 +3,13 @@
 //! Handlers only read the store and the score snapshot; a page view or a scrape never runs a
 //! collection or a scoring pass. Each resource has its own file with its own `router()`.
 
+mod api;
+mod auth;
 mod error;
 mod health;
 mod home;
 mod metrics;
+mod report;
 mod survey;
 mod webhooks;
 
@@ -110,6 +113,9 @@ pub fn app(state: AppState) -> Router {
         .merge(survey::router())
         .merge(webhooks::router())
         .merge(metrics::router())
+        .merge(auth::router())
+        .merge(report::router())
+        .merge(api::router())
         .fallback(|| async { WebError::NotFound })
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),

@@ -11,6 +11,8 @@ mod metrics;
 mod metrics_fixture;
 mod prometheus;
 mod promtool;
+mod report;
+mod report_browser;
 mod scenario;
 mod scenario_json;
 mod scoring;

@@ -1,0 +1,462 @@
+//! The quarterly DXS report for platform leads: how are we doing, where does it hurt, is it
+//! getting better. Built from the score snapshots (never recomputed here) plus the evidence the
+//! snapshot does not hold (pain-point themes, the onboarding cohort, collector freshness), and
+//! rendered by one askama template, served at `/report` and written by `dxs report`.
+
+pub mod charts;
+mod table;
+pub mod themes;
+
+use askama::Template;
+
+use crate::config::Config;
+use crate::quarter::Quarter;
+use crate::scoring::{self, Rules, Score, TeamScore, TELEMETRY_COMPONENTS};
+use crate::store::Store;
+use crate::survey::definition::QuestionKind;
+
+pub use table::{SortKey, TeamRow};
+use themes::Theme;
+
+/// A phrase is a theme when at least this many answers use it: one person's words never show.
+const MIN_THEME_ANSWERS: usize = 2;
+
+/// Why a report could not be built.
+#[derive(Debug, thiserror::Error)]
+pub enum ReportError {
+    /// Reading the snapshot or the facts failed.
+    #[error(transparent)]
+    Scoring(#[from] scoring::ScoringError),
+    /// The store failed.
+    #[error(transparent)]
+    Store(#[from] crate::store::StoreError),
+    /// The configuration is wrong (weights, survey).
+    #[error(transparent)]
+    Config(#[from] crate::config::ConfigError),
+    /// The template failed.
+    #[error("report template: {0}")]
+    Render(#[from] askama::Error),
+}
+
+/// How the report is asked for.
+#[derive(Debug, Clone)]
+pub struct ReportOptions {
+    /// The quarter.
+    pub quarter: Quarter,
+    /// Team table order.
+    pub sort: SortKey,
+    /// Show the names of open onboarding developers.
+    pub detail: bool,
+    /// A file for sharing (no links back to a server) rather than a served page.
+    pub standalone: bool,
+}
+
+/// One score component of the organisation.
+pub struct ComponentRow {
+    /// Component id.
+    pub name: String,
+    /// What it measures.
+    pub label: String,
+    /// Value 0–100, formatted, or "no data".
+    pub value: String,
+    /// Bar of the value.
+    pub meter: String,
+    /// Share of the weight, in percent.
+    pub weight: String,
+    /// What the value rests on.
+    pub basis: String,
+    /// Change since the previous quarter.
+    pub delta: String,
+}
+
+/// A developer of the onboarding cohort still without a first commit.
+pub struct OpenOnboarding {
+    /// Login (detailed view) or their team only.
+    pub who: String,
+    /// Days since their start.
+    pub age_days: i64,
+}
+
+/// A component column of the team table.
+pub struct ComponentColumn {
+    /// Component id.
+    pub name: String,
+    /// Its sort key.
+    pub key: String,
+}
+
+/// One collector's freshness.
+pub struct Freshness {
+    /// Source name.
+    pub source: String,
+    /// Last success, UTC, or "never".
+    pub last_success: String,
+    /// Outcome of the latest run.
+    pub latest: String,
+}
+
+/// A choice question's answer distribution.
+pub struct ChoiceChart {
+    /// The question.
+    pub question: String,
+    /// Stacked bar.
+    pub svg: String,
+}
+
+/// A team's recurring pain-point phrases (only teams large enough to show survey figures).
+pub struct TeamThemes {
+    /// Team.
+    pub team: String,
+    /// Its themes.
+    pub themes: Vec<Theme>,
+}
+
+/// The whole report page.
+#[derive(Template)]
+#[template(path = "report.html")]
+pub struct ReportPage {
+    /// Quarter shown.
+    pub quarter: String,
+    /// When the snapshot was computed.
+    pub computed_at: String,
+    /// Quarters with a snapshot, newest first.
+    pub quarters: Vec<String>,
+    /// File mode: no server links.
+    pub standalone: bool,
+    /// Organisation DXS.
+    pub org_dxs: String,
+    /// Change since the previous quarter, signed.
+    pub org_delta: String,
+    /// The previous quarter's name.
+    pub previous_quarter: String,
+    /// DXS over the last four quarters.
+    pub trend_svg: String,
+    /// Components of the organisation.
+    pub components: Vec<ComponentRow>,
+    /// Weighted components without data.
+    pub missing: Vec<String>,
+    /// Team table, sorted.
+    pub teams: Vec<TeamRow>,
+    /// The team table's component columns.
+    pub component_names: Vec<ComponentColumn>,
+    /// Current sort (for the header links).
+    pub sort: SortKey,
+    /// The hiding threshold.
+    pub min_group_size: i64,
+    /// NPS of the organisation, formatted.
+    pub nps: String,
+    /// NPS groups chart.
+    pub nps_svg: String,
+    /// Choice distributions (the wait for infrastructure).
+    pub choices: Vec<ChoiceChart>,
+    /// Organisation pain-point themes.
+    pub themes: Vec<Theme>,
+    /// Themes of the teams large enough.
+    pub team_themes: Vec<TeamThemes>,
+    /// Responses and response rate of the organisation.
+    pub responses: String,
+    /// Onboarding cohort size.
+    pub cohort: usize,
+    /// Median onboarding hours.
+    pub onboarding_median: String,
+    /// Open onboardings.
+    pub open: Vec<OpenOnboarding>,
+    /// Names shown.
+    pub detail: bool,
+    /// Collector freshness.
+    pub freshness: Vec<Freshness>,
+}
+
+impl ReportPage {
+    /// The page as one self-contained HTML document.
+    pub fn to_html(&self) -> Result<String, ReportError> {
+        Ok(self.render()?)
+    }
+}
+
+/// Builds the report of `options.quarter` from its snapshot; `None` when it has none.
+pub async fn build(
+    store: &Store,
+    config: &Config,
+    options: &ReportOptions,
+) -> Result<Option<ReportPage>, ReportError> {
+    let Some(score) = scoring::read_snapshot(store, options.quarter).await? else {
+        return Ok(None);
+    };
+    let rules = Rules::load(config)?;
+    let mut trend = Vec::new();
+    let mut quarter = options.quarter.prev().prev().prev();
+    for _ in 0..4 {
+        let dxs = if quarter == options.quarter {
+            score.org.dxs
+        } else {
+            scoring::read_snapshot(store, quarter)
+                .await?
+                .and_then(|s| s.org.dxs)
+        };
+        trend.push((quarter.to_string(), dxs));
+        quarter = quarter.next();
+    }
+    let org = &score.org;
+    let now = chrono::Utc::now().timestamp();
+    let period = scoring::period(options.quarter, now, &rules);
+    let onboarding = store.onboarding().await?;
+    let cohort: Vec<_> = onboarding
+        .iter()
+        .filter(|d| d.start_at >= period.window_start && d.start_at < period.end)
+        .collect();
+    let open = cohort
+        .iter()
+        .filter(|d| d.first_commit_at.is_none_or(|at| at >= period.end))
+        .map(|d| OpenOnboarding {
+            who: if options.detail {
+                d.login.clone()
+            } else {
+                d.team.clone()
+            },
+            age_days: (period.end - d.start_at) / 86_400,
+        })
+        .collect();
+    let (themes, team_themes) = pain_themes(store, &score, &rules, options.quarter).await?;
+    Ok(Some(ReportPage {
+        quarter: score.quarter.clone(),
+        computed_at: score.computed_at.clone(),
+        quarters: store.snapshot_quarters().await?,
+        standalone: options.standalone,
+        org_dxs: fmt1(org.dxs),
+        org_delta: org
+            .delta
+            .as_ref()
+            .and_then(|d| d.dxs)
+            .map_or(String::new(), signed),
+        previous_quarter: options.quarter.prev().to_string(),
+        trend_svg: charts::trend(&trend),
+        components: component_rows(org, &rules),
+        missing: org.missing.clone(),
+        teams: table::rows(&score, &options.sort, &rules_components(&rules)),
+        component_names: rules_components(&rules)
+            .into_iter()
+            .map(|name| ComponentColumn {
+                key: format!("component:{name}"),
+                name,
+            })
+            .collect(),
+        sort: options.sort.clone(),
+        min_group_size: rules.min_group_size,
+        nps: fmt1(org.nps),
+        nps_svg: nps_chart(org),
+        choices: choice_charts(org, &rules),
+        themes,
+        team_themes,
+        responses: match org.survey.response_rate {
+            Some(rate) => format!(
+                "{} responses ({:.0}% of {} invites)",
+                org.responses,
+                rate * 100.0,
+                org.survey.invites
+            ),
+            None => format!("{} responses", org.responses),
+        },
+        cohort: cohort.len(),
+        onboarding_median: org
+            .onboarding_hours
+            .median
+            .map_or("no data".into(), |h| format!("{h:.1} h")),
+        open,
+        detail: options.detail,
+        freshness: freshness(store).await?,
+    }))
+}
+
+fn fmt1(value: Option<f64>) -> String {
+    value.map_or("no data".into(), |v| format!("{v:.1}"))
+}
+
+fn signed(value: f64) -> String {
+    format!("{value:+.1}")
+}
+
+/// Weighted components in table order: the survey's, then telemetry.
+fn rules_components(rules: &Rules) -> Vec<String> {
+    let mut names: Vec<String> = rules
+        .survey
+        .questions
+        .iter()
+        .filter_map(|q| q.component.clone())
+        .collect();
+    names.extend(TELEMETRY_COMPONENTS.iter().map(|c| c.to_string()));
+    names.retain(|c| rules.weights.of(c) > 0.0);
+    names.dedup();
+    names
+}
+
+fn component_rows(org: &TeamScore, rules: &Rules) -> Vec<ComponentRow> {
+    let names = rules_components(rules);
+    let total: f64 = names.iter().map(|c| rules.weights.of(c)).sum();
+    names
+        .into_iter()
+        .map(|name| {
+            let value = org.components.get(&name).copied();
+            let n = org.basis.get(&name).copied().unwrap_or(0);
+            let (label, basis) = match name.as_str() {
+                "lead_time" => ("Lead time for changes".to_string(), format!("{n} changes")),
+                "onboarding" => (
+                    "Onboarding time".to_string(),
+                    format!("{n} developers onboarded"),
+                ),
+                "self_service" => (
+                    "Self-service success".to_string(),
+                    format!("{n} finished requests"),
+                ),
+                "adoption" => (
+                    "Platform adoption".to_string(),
+                    format!("{n} active repositories"),
+                ),
+                other => {
+                    let question = rules
+                        .survey
+                        .questions
+                        .iter()
+                        .find(|q| q.component.as_deref() == Some(other));
+                    (
+                        question.map_or(other.to_string(), |q| q.text.clone()),
+                        format!("{n} answers"),
+                    )
+                }
+            };
+            ComponentRow {
+                weight: format!("{:.0}%", rules.weights.of(&name) / total * 100.0),
+                delta: org
+                    .delta
+                    .as_ref()
+                    .and_then(|d| d.components.get(&name))
+                    .map_or(String::new(), |d| signed(*d)),
+                value: fmt1(value),
+                meter: charts::meter(value),
+                label,
+                basis,
+                name,
+            }
+        })
+        .collect()
+}
+
+fn nps_chart(org: &TeamScore) -> String {
+    let counts = org.survey.nps_counts.clone().unwrap_or_default();
+    charts::stacked(
+        "Net Promoter Score groups",
+        &[
+            charts::Segment {
+                label: "Promoters",
+                count: counts.promoters,
+                class: "good",
+            },
+            charts::Segment {
+                label: "Passives",
+                count: counts.passives,
+                class: "neutral",
+            },
+            charts::Segment {
+                label: "Detractors",
+                count: counts.detractors,
+                class: "bad",
+            },
+        ],
+    )
+}
+
+fn choice_charts(org: &TeamScore, rules: &Rules) -> Vec<ChoiceChart> {
+    let classes = ["good", "neutral", "bad", "other"];
+    rules
+        .survey
+        .questions
+        .iter()
+        .filter(|q| q.kind == QuestionKind::Choice)
+        .map(|q| {
+            let counts = org.survey.choices.get(&q.id);
+            let segments: Vec<charts::Segment<'_>> = q
+                .choices
+                .iter()
+                .enumerate()
+                .map(|(i, c)| charts::Segment {
+                    label: &c.label,
+                    count: counts.and_then(|m| m.get(&c.value)).copied().unwrap_or(0),
+                    class: classes[i.min(classes.len() - 1)],
+                })
+                .collect();
+            ChoiceChart {
+                question: q.text.clone(),
+                svg: charts::stacked(&q.text, &segments),
+            }
+        })
+        .collect()
+}
+
+async fn pain_themes(
+    store: &Store,
+    score: &Score,
+    rules: &Rules,
+    quarter: Quarter,
+) -> Result<(Vec<Theme>, Vec<TeamThemes>), ReportError> {
+    let text_questions: Vec<&str> = rules
+        .survey
+        .questions
+        .iter()
+        .filter(|q| q.kind == QuestionKind::Text)
+        .map(|q| q.id.as_str())
+        .collect();
+    let answers = store.answers(&quarter.to_string()).await?;
+    let texts: Vec<(&str, &str)> = answers
+        .iter()
+        .filter(|a| text_questions.contains(&a.question.as_str()))
+        .filter_map(|a| a.text.as_deref().map(|t| (a.team.as_str(), t)))
+        .collect();
+    let org = themes::themes(texts.iter().map(|(_, t)| *t), MIN_THEME_ANSWERS, 10);
+    let teams = score
+        .teams
+        .iter()
+        .filter(|t| !t.hidden)
+        .map(|t| TeamThemes {
+            team: t.team.clone(),
+            themes: themes::themes(
+                texts
+                    .iter()
+                    .filter(|(team, _)| *team == t.team)
+                    .map(|(_, t)| *t),
+                MIN_THEME_ANSWERS,
+                3,
+            ),
+        })
+        .filter(|t| !t.themes.is_empty())
+        .collect();
+    Ok((org, teams))
+}
+
+async fn freshness(store: &Store) -> Result<Vec<Freshness>, ReportError> {
+    let runs = store.recent_runs(500).await?;
+    let mut sources: Vec<String> = runs.iter().map(|r| r.source.clone()).collect();
+    sources.sort();
+    sources.dedup();
+    Ok(sources
+        .into_iter()
+        .map(|source| {
+            let latest = runs
+                .iter()
+                .find(|r| r.source == source)
+                .map_or("none".into(), |r| r.outcome.clone());
+            let last_success = runs
+                .iter()
+                .find(|r| r.source == source && r.outcome == "success")
+                .and_then(|r| r.finished_at)
+                .and_then(|at| chrono::DateTime::from_timestamp(at, 0))
+                .map_or("never".into(), |at| {
+                    at.format("%Y-%m-%d %H:%M UTC").to_string()
+                });
+            Freshness {
+                source,
+                last_success,
+                latest,
+            }
+        })
+        .collect())
+}

@@ -1,0 +1,209 @@
+//! The team table of the report: one row per team, sortable by any column through the query
+//! string (`?sort=lead_time&order=asc`), so it needs no script.
+
+use std::cmp::Ordering;
+
+use crate::scoring::{Score, TeamScore, Tier};
+
+/// Which column orders the team table, and which way.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SortKey {
+    /// `team`, `dxs`, `lead_time`, `onboarding`, `self_service`, `adoption`, `responses`, or
+    /// a component id (`component:NAME`).
+    pub column: String,
+    /// Largest first.
+    pub descending: bool,
+}
+
+impl Default for SortKey {
+    fn default() -> Self {
+        SortKey {
+            column: "dxs".into(),
+            descending: true,
+        }
+    }
+}
+
+impl SortKey {
+    /// From the query parameters; unknown columns fall back to DXS, highest first.
+    pub fn parse(column: Option<&str>, order: Option<&str>) -> SortKey {
+        let column = column.unwrap_or("dxs");
+        let valid = [
+            "team",
+            "dxs",
+            "lead_time",
+            "onboarding",
+            "self_service",
+            "adoption",
+            "responses",
+        ]
+        .contains(&column)
+            || column
+                .strip_prefix("component:")
+                .is_some_and(|c| c.chars().all(|c| c.is_ascii_lowercase() || c == '_'));
+        if !valid {
+            return SortKey::default();
+        }
+        let descending = match order {
+            Some("asc") => false,
+            Some("desc") => true,
+            // Names read A→Z; lead and onboarding times are best when short.
+            _ => !matches!(column, "team" | "lead_time" | "onboarding"),
+        };
+        SortKey {
+            column: column.to_string(),
+            descending,
+        }
+    }
+
+    /// Query string that sorts by `column`, flipping the order when it already sorts by it.
+    pub fn link(&self, column: &str) -> String {
+        let order = if self.column == column {
+            if self.descending {
+                "asc"
+            } else {
+                "desc"
+            }
+        } else {
+            match column {
+                "team" | "lead_time" | "onboarding" => "asc",
+                _ => "desc",
+            }
+        };
+        format!("?sort={column}&order={order}")
+    }
+
+    /// `aria-sort` value of `column`'s header.
+    pub fn aria(&self, column: &str) -> &'static str {
+        match (self.column == column, self.descending) {
+            (false, _) => "none",
+            (true, true) => "descending",
+            (true, false) => "ascending",
+        }
+    }
+}
+
+/// A team's row, formatted.
+pub struct TeamRow {
+    /// Team.
+    pub team: String,
+    /// DXS.
+    pub dxs: String,
+    /// Change since last quarter.
+    pub delta: String,
+    /// Component values in the table's column order.
+    pub components: Vec<String>,
+    /// Lead time median, hours.
+    pub lead_median: String,
+    /// Lead time p90, hours.
+    pub lead_p90: String,
+    /// DORA lead-time tier.
+    pub lead_tier: String,
+    /// Deployments per week.
+    pub deploys: String,
+    /// DORA deployment-frequency tier.
+    pub deploy_tier: String,
+    /// Onboarding median hours and open count.
+    pub onboarding: String,
+    /// Self-service success rate.
+    pub self_service: String,
+    /// Adoption ratio.
+    pub adoption: String,
+    /// Responses and response rate.
+    pub responses: String,
+    /// Survey figures hidden.
+    pub hidden: bool,
+}
+
+fn tier(t: Option<Tier>) -> String {
+    t.map_or(String::new(), |t| format!("{t:?}").to_lowercase())
+}
+
+fn value(team: &TeamScore, column: &str) -> Option<f64> {
+    match column {
+        "dxs" => team.dxs,
+        "lead_time" => team.lead_time_hours.median,
+        "onboarding" => team.onboarding_hours.median,
+        "self_service" => team.self_service_rate,
+        "adoption" => team.adoption.ratio,
+        "responses" => Some(team.responses as f64),
+        other => other
+            .strip_prefix("component:")
+            .and_then(|c| team.components.get(c).copied()),
+    }
+}
+
+/// The team rows of `score`, sorted by `sort` (teams without a value last, then by name), with
+/// the values of `components` in that order.
+pub fn rows(score: &Score, sort: &SortKey, components: &[String]) -> Vec<TeamRow> {
+    let mut teams: Vec<&TeamScore> = score.teams.iter().collect();
+    teams.sort_by(|a, b| {
+        let by_value = if sort.column == "team" {
+            a.team.cmp(&b.team)
+        } else {
+            match (value(a, &sort.column), value(b, &sort.column)) {
+                (Some(x), Some(y)) => x.partial_cmp(&y).unwrap_or(Ordering::Equal),
+                (Some(_), None) => return Ordering::Less,
+                (None, Some(_)) => return Ordering::Greater,
+                (None, None) => Ordering::Equal,
+            }
+        };
+        let by_value = if sort.descending {
+            by_value.reverse()
+        } else {
+            by_value
+        };
+        by_value.then_with(|| a.team.cmp(&b.team))
+    });
+    teams.into_iter().map(|t| row(t, components)).collect()
+}
+
+fn hours(h: Option<f64>) -> String {
+    h.map_or("–".into(), |h| {
+        if h >= 48.0 {
+            format!("{:.1} d", h / 24.0)
+        } else {
+            format!("{h:.1} h")
+        }
+    })
+}
+
+fn percent(r: Option<f64>) -> String {
+    r.map_or("–".into(), |r| format!("{:.0}%", r * 100.0))
+}
+
+fn row(t: &TeamScore, components: &[String]) -> TeamRow {
+    TeamRow {
+        team: t.team.clone(),
+        dxs: t.dxs.map_or("–".into(), |v| format!("{v:.1}")),
+        delta: t
+            .delta
+            .as_ref()
+            .and_then(|d| d.dxs)
+            .map_or(String::new(), |d| format!("{d:+.1}")),
+        components: components
+            .iter()
+            .map(|c| {
+                t.components
+                    .get(c)
+                    .map_or("–".into(), |v| format!("{v:.1}"))
+            })
+            .collect(),
+        lead_median: hours(t.lead_time_hours.median),
+        lead_p90: hours(t.lead_time_hours.p90),
+        lead_tier: tier(t.dora.lead_time),
+        deploys: format!("{:.1}", t.deployments.per_week),
+        deploy_tier: tier(t.dora.deployment_frequency),
+        onboarding: match (t.onboarding_hours.median, t.onboarding_hours.open) {
+            (m, 0) => hours(m),
+            (m, open) => format!("{} ({open} open)", hours(m)),
+        },
+        self_service: percent(t.self_service_rate),
+        adoption: percent(t.adoption.ratio),
+        responses: match t.survey.response_rate {
+            Some(rate) => format!("{} ({:.0}%)", t.responses, rate * 100.0),
+            None => t.responses.to_string(),
+        },
+        hidden: t.hidden,
+    }
+}

@@ -1,0 +1,74 @@
+//! Benchmark: render time of the report from the snapshot, for an organisation of 50 teams.
+//!
+//! `cargo bench --bench report` prints p50/p99/max of building the page (snapshot, answers,
+//! onboarding and collector reads included) and rendering it, over 300 runs.
+
+use std::time::Instant;
+
+use dxs::config::Config;
+use dxs::quarter::Quarter;
+use dxs::report::{self, ReportOptions, SortKey};
+use dxs::scoring;
+use dxs::store::Store;
+
+#[tokio::main]
+async fn main() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("bench.db").display());
+    let store = Store::connect(&url).await.unwrap();
+    store.migrate().await.unwrap();
+    dxs::demo::fill(&store, 42, "2026-11-25".parse().unwrap())
+        .await
+        .unwrap();
+    let config = Config::from_parts("", Vec::new(), |_| None).unwrap();
+    let quarter: Quarter = "2026-Q4".parse().unwrap();
+    let mut score = scoring::refresh(&store, &config, &[quarter])
+        .await
+        .unwrap()
+        .remove(0);
+    // 50 teams: the demo's six, repeated under new names.
+    let base = score.teams.clone();
+    score.teams = (0..50)
+        .map(|i| {
+            let mut team = base[i % base.len()].clone();
+            team.team = format!("team-{i:02}");
+            team
+        })
+        .collect();
+    scoring::write_snapshot(&store, &score, 0).await.unwrap();
+
+    let options = ReportOptions {
+        quarter,
+        sort: SortKey::default(),
+        detail: false,
+        standalone: false,
+    };
+    let mut times = Vec::new();
+    let mut size = 0;
+    for _ in 0..300 {
+        let started = Instant::now();
+        let page = report::build(&store, &config, &options)
+            .await
+            .unwrap()
+            .unwrap();
+        let html = page.to_html().unwrap();
+        times.push(started.elapsed().as_secs_f64() * 1000.0);
+        size = html.len();
+    }
+    times.sort_by(|a, b| a.partial_cmp(b).unwrap());
+    let at = |p: f64| times[((times.len() as f64 * p) as usize).min(times.len() - 1)];
+    println!("report render from snapshot, 50 teams, 300 runs (target: p99 < 50 ms)");
+    println!(
+        "{:<10} {:>10} {:>10} {:>10} {:>12}",
+        "", "p50 ms", "p99 ms", "max ms", "page bytes"
+    );
+    println!(
+        "{:<10} {:>10.2} {:>10.2} {:>10.2} {:>12}",
+        "report",
+        at(0.5),
+        at(0.99),
+        times[times.len() - 1],
+        size
+    );
+    store.close().await;
+}
