@@ -12,6 +12,7 @@ mod facts;
 mod org;
 mod scoring;
 mod snapshots;
+mod sqlite_scan;
 mod survey;
 
 use std::str::FromStr;

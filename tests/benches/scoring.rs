@@ -45,6 +45,7 @@ fn main() {
         .build()
         .unwrap();
     if let Ok(url) = std::env::var("DXS_BENCH_CHILD") {
+        dxs::init_tracing();
         runtime.block_on(child(&url));
         return;
     }
@@ -52,10 +53,12 @@ fn main() {
 }
 
 async fn parent() {
+    // DXS_BENCH_DIR keeps the SQLite organisation between runs (it is written once).
     let dir = tempfile::tempdir().unwrap();
+    let sqlite_dir = std::env::var("DXS_BENCH_DIR").map_or(dir.path().to_path_buf(), Into::into);
     let mut targets = vec![(
         "SQLite",
-        format!("sqlite://{}", dir.path().join("bench.db").display()),
+        format!("sqlite://{}", sqlite_dir.join("bench.db").display()),
         None,
     )];
     if let Ok(admin) = std::env::var("TEST_DATABASE_URL") {
