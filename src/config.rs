@@ -551,14 +551,14 @@ fn validate_score(raw: RawScore) -> Result<ScoreConfig, ConfigError> {
         }
     }
     let t = raw.dora_lead_time_hours;
-    if !positive(&t) || !(t[0] < t[1] && t[1] < t[2]) {
+    if !(positive(&t) && t[0] < t[1] && t[1] < t[2]) {
         return Err(invalid(
             "score.dora_lead_time_hours",
             format!("expected increasing hours [elite, high, medium] above 0, got {t:?}"),
         ));
     }
     let f = raw.dora_deploys_per_week;
-    if !positive(&f) || !(f[0] > f[1] && f[1] > f[2]) {
+    if !(positive(&f) && f[0] > f[1] && f[1] > f[2]) {
         return Err(invalid(
             "score.dora_deploys_per_week",
             format!("expected decreasing frequencies [elite, high, medium] above 0, got {f:?}"),

@@ -8,7 +8,6 @@
 
 use std::collections::HashMap;
 
-
 use super::copy_out::{copy_out, literal};
 use super::sqlite_scan::scan;
 use super::{with_pool, Pool, Result, Store, StoreError};
