@@ -55,36 +55,57 @@ pub struct Frames {
 }
 
 impl Frames {
-    /// Builds the frames; the large columns are moved, not copied row by row.
+    /// Builds the frames; the large columns are moved, not copied, and each row's team is
+    /// gathered by its repository's (or survey team's) code, not joined.
     pub fn new(facts: ScoringFacts, teams: &Teams) -> PolarsResult<Frames> {
-        let repo_team: Vec<Option<u32>> = facts
-            .repos
-            .iter()
-            .map(|r| r.team.as_deref().map(|t| teams.code(t)))
-            .collect();
-        let repos = df!(
-            "repo" => (0..facts.repos.len() as u32).collect::<Vec<u32>>(),
-            "team" => repo_team,
-            "archived" => facts.repos.iter().map(|r| r.archived).collect::<Vec<bool>>(),
-            "active" => facts.repos.iter().map(|r| r.active).collect::<Vec<bool>>(),
+        let repo_team = Series::new(
+            "team".into(),
+            facts
+                .repos
+                .iter()
+                .map(|r| r.team.as_deref().map(|t| teams.code(t)))
+                .collect::<Vec<Option<u32>>>(),
+        );
+        let repos = DataFrame::new(
+            facts.repos.len(),
+            vec![
+                Column::new(
+                    "repo".into(),
+                    (0..facts.repos.len() as u32).collect::<Vec<u32>>(),
+                ),
+                repo_team.clone().into(),
+                Column::new(
+                    "archived".into(),
+                    facts
+                        .repos
+                        .iter()
+                        .map(|r| r.archived)
+                        .collect::<Vec<bool>>(),
+                ),
+                Column::new(
+                    "active".into(),
+                    facts.repos.iter().map(|r| r.active).collect::<Vec<bool>>(),
+                ),
+            ],
         )?;
-        let owner = repos.clone().lazy().select([col("repo"), col("team")]);
-        let changes = df!(
-            "repo" => facts.change_repo,
-            "lead" => facts.change_lead_seconds,
-        )?
-        .lazy()
-        .left_join(owner.clone(), col("repo"), col("repo"))
-        .select([col("team"), col("lead")])
-        .collect()?;
-        let deployments = df!(
-            "repo" => facts.deploy_repo,
-            "platform" => facts.deploy_platform,
-            "at" => facts.deploy_at,
-        )?
-        .lazy()
-        .left_join(owner, col("repo"), col("repo"))
-        .collect()?;
+        let change_repo = IdxCa::from_vec("repo".into(), facts.change_repo);
+        let changes = DataFrame::new(
+            change_repo.len(),
+            vec![
+                repo_team.take(&change_repo)?.into(),
+                Column::new("lead".into(), facts.change_lead_seconds),
+            ],
+        )?;
+        let deploy_repo = IdxCa::from_vec("repo".into(), facts.deploy_repo);
+        let deployments = DataFrame::new(
+            deploy_repo.len(),
+            vec![
+                repo_team.take(&deploy_repo)?.into(),
+                deploy_repo.into_series().into(),
+                Column::new("platform".into(), facts.deploy_platform),
+                Column::new("at".into(), facts.deploy_at),
+            ],
+        )?;
         let cohort = df!(
             "team" => facts.cohort.iter().map(|d| teams.code(&d.team)).collect::<Vec<u32>>(),
             "start" => facts.cohort.iter().map(|d| d.start_at).collect::<Vec<i64>>(),
@@ -94,20 +115,25 @@ impl Frames {
             "team" => facts.request_team.iter().map(|t| teams.code(t)).collect::<Vec<u32>>(),
             "ok" => facts.request_ok,
         )?;
-        let survey_team = df!(
-            "steam" => (0..facts.survey_teams.values.len() as u32).collect::<Vec<u32>>(),
-            "team" => facts.survey_teams.values.iter().map(|t| teams.code(t)).collect::<Vec<u32>>(),
+        let survey_team = Series::new(
+            "team".into(),
+            facts
+                .survey_teams
+                .values
+                .iter()
+                .map(|t| teams.code(t))
+                .collect::<Vec<u32>>(),
+        );
+        let answer_team = IdxCa::from_vec("team".into(), facts.answer_team);
+        let answers = DataFrame::new(
+            answer_team.len(),
+            vec![
+                survey_team.take(&answer_team)?.into(),
+                Column::new("question".into(), facts.answer_question),
+                Column::new("number".into(), facts.answer_number),
+                Column::new("choice".into(), facts.answer_choice),
+            ],
         )?;
-        let answers = df!(
-            "steam" => facts.answer_team,
-            "question" => facts.answer_question,
-            "number" => facts.answer_number,
-            "choice" => facts.answer_choice,
-        )?
-        .lazy()
-        .left_join(survey_team.lazy(), col("steam"), col("steam"))
-        .select([col("team"), col("question"), col("number"), col("choice")])
-        .collect()?;
         Ok(Frames {
             repos,
             changes,

@@ -13,6 +13,7 @@ mod facts;
 mod org;
 mod scoring;
 mod snapshots;
+mod sqlite_scan;
 mod survey;
 mod totals;
 
@@ -29,7 +30,8 @@ pub use collector::CollectorRun;
 pub use facts::FactBatch;
 pub use org::{Onboarding, TableCounts};
 pub use scoring::{
-    CohortDeveloper, Dictionary, FactRange, RepoFacts, ScoringFacts, PLATFORM_SOURCES,
+    CohortDeveloper, Dictionary, FactRange, RepoFacts, ScoringFacts, SqlPercentiles,
+    PLATFORM_SOURCES,
 };
 pub use snapshots::Snapshot;
 pub use survey::{AnswerRow, Invite, ResponseRate, SubmitOutcome};

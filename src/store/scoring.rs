@@ -3,15 +3,13 @@
 //!
 //! Repository, team, question and choice names are dictionary-encoded while streaming (a `u32`
 //! per row and each distinct name once), which is what keeps the load of large tables cheap.
-//! PostgreSQL streams the large tables with binary `COPY … TO STDOUT`, SQLite row by row.
+//! PostgreSQL streams the large tables with binary `COPY … TO STDOUT`, SQLite through its C API.
 //! Scoring turns these columns into polars frames; nothing here aggregates.
 
 use std::collections::HashMap;
 
-use futures_util::TryStreamExt;
-use sqlx::Row;
-
 use super::copy_out::{copy_out, literal};
+use super::sqlite_scan::scan;
 use super::{with_pool, Pool, Result, Store, StoreError};
 
 /// What to load: the scored period, the trailing window and the survey quarter.
@@ -138,13 +136,30 @@ impl Store {
             teams: self.team_names().await?,
             ..ScoringFacts::default()
         };
+        let mut step = std::time::Instant::now();
+        let mut timed = |what: &str, rows: usize| {
+            tracing::debug!(
+                what,
+                rows,
+                elapsed_ms = step.elapsed().as_millis() as u64,
+                "scoring load"
+            );
+            step = std::time::Instant::now();
+        };
         self.load_repos(range, &mut facts).await?;
+        timed("repositories", facts.repos.len());
         self.load_changes(range, &mut facts).await?;
+        timed("changes", facts.change_repo.len());
         self.load_deployments(range, &mut facts).await?;
+        timed("deployments", facts.deploy_repo.len());
         self.load_cohort(range, &mut facts).await?;
+        timed("cohort", facts.cohort.len());
         self.load_requests(range, &mut facts).await?;
+        timed("requests", facts.request_ok.len());
         self.load_answers(range, &mut facts).await?;
+        timed("answers", facts.answer_team.len());
         self.load_response_counts(range, &mut facts).await?;
+        timed("responses", facts.response_counts.len());
         Ok(facts)
     }
 
@@ -224,10 +239,11 @@ impl Store {
                 .await?
             }
             Pool::Sqlite(pool) => {
-                let mut rows = sqlx::query(&sql).fetch(pool);
-                while let Some(row) = rows.try_next().await? {
-                    push(row.try_get(0)?, row.try_get(1)?);
-                }
+                scan(pool, &sql, |r| {
+                    push(required(r.str(0))?, required(r.i64(1))?);
+                    Ok(())
+                })
+                .await?
             }
         }
         Ok(())
@@ -261,10 +277,15 @@ impl Store {
                 .await?
             }
             Pool::Sqlite(pool) => {
-                let mut rows = sqlx::query(&sql).fetch(pool);
-                while let Some(row) = rows.try_next().await? {
-                    push(row.try_get(0)?, row.try_get(1)?, row.try_get(2)?);
-                }
+                scan(pool, &sql, |r| {
+                    push(
+                        required(r.str(0))?,
+                        required(r.str(1))?,
+                        required(r.i64(2))?,
+                    );
+                    Ok(())
+                })
+                .await?
             }
         }
         Ok(())
@@ -336,15 +357,11 @@ impl Store {
                 .await?
             }
             Pool::Sqlite(pool) => {
-                let mut rows = sqlx::query(&sql).fetch(pool);
-                while let Some(row) = rows.try_next().await? {
-                    push(
-                        row.try_get(0)?,
-                        row.try_get(1)?,
-                        row.try_get(2)?,
-                        row.try_get(3)?,
-                    );
-                }
+                scan(pool, &sql, |r| {
+                    push(required(r.str(0))?, required(r.str(1))?, r.f64(2), r.str(3));
+                    Ok(())
+                })
+                .await?
             }
         }
         Ok(())
@@ -371,7 +388,9 @@ impl Store {
 /// A value of a NOT NULL column.
 fn required<T>(value: Option<T>) -> Result<T> {
     value.ok_or_else(|| {
-        StoreError::Database(sqlx::Error::Decode("binary COPY: unexpected NULL".into()))
+        StoreError::Database(sqlx::Error::Decode(
+            "unexpected NULL in a NOT NULL column".into(),
+        ))
     })
 }
 

@@ -1,0 +1,182 @@
+//! The benchmark's organisation, written in slices so the generator never holds it all.
+
+use dxs::model::{
+    Answer, Commit, Deployment, DeploymentChange, Developer, Repository, RequestStatus,
+    SelfServiceRequest, SurveyResponse, Team,
+};
+use dxs::store::{FactBatch, Store};
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+
+use super::{
+    quarter, CHANGES_PER_DEPLOYMENT, DEPLOYMENTS, DEVELOPERS, REPOS, REQUESTS, RESPONSES, TEAMS,
+};
+
+const HOUR: i64 = 3600;
+/// Quarters the survey responses are spread over (one response per developer per quarter).
+const SURVEY_QUARTERS: usize = 10;
+
+/// Writes the organisation.
+pub async fn generate(store: &Store) {
+    let mut rng = ChaCha8Rng::seed_from_u64(7);
+    let q = quarter();
+    let team = |i: usize| format!("team-{:03}", i % TEAMS);
+    let repo = |i: usize| format!("acme/svc-{i:04}");
+    let mut org = FactBatch {
+        teams: (0..TEAMS)
+            .map(|i| Team {
+                name: team(i),
+                source: "bench".into(),
+            })
+            .collect(),
+        repositories: (0..REPOS)
+            .map(|i| Repository {
+                slug: repo(i),
+                team: Some(team(i)),
+                team_source: Some("catalog".into()),
+                archived: i % 97 == 0,
+                pushed_at: Some(q.end() - 86_400),
+            })
+            .collect(),
+        ..FactBatch::default()
+    };
+    org.developers = (0..DEVELOPERS)
+        .map(|i| Developer {
+            login: format!("dev{i:05}"),
+            team: team(i),
+            // 2% joined in the window, the others long before.
+            start_at: if i % 50 == 0 {
+                q.start() + rng.random_range(0..80) * 86_400
+            } else {
+                q.start() - 400 * 86_400
+            },
+            email: None,
+        })
+        .collect();
+    org.requests = (0..REQUESTS)
+        .map(|i| {
+            let created_at = q.start() + rng.random_range(0..85 * 86_400);
+            let ok = rng.random_bool(0.9);
+            SelfServiceRequest {
+                source: "backstage".into(),
+                external_id: format!("req-{i}"),
+                team: team(i),
+                kind: "create-service".into(),
+                status: if ok {
+                    RequestStatus::Succeeded
+                } else {
+                    RequestStatus::Failed
+                },
+                human_intervention: ok && rng.random_bool(0.05),
+                created_at,
+                finished_at: Some(created_at + 600),
+            }
+        })
+        .collect();
+    store.bulk_load(&org).await.unwrap();
+    let slices = 10;
+    for slice in 0..slices {
+        let mut batch = FactBatch::default();
+        for d in (slice * DEPLOYMENTS / slices)..((slice + 1) * DEPLOYMENTS / slices) {
+            let r = d % REPOS;
+            let at = q.start() + rng.random_range(0..91 * 86_400);
+            let platform = r % 5 != 0;
+            let (source, id) = if platform {
+                ("argocd", format!("app-{d}"))
+            } else {
+                ("github", d.to_string())
+            };
+            let head = format!("{d:08x}{:032x}", 0);
+            batch.deployments.push(Deployment {
+                source: source.into(),
+                external_id: id.clone(),
+                repo: repo(r),
+                sha: head,
+                environment: "production".into(),
+                finished_at: at,
+            });
+            for c in 0..CHANGES_PER_DEPLOYMENT {
+                let lead = (20.0
+                    * HOUR as f64
+                    * (rng.random::<f64>() * 2.0 - 1.0 + rng.random::<f64>() * 2.0 - 1.0).exp())
+                    as i64;
+                let sha = format!("{d:08x}{c:032x}");
+                let author = (r % TEAMS) + TEAMS * rng.random_range(0..DEVELOPERS / TEAMS);
+                batch.commits.push(Commit {
+                    repo: repo(r),
+                    sha: sha.clone(),
+                    author_login: Some(format!("dev{author:05}")),
+                    authored_at: at - lead - 600,
+                    committed_at: at - lead,
+                    is_bot: false,
+                });
+                batch.changes.push(DeploymentChange {
+                    repo: repo(r),
+                    sha,
+                    deployment_source: source.into(),
+                    deployment_id: id.clone(),
+                    committed_at: at - lead,
+                    deployed_at: at,
+                });
+            }
+        }
+        store.bulk_load(&batch).await.unwrap();
+    }
+    let waits = ["never", "sometimes", "often"];
+    let mut survey_quarter = q;
+    for _ in 0..SURVEY_QUARTERS {
+        let per_quarter = RESPONSES / SURVEY_QUARTERS;
+        let invites: Vec<(String, String, String)> = (0..DEVELOPERS)
+            .map(|i| {
+                (
+                    format!("{}-{i:058x}", survey_quarter),
+                    survey_quarter.to_string(),
+                    team(i),
+                )
+            })
+            .collect();
+        store.create_invites(&invites).await.unwrap();
+        let responses: Vec<SurveyResponse> = (0..per_quarter)
+            .map(|i| {
+                let mut n = |lo: u32, hi: u32| Some(f64::from(rng.random_range(lo..=hi)));
+                let mut answers = vec![
+                    Answer {
+                        question: "deploy_ease".into(),
+                        number: n(3, 10),
+                        text: None,
+                    },
+                    Answer {
+                        question: "docs_clarity".into(),
+                        number: n(1, 9),
+                        text: None,
+                    },
+                    Answer {
+                        question: "recommend".into(),
+                        number: n(2, 10),
+                        text: None,
+                    },
+                    Answer {
+                        question: "wait_time".into(),
+                        number: None,
+                        text: Some(waits[i % 3].into()),
+                    },
+                ];
+                if i % 2 == 0 {
+                    answers.push(Answer {
+                        question: "pain_point".into(),
+                        number: None,
+                        text: Some("Waiting for infrastructure tickets".into()),
+                    });
+                }
+                SurveyResponse {
+                    quarter: survey_quarter.to_string(),
+                    team: team(i),
+                    submitted_on: survey_quarter.first_day().to_string(),
+                    answers,
+                }
+            })
+            .collect();
+        store.bulk_load_responses(&responses).await.unwrap();
+        survey_quarter = survey_quarter.prev();
+    }
+}
