@@ -96,6 +96,30 @@ async fn an_upstream_that_stays_down_fails_its_source_only_and_keeps_its_cursor(
             .iter()
             .filter(|r| r.source != "argocd")
             .all(|r| r.outcome == "success"));
+
+        // ... and /metrics counts them, from the store, as a server starting now would.
+        let app =
+            crate::helpers::TestApp::spawn(crate::helpers::config(&[]), db.store.clone()).await;
+        let scrape = reqwest::get(app.url("/metrics"))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        let sample = |source: &str, outcome: &str| {
+            scrape
+                .lines()
+                .find(|l| {
+                    l.starts_with("dxs_collector_runs_total{")
+                        && l.contains(&format!("source=\"{source}\""))
+                        && l.contains(&format!("outcome=\"{outcome}\""))
+                })
+                .map(|l| l.rsplit(' ').next().unwrap().to_string())
+        };
+        assert_eq!(sample("argocd", "error").as_deref(), Some("1"), "{scrape}");
+        assert_eq!(sample("github", "success").as_deref(), Some("1"));
+        assert_eq!(sample("argocd", "success"), None);
+        drop(app);
         db.cleanup().await;
     }
 }
