@@ -123,8 +123,8 @@ impl Org {
         for (team, profile) in TEAMS.iter().enumerate() {
             for _ in 0..profile.developers {
                 let login = unique_login(&mut rng, &mut taken);
-                // Most developers were there before the window; about one in eight joined in it.
-                let start = if rng.random_bool(0.125) {
+                // Most developers were there before the window; about one in five joined in it.
+                let start = if rng.random_bool(0.2) {
                     window_start + Days::new(rng.random_range(0..window_days))
                 } else {
                     window_start - Days::new(rng.random_range(30..2000))
