@@ -390,3 +390,52 @@ async fn dxs_report_writes_one_self_contained_file_that_a_browser_renders() {
     assert!(html.contains("<svg"), "charts are inline SVG");
     crate::report_browser::renders_without_errors(&file);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lead_signs_in_and_reads_the_report_in_a_real_browser() {
+    let (app, _db, score) = demo_app(&[]).await;
+    let browser = crate::browser::Browser::start().await;
+    browser.resize(1280, 1000).await;
+    browser
+        .goto(&app.url("/report?quarter=2026-Q4"))
+        .await
+        .unwrap();
+    assert_eq!(
+        browser.title().await.unwrap(),
+        "Sign in: dxs",
+        "the report asks for a sign-in"
+    );
+    browser
+        .find(fantoccini::Locator::Css("input[name=token]"))
+        .await
+        .unwrap()
+        .send_keys(TOKEN)
+        .await
+        .unwrap();
+    browser.click("button[type=submit]").await;
+    assert_eq!(browser.title().await.unwrap(), "DXS report 2026-Q4");
+    assert_eq!(
+        browser.text_of("#org-dxs").await,
+        format!("{:.1}", score.org.dxs.unwrap())
+    );
+    // Self-contained: the page loaded no resource (no stylesheet, script, font or image).
+    let loaded = browser
+        .execute(
+            "return performance.getEntriesByType('resource').length;",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(loaded.as_u64(), Some(0));
+    let png = browser.screenshot("report-desktop").await;
+    let size = browser
+        .execute("return [window.innerWidth, window.innerHeight];", vec![])
+        .await
+        .unwrap();
+    let size = (
+        size[0].as_u64().unwrap() as u32,
+        size[1].as_u64().unwrap() as u32,
+    );
+    crate::report_browser::assert_not_blank(&png, size);
+    browser.close().await;
+}

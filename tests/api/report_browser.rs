@@ -41,13 +41,18 @@ pub fn renders_without_errors(file: &Path) {
     let console: Vec<&str> = stderr.lines().filter(|l| l.contains("CONSOLE")).collect();
     assert!(console.is_empty(), "console messages: {console:?}");
 
-    let decoder = png::Decoder::new(std::io::BufReader::new(
-        std::fs::File::open(&shot).expect("a screenshot"),
-    ));
+    let png = std::fs::read(&shot).expect("a screenshot");
+    assert_not_blank(&png, (1280, 1600));
+}
+
+/// Checks that a PNG screenshot has the expected size and is not blank: many colours, and not
+/// almost all white.
+pub fn assert_not_blank(png: &[u8], size: (u32, u32)) {
+    let decoder = png::Decoder::new(std::io::Cursor::new(png));
     let mut reader = decoder.read_info().unwrap();
     let mut pixels = vec![0; reader.output_buffer_size()];
     let info = reader.next_frame(&mut pixels).unwrap();
-    assert_eq!((info.width, info.height), (1280, 1600));
+    assert_eq!((info.width, info.height), size);
     let step = info.color_type.samples();
     let colours: std::collections::HashSet<&[u8]> =
         pixels[..info.buffer_size()].chunks(step).collect();
