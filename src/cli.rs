@@ -254,17 +254,7 @@ pub async fn run(args: Args) -> Result<(), CliError> {
                 standalone: true,
             };
             // The report reads the snapshot: compute it first so the file is never stale.
-            scoring::refresh(
-                &store,
-                &config,
-                &[
-                    options.quarter.prev().prev().prev(),
-                    options.quarter.prev().prev(),
-                    options.quarter.prev(),
-                    options.quarter,
-                ],
-            )
-            .await?;
+            scoring::refresh(&store, &config, &options.quarter.last_four()).await?;
             let page = crate::report::build(&store, &config, &options)
                 .await
                 .map_err(anyhow::Error::from)?

@@ -76,6 +76,13 @@ impl Quarter {
         }
     }
 
+    /// The four quarters ending with this one, oldest first (a year of trend and scoring).
+    pub fn last_four(self) -> [Quarter; 4] {
+        let q3 = self.prev();
+        let q2 = q3.prev();
+        [q2.prev(), q2, q3, self]
+    }
+
     /// The quarter before this one.
     pub fn prev(self) -> Quarter {
         if self.q == 1 {
@@ -150,6 +157,9 @@ mod tests {
             "2026-Q1".parse::<Quarter>().unwrap().prev().to_string(),
             "2025-Q4"
         );
+        let four = "2026-Q2".parse::<Quarter>().unwrap().last_four();
+        let four: Vec<String> = four.iter().map(|q| q.to_string()).collect();
+        assert_eq!(four, ["2025-Q3", "2025-Q4", "2026-Q1", "2026-Q2"]);
     }
 
     #[test]

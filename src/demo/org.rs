@@ -116,7 +116,7 @@ impl Org {
     /// Builds the organisation for `seed`, with a window of the four quarters up to `today`.
     pub fn generate(seed: u64, today: NaiveDate) -> Org {
         let mut rng = seeded(seed, 0);
-        let window_start = Quarter::containing(today).prev().prev().prev().first_day();
+        let window_start = Quarter::containing(today).last_four()[0].first_day();
         let window_days = (today - window_start).num_days().max(1) as u64;
         let mut developers = Vec::new();
         let mut taken = std::collections::BTreeSet::new();

@@ -185,8 +185,7 @@ pub async fn build(
     };
     let rules = Rules::load(config)?;
     let mut trend = Vec::new();
-    let mut quarter = options.quarter.prev().prev().prev();
-    for _ in 0..4 {
+    for quarter in options.quarter.last_four() {
         let dxs = if quarter == options.quarter {
             score.org.dxs
         } else {
@@ -195,9 +194,9 @@ pub async fn build(
                 .and_then(|s| s.org.dxs)
         };
         trend.push((quarter.to_string(), dxs));
-        quarter = quarter.next();
     }
     let org = &score.org;
+    let components = rules_components(&rules);
     let now = chrono::Utc::now().timestamp();
     let period = scoring::period(options.quarter, now, &rules);
     let onboarding = store.onboarding().await?;
@@ -231,10 +230,10 @@ pub async fn build(
             .map_or(String::new(), signed),
         previous_quarter: options.quarter.prev().to_string(),
         trend_svg: charts::trend(&trend),
-        components: component_rows(org, &rules),
+        components: component_rows(org, &rules, &components),
         missing: org.missing.clone(),
-        teams: table::rows(&score, &options.sort, &rules_components(&rules)),
-        component_names: rules_components(&rules)
+        teams: table::rows(&score, &options.sort, &components),
+        component_names: components
             .into_iter()
             .map(|name| ComponentColumn {
                 key: format!("component:{name}"),
@@ -290,11 +289,11 @@ fn rules_components(rules: &Rules) -> Vec<String> {
     names
 }
 
-fn component_rows(org: &TeamScore, rules: &Rules) -> Vec<ComponentRow> {
-    let names = rules_components(rules);
+fn component_rows(org: &TeamScore, rules: &Rules, names: &[String]) -> Vec<ComponentRow> {
     let total: f64 = names.iter().map(|c| rules.weights.of(c)).sum();
     names
-        .into_iter()
+        .iter()
+        .cloned()
         .map(|name| {
             let value = org.components.get(&name).copied();
             let n = org.basis.get(&name).copied().unwrap_or(0);

@@ -195,13 +195,7 @@ pub fn add_deltas(score: &mut Score, previous: &Score) {
 
 /// The current quarter and the three before it, oldest first.
 pub fn recent_quarters(now: i64) -> Vec<Quarter> {
-    let current = Quarter::of_timestamp(now);
-    vec![
-        current.prev().prev().prev(),
-        current.prev().prev(),
-        current.prev(),
-        current,
-    ]
+    Quarter::of_timestamp(now).last_four().to_vec()
 }
 
 fn rfc3339(secs: i64) -> String {
