@@ -124,6 +124,16 @@ impl Browser {
             .unwrap_or_else(|e| panic!("cannot click {css}: {e}"));
     }
 
+    /// Waits (up to 20 s) until an element matching `locator` is on the page, e.g. after a click
+    /// that navigates: the click returns before the next page has loaded.
+    pub async fn wait_for(&self, locator: Locator<'_>) {
+        self.wait()
+            .at_most(Duration::from_secs(20))
+            .for_element(locator)
+            .await
+            .unwrap_or_else(|e| panic!("no element {locator:?} within 20 s: {e}"));
+    }
+
     /// A PNG of the viewport. Also written to `$DXS_SCREENSHOT_DIR/{name}.png` when that variable
     /// is set, to look at the page by eye.
     pub async fn screenshot(&self, name: &str) -> Vec<u8> {

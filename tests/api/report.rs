@@ -413,6 +413,7 @@ async fn a_lead_signs_in_and_reads_the_report_in_a_real_browser() {
         .await
         .unwrap();
     browser.click("button[type=submit]").await;
+    browser.wait_for(fantoccini::Locator::Css("#org-dxs")).await;
     assert_eq!(browser.title().await.unwrap(), "DXS report 2026-Q4");
     assert_eq!(
         browser.text_of("#org-dxs").await,

@@ -1,8 +1,6 @@
 //! End to end in a real headless Chromium: open an invite link, answer, submit, see the thanks,
 //! find the response in the store; a second submission of the same invite is refused.
 
-use std::time::Duration;
-
 use fantoccini::Locator;
 
 use super::{invite, survey_config, QUARTER};
@@ -31,12 +29,7 @@ async fn answer_required(browser: &Browser, [deploy, wait, docs, recommend]: [&s
 async fn send_and_expect(browser: &Browser, heading: &str) {
     browser.click("button.send").await;
     let xpath = format!("//h1[text()='{heading}']");
-    browser
-        .wait()
-        .at_most(Duration::from_secs(20))
-        .for_element(Locator::XPath(&xpath))
-        .await
-        .unwrap_or_else(|e| panic!("no page {heading:?}: {e}"));
+    browser.wait_for(Locator::XPath(&xpath)).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
