@@ -83,6 +83,15 @@ async fn parent() {
             );
         }
         store.close().await;
+        if url.starts_with("postgres") {
+            // What autovacuum does to a live database after a bulk load: statistics for the
+            // planner and hint bits set, so PostgreSQL's query is timed as it would run in service.
+            let mut conn = sqlx::PgConnection::connect(url).await.unwrap();
+            sqlx::query("VACUUM ANALYZE")
+                .execute(&mut conn)
+                .await
+                .unwrap();
+        }
         let mut runs: Vec<Vec<f64>> = (0..RUNS).map(|_| run_child(url)).collect();
         runs.sort_by(|a, b| a[0].total_cmp(&b[0]));
         lines.push((backend, runs[RUNS / 2].clone()));
@@ -230,7 +239,7 @@ async fn child(url: &str) {
 }
 
 /// Lead time median/p90 per team and overall with polars alone, in ms, as scoring does it
-/// (team codes gathered by repository, then grouped). Only the aggregation is timed, as
+/// (team codes gathered by repository, then grouped, on the integer seconds). Only the aggregation is timed, as
 /// PostgreSQL's rows are already in its tables.
 fn polars_lead_time(repo: Vec<u32>, lead: Vec<i64>, repo_team: Vec<Option<u32>>) -> f64 {
     let repo = IdxCa::from_vec("repo".into(), repo);
@@ -241,10 +250,9 @@ fn polars_lead_time(repo: Vec<u32>, lead: Vec<i64>, repo_team: Vec<Option<u32>>)
     )
     .unwrap();
     let started = Instant::now();
-    let hours = col("lead").cast(DataType::Float64) / lit(3600.0);
     let aggs = [
-        hours.clone().median().alias("median"),
-        hours
+        col("lead").median().alias("median"),
+        col("lead")
             .quantile(lit(0.9), QuantileMethod::Linear)
             .alias("p90"),
         col("lead").count().alias("changes"),
