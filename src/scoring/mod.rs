@@ -67,15 +67,22 @@ pub fn period(quarter: Quarter, now: i64, rules: &Rules) -> Period {
     }
 }
 
-/// Computes the score of `quarter` as of `now`, with deltas against the quarter before.
+/// Computes the score of `quarter` as of `now`, with deltas against the quarter before (scored
+/// at the same time, on a task of its own).
 pub async fn compute(
     store: &Store,
     rules: &Rules,
     quarter: Quarter,
     now: i64,
 ) -> Result<Score, ScoringError> {
-    let previous = compute_alone(store, rules, quarter.prev(), now).await?;
+    let previous = tokio::spawn({
+        let (store, rules) = (store.clone(), rules.clone());
+        async move { compute_alone(&store, &rules, quarter.prev(), now).await }
+    });
     let mut score = compute_alone(store, rules, quarter, now).await?;
+    let previous = previous
+        .await
+        .map_err(|e| ScoringError::Task(e.to_string()))??;
     add_deltas(&mut score, &previous);
     Ok(score)
 }

@@ -49,6 +49,9 @@ pub enum StoreError {
     /// A migration failed.
     #[error("migration: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
+    /// A read running on its own task panicked or was cancelled.
+    #[error("database read task: {0}")]
+    Task(String),
 }
 
 /// Result of the store's functions.

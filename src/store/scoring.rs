@@ -130,26 +130,31 @@ pub struct SqlPercentiles {
 pub const PLATFORM_SOURCES: [&str; 2] = ["argocd", "orchestrator"];
 
 impl Store {
-    /// Loads the facts of `range` for scoring.
+    /// Loads the facts of `range` for scoring. The changes, by far the largest table, stream on
+    /// a connection of their own while the other tables load on this one.
     pub async fn scoring_facts(&self, range: &FactRange) -> Result<ScoringFacts> {
+        let changes = tokio::spawn({
+            let (store, range) = (self.clone(), range.clone());
+            async move {
+                let started = std::time::Instant::now();
+                let changes = store.load_changes(&range).await;
+                if let Ok(c) = &changes {
+                    debug_load("changes", c.lead_seconds.len(), started);
+                }
+                changes
+            }
+        });
         let mut facts = ScoringFacts {
             teams: self.team_names().await?,
             ..ScoringFacts::default()
         };
         let mut step = std::time::Instant::now();
         let mut timed = |what: &str, rows: usize| {
-            tracing::debug!(
-                what,
-                rows,
-                elapsed_ms = step.elapsed().as_millis() as u64,
-                "scoring load"
-            );
+            debug_load(what, rows, step);
             step = std::time::Instant::now();
         };
         self.load_repos(range, &mut facts).await?;
         timed("repositories", facts.repos.len());
-        self.load_changes(range, &mut facts).await?;
-        timed("changes", facts.change_repo.len());
         self.load_deployments(range, &mut facts).await?;
         timed("deployments", facts.deploy_repo.len());
         self.load_cohort(range, &mut facts).await?;
@@ -160,6 +165,22 @@ impl Store {
         timed("answers", facts.answer_team.len());
         self.load_response_counts(range, &mut facts).await?;
         timed("responses", facts.response_counts.len());
+        let changes = changes
+            .await
+            .map_err(|e| StoreError::Task(e.to_string()))??;
+        // The changes' own repository codes, recoded into the shared dictionary.
+        let recode: Vec<u32> = changes
+            .repo_names
+            .values
+            .iter()
+            .map(|slug| repo_code(&mut facts, slug))
+            .collect();
+        facts.change_repo = changes
+            .repo
+            .into_iter()
+            .map(|code| recode[code as usize])
+            .collect();
+        facts.change_lead_seconds = changes.lead_seconds;
         Ok(facts)
     }
 
@@ -219,16 +240,16 @@ impl Store {
         Ok(())
     }
 
-    async fn load_changes(&self, range: &FactRange, facts: &mut ScoringFacts) -> Result<()> {
+    async fn load_changes(&self, range: &FactRange) -> Result<Changes> {
         let sql = format!(
             "SELECT repo, lead_time_seconds FROM deployment_changes \
              WHERE deployed_at >= {} AND deployed_at < {}",
             range.start, range.end
         );
+        let mut changes = Changes::default();
         let mut push = |repo: &str, lead: i64| {
-            let repo = repo_code(facts, repo);
-            facts.change_repo.push(repo);
-            facts.change_lead_seconds.push(lead);
+            changes.repo.push(changes.repo_names.code(repo));
+            changes.lead_seconds.push(lead);
         };
         match &self.pool {
             Pool::Postgres(pool) => {
@@ -246,7 +267,7 @@ impl Store {
                 .await?
             }
         }
-        Ok(())
+        Ok(changes)
     }
 
     async fn load_deployments(&self, range: &FactRange, facts: &mut ScoringFacts) -> Result<()> {
@@ -383,6 +404,24 @@ impl Store {
         facts.response_counts = rows;
         Ok(())
     }
+}
+
+/// The changes of a period, with repository codes of their own (they load concurrently with
+/// the tables that fill the shared dictionary).
+#[derive(Default)]
+struct Changes {
+    repo_names: Dictionary,
+    repo: Vec<u32>,
+    lead_seconds: Vec<i64>,
+}
+
+fn debug_load(what: &str, rows: usize, since: std::time::Instant) {
+    tracing::debug!(
+        what,
+        rows,
+        elapsed_ms = since.elapsed().as_millis() as u64,
+        "scoring load"
+    );
 }
 
 /// A value of a NOT NULL column.
