@@ -236,6 +236,8 @@ impl Store {
                             a.question.as_str().into(),
                             number,
                             a.text.as_deref().into(),
+                            r.quarter.as_str().into(),
+                            r.team.as_str().into(),
                         ],
                     );
                 }
@@ -248,16 +250,16 @@ impl Store {
             .await?;
             copy_in(
                 &mut conn,
-                "COPY survey_answers (response_id, question, number, text) FROM STDIN",
+                "COPY survey_answers (response_id, question, number, text, quarter, team) FROM STDIN",
                 answers.as_bytes(),
             )
             .await?;
             return Ok(n);
         }
-        let answers: Vec<(&String, &crate::model::Answer)> = ids
+        let answers: Vec<(&String, &SurveyResponse, &crate::model::Answer)> = ids
             .iter()
             .zip(responses)
-            .flat_map(|(id, r)| r.answers.iter().map(move |a| (id, a)))
+            .flat_map(|(id, r)| r.answers.iter().map(move |a| (id, r, a)))
             .collect();
         let pairs: Vec<(&String, &SurveyResponse)> = ids.iter().zip(responses).collect();
         with_pool!(self, pool => {
@@ -270,9 +272,10 @@ impl Store {
                 q.build().execute(&mut *tx).await?;
             }
             for chunk in answers.chunks(CHUNK) {
-                let mut q = QueryBuilder::new("INSERT INTO survey_answers (response_id, question, number, text) ");
-                q.push_values(chunk, |mut b, (id, a)| {
-                    b.push_bind((*id).clone()).push_bind(a.question.clone()).push_bind(a.number).push_bind(a.text.clone());
+                let mut q = QueryBuilder::new("INSERT INTO survey_answers (response_id, question, number, text, quarter, team) ");
+                q.push_values(chunk, |mut b, (id, r, a)| {
+                    b.push_bind((*id).clone()).push_bind(a.question.clone()).push_bind(a.number).push_bind(a.text.clone())
+                        .push_bind(r.quarter.clone()).push_bind(r.team.clone());
                 });
                 q.build().execute(&mut *tx).await?;
             }

@@ -350,9 +350,8 @@ impl Store {
         // quoted as SQL strings.
         let questions: Vec<String> = range.questions.iter().map(|q| literal(q)).collect();
         let sql = format!(
-            "SELECT r.team, a.question, a.number, a.text FROM survey_responses r \
-             JOIN survey_answers a ON a.response_id = r.id \
-             WHERE r.quarter = {} AND a.question IN ({})",
+            "SELECT team, question, number, text FROM survey_answers \
+             WHERE quarter = {} AND question IN ({})",
             literal(&range.quarter),
             questions.join(", ")
         );

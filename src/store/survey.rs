@@ -120,7 +120,8 @@ impl Store {
                     SELECT invite_hash FROM survey_invites WHERE invite_hash = $1 \
                     ON CONFLICT (invite_hash) DO NOTHING";
         let response = "INSERT INTO survey_responses (id, quarter, team, submitted_on) \
-                        SELECT $1, quarter, team, $2 FROM survey_invites WHERE invite_hash = $3";
+                        SELECT $1, quarter, team, $2 FROM survey_invites WHERE invite_hash = $3 \
+                        RETURNING quarter, team";
         let stored = with_pool!(self, pool => {
             let mut tx = pool.begin().await?;
             let marked = sqlx::query(mark).bind(invite_hash).execute(&mut *tx).await?.rows_affected();
@@ -128,11 +129,13 @@ impl Store {
                 tx.rollback().await?;
                 false
             } else {
-                sqlx::query(response).bind(&id).bind(submitted_on).bind(invite_hash).execute(&mut *tx).await?;
+                let (quarter, team): (String, String) = sqlx::query_as(response)
+                    .bind(&id).bind(submitted_on).bind(invite_hash).fetch_one(&mut *tx).await?;
                 if !answers.is_empty() {
-                    let mut q = QueryBuilder::new("INSERT INTO survey_answers (response_id, question, number, text) ");
+                    let mut q = QueryBuilder::new("INSERT INTO survey_answers (response_id, question, number, text, quarter, team) ");
                     q.push_values(answers, |mut b, a| {
-                        b.push_bind(id.clone()).push_bind(a.question.clone()).push_bind(a.number).push_bind(a.text.clone());
+                        b.push_bind(id.clone()).push_bind(a.question.clone()).push_bind(a.number).push_bind(a.text.clone())
+                            .push_bind(quarter.clone()).push_bind(team.clone());
                     });
                     q.build().execute(&mut *tx).await?;
                 }
@@ -151,9 +154,8 @@ impl Store {
 
     /// Every answer of `quarter`, grouped by response.
     pub async fn answers(&self, quarter: &str) -> Result<Vec<AnswerRow>> {
-        let sql = "SELECT r.id, r.team, a.question, a.number, a.text FROM survey_responses r \
-                   JOIN survey_answers a ON a.response_id = r.id WHERE r.quarter = $1 \
-                   ORDER BY r.id, a.question";
+        let sql = "SELECT response_id, team, question, number, text FROM survey_answers \
+                   WHERE quarter = $1 ORDER BY response_id, question";
         type Row = (String, String, String, Option<f64>, Option<String>);
         let rows: Vec<Row> =
             with_pool!(self, pool => sqlx::query_as(sql).bind(quarter).fetch_all(pool).await?);
