@@ -132,9 +132,18 @@ pub fn score_facts(
         .iter()
         .map(|(t, r, i)| (t.clone(), (*r, *i)))
         .collect();
+    let started = std::time::Instant::now();
     let frames = Frames::new(facts, &teams)?;
+    let framed = started.elapsed();
     let telemetry = telemetry::telemetry(&frames, period)?;
+    let telemetry_done = started.elapsed();
     let survey = answers::aggregate(&frames.answers, &rules.survey, &questions, &choices)?;
+    tracing::debug!(
+        frames_ms = framed.as_millis() as u64,
+        telemetry_ms = (telemetry_done - framed).as_millis() as u64,
+        survey_ms = (started.elapsed() - telemetry_done).as_millis() as u64,
+        "scoring compute"
+    );
     let empty_t = telemetry::Telemetry::default();
     let empty_s = answers::SurveyAggregates::default();
     let figures = |team: &str, code: u32, (responses, invites): (i64, i64), hidden: bool| {

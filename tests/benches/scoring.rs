@@ -12,8 +12,8 @@
 //! polars alone and by PostgreSQL's `percentile_cont` over the same rows.
 //!
 //! Run: `cargo bench --bench scoring`, with `TEST_DATABASE_URL=postgres://postgres@127.0.0.1:5432/test`
-//! for PostgreSQL too, `RUST_LOG=dxs=debug` for the load time of each table, and
-//! `DXS_BENCH_DIR=DIR` to keep the SQLite organisation between runs.
+//! for PostgreSQL too, `RUST_LOG=dxs=debug` for the time of each table's load and of each
+//! compute step, and `DXS_BENCH_DIR=DIR` to keep the SQLite organisation between runs.
 
 mod data;
 
@@ -128,7 +128,7 @@ async fn parent() {
 fn run_child(url: &str) -> Vec<f64> {
     let out = std::process::Command::new(std::env::current_exe().unwrap())
         .env("DXS_BENCH_CHILD", url)
-        .stderr(std::process::Stdio::inherit()) // RUST_LOG=dxs=debug shows the load per table
+        .stderr(std::process::Stdio::inherit()) // RUST_LOG=dxs=debug shows the load per table and compute step
         .output()
         .unwrap();
     assert!(
