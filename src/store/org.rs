@@ -116,10 +116,11 @@ impl Store {
 
     /// Every roster developer with their first non-bot commit since their start date.
     pub async fn onboarding(&self) -> Result<Vec<Onboarding>> {
-        let sql = "SELECT d.login, d.team, d.start_at, MIN(c.authored_at) \
-                   FROM developers d LEFT JOIN commits c \
-                   ON c.author_login = d.login AND c.authored_at >= d.start_at AND c.is_bot = FALSE \
-                   GROUP BY d.login, d.team, d.start_at ORDER BY d.login";
+        // The first commit through the (author_login, authored_at) index, stopping at the first
+        // non-bot one (a MIN over a join read every commit since the start: 80 ms for the demo).
+        let sql = "SELECT d.login, d.team, d.start_at, (SELECT c.authored_at FROM commits c \
+                   WHERE c.author_login = d.login AND c.authored_at >= d.start_at AND c.is_bot = FALSE \
+                   ORDER BY c.authored_at LIMIT 1) FROM developers d ORDER BY d.login";
         let rows: Vec<(String, String, i64, Option<i64>)> =
             with_pool!(self, pool => sqlx::query_as(sql).fetch_all(pool).await?);
         Ok(rows
