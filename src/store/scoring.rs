@@ -9,6 +9,7 @@
 use std::collections::HashMap;
 
 use super::copy_out::{copy_out, literal};
+use super::org::FIRST_COMMIT;
 use super::sqlite_scan::scan;
 use super::{with_pool, Pool, Result, Store, StoreError};
 
@@ -313,13 +314,11 @@ impl Store {
     }
 
     async fn load_cohort(&self, range: &FactRange, facts: &mut ScoringFacts) -> Result<()> {
-        // The first commit is found through the (author_login, authored_at) index, stopping at
-        // the first non-bot one.
-        let sql = "SELECT d.team, d.start_at, (SELECT c.authored_at FROM commits c \
-                   WHERE c.author_login = d.login AND c.authored_at >= d.start_at AND c.is_bot = FALSE \
-                   ORDER BY c.authored_at LIMIT 1) FROM developers d \
-                   WHERE d.start_at >= $1 AND d.start_at < $2 ORDER BY d.login";
-        let rows: Vec<(String, i64, Option<i64>)> = with_pool!(self, pool => sqlx::query_as(sql)
+        let sql = format!(
+            "SELECT d.team, d.start_at, {FIRST_COMMIT} FROM developers d \
+             WHERE d.start_at >= $1 AND d.start_at < $2 ORDER BY d.login"
+        );
+        let rows: Vec<(String, i64, Option<i64>)> = with_pool!(self, pool => sqlx::query_as(&sql)
             .bind(range.window_start).bind(range.end).fetch_all(pool).await?);
         facts.cohort = rows
             .into_iter()
