@@ -310,6 +310,8 @@ impl Default for RawOrchestrator {
     }
 }
 
+const DEFAULT_ROSTER_FILE: &str = "surveys/roster.csv";
+
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields, default)]
 struct RawRoster {
@@ -319,7 +321,7 @@ struct RawRoster {
 impl Default for RawRoster {
     fn default() -> Self {
         RawRoster {
-            file: "surveys/roster.csv".into(),
+            file: DEFAULT_ROSTER_FILE.into(),
         }
     }
 }
@@ -578,14 +580,26 @@ fn validate(
         github,
         argocd,
         orchestrator,
-        roster: RosterConfig {
-            file: raw.roster.file,
-        },
+        roster: validate_roster(raw.roster)?,
         score,
         auth,
         survey,
         collect: validate_collect(raw.collect)?,
     })
+}
+
+/// A roster file that is configured must be readable. The default one may be missing: dxs
+/// then runs without a roster (the demo, a first start) and the GitHub collector says so.
+fn validate_roster(raw: RawRoster) -> Result<RosterConfig, ConfigError> {
+    if raw.file != Path::new(DEFAULT_ROSTER_FILE) || raw.file.exists() {
+        std::fs::File::open(&raw.file).map_err(|e| {
+            invalid(
+                "roster.file",
+                format!("cannot read {}: {e}", raw.file.display()),
+            )
+        })?;
+    }
+    Ok(RosterConfig { file: raw.file })
 }
 
 fn validate_survey(raw: RawSurvey, secret: Option<Secret>) -> Result<SurveyConfig, ConfigError> {
@@ -963,6 +977,24 @@ mod tests {
             panic!()
         };
         assert!(e.to_string().starts_with("missing.toml: "), "{e}");
+    }
+
+    #[test]
+    fn a_configured_roster_must_be_readable_and_the_default_may_be_missing() {
+        let Err(e) = load("[roster]\nfile = \"missing-roster.csv\"", &[]) else {
+            panic!()
+        };
+        assert!(
+            e.to_string()
+                .starts_with("roster.file: cannot read missing-roster.csv: "),
+            "{e}"
+        );
+        let Err(e) = load("", &[("DXS_ROSTER__FILE", "/nonexistent/roster.csv")]) else {
+            panic!()
+        };
+        assert!(e.to_string().starts_with("roster.file: "), "{e}");
+        let config = load("", &[]).unwrap();
+        assert_eq!(config.roster.file, Path::new(DEFAULT_ROSTER_FILE));
     }
 
     #[test]

@@ -16,9 +16,15 @@ struct Server {
 
 impl Server {
     fn start(dir: &std::path::Path, url: &str) -> Server {
+        Server::start_with(dir, url, &[])
+    }
+
+    /// Starts `dxs serve --demo` with extra environment variables.
+    fn start_with(dir: &std::path::Path, url: &str, env: &[(&str, &str)]) -> Server {
         let mut child = dxs_bin()
             .args(["serve", "--demo"])
             .current_dir(dir)
+            .envs(env.iter().copied())
             .env("DATABASE_URL", url)
             .env("DXS_LISTEN", "127.0.0.1:0")
             .env("RUST_LOG", "dxs=info")
@@ -39,12 +45,22 @@ impl Server {
     }
 
     /// Sends SIGTERM and returns the exit status (graceful shutdown exits 0).
-    fn stop(mut self) -> std::process::ExitStatus {
+    fn stop(self) -> std::process::ExitStatus {
+        self.terminate();
+        self.wait()
+    }
+
+    /// Sends SIGTERM without waiting.
+    fn terminate(&self) {
         let pid = self.child.id().to_string();
         std::process::Command::new("kill")
             .args(["-TERM", &pid])
             .status()
             .unwrap();
+    }
+
+    /// Waits (at most 20 s) for the process to exit.
+    fn wait(mut self) -> std::process::ExitStatus {
         let deadline = Instant::now() + Duration::from_secs(20);
         loop {
             if let Some(status) = self.child.try_wait().unwrap() {
@@ -103,6 +119,54 @@ async fn serve_demo_starts_answers_and_a_second_start_adds_nothing() {
 }
 
 #[test]
+fn sigterm_finishes_the_request_in_flight_then_exits_0() {
+    use std::io::{Read, Write};
+    use std::net::TcpStream;
+
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("dxs.db").display());
+    let token = "in-flight-admin-token";
+    let server = Server::start_with(dir.path(), &url, &[("DXS_ADMIN_TOKEN", token)]);
+    let host = server.address.trim_start_matches("http://").to_string();
+
+    // A login whose form body is only half sent: the handler is waiting for the rest.
+    let body = format!("token={token}&next=%2Freport");
+    let (first, rest) = body.split_at(10);
+    let mut conn = TcpStream::connect(&host).unwrap();
+    write!(
+        conn,
+        "POST /login HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/x-www-form-urlencoded\r\n\
+         Content-Length: {}\r\nConnection: close\r\n\r\n{first}",
+        body.len()
+    )
+    .unwrap();
+    conn.flush().unwrap();
+    std::thread::sleep(Duration::from_millis(200));
+
+    server.terminate();
+    // Shutdown has begun once the listener is gone: new connections are refused.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while TcpStream::connect(&host).is_ok() {
+        assert!(
+            Instant::now() < deadline,
+            "dxs kept accepting after SIGTERM"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+
+    conn.write_all(rest.as_bytes()).unwrap();
+    let mut response = String::new();
+    conn.read_to_string(&mut response).unwrap();
+    assert!(
+        response.starts_with("HTTP/1.1 303"),
+        "the request in flight was answered: {response}"
+    );
+    assert!(response.contains("location: /report"), "{response}");
+    assert!(response.contains("set-cookie: dxs_session="), "{response}");
+    assert!(server.wait().success(), "graceful shutdown exits 0");
+}
+
+#[test]
 fn a_bad_setting_is_one_line_naming_the_key_and_exit_2() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("dxs.toml"), "[score]\nmin_group_size = 0\n").unwrap();
@@ -137,6 +201,21 @@ fn a_bad_setting_is_one_line_naming_the_key_and_exit_2() {
         "an explicit config file must exist"
     );
     assert!(String::from_utf8_lossy(&out.stderr).contains("missing.toml"));
+
+    let out = dxs_bin()
+        .arg("migrate")
+        .current_dir(clean.path())
+        .env("DXS_ROSTER__FILE", "no-such-roster.csv")
+        .env_remove("DATABASE_URL")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2), "an unreadable roster");
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.contains("roster.file") && stderr.contains("no-such-roster.csv"),
+        "{stderr}"
+    );
 }
 
 #[test]
