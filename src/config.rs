@@ -101,6 +101,10 @@ pub struct CollectConfig {
     pub retry_base_ms: u64,
     /// Longest single wait (backoff or rate-limit reset); a longer reset fails the source.
     pub max_wait_secs: u64,
+    /// Most pages read of one listing; a longer listing fails its source, named.
+    pub max_pages: u32,
+    /// Largest response body read; a larger one fails its source, named, and is never held.
+    pub max_body_bytes: u64,
 }
 
 /// GitHub collector settings.
@@ -232,6 +236,8 @@ struct RawCollect {
     max_retries: i64,
     retry_base_ms: i64,
     max_wait_secs: i64,
+    max_pages: i64,
+    max_body_bytes: i64,
 }
 
 impl Default for RawCollect {
@@ -242,6 +248,8 @@ impl Default for RawCollect {
             max_retries: 5,
             retry_base_ms: 500,
             max_wait_secs: 900,
+            max_pages: 1000,
+            max_body_bytes: 32 << 20,
         }
     }
 }
@@ -645,6 +653,8 @@ fn validate_collect(raw: RawCollect) -> Result<CollectConfig, ConfigError> {
         max_retries: range("max_retries", raw.max_retries, 0, 20)? as u32,
         retry_base_ms: range("retry_base_ms", raw.retry_base_ms, 0, 60_000)?,
         max_wait_secs: range("max_wait_secs", raw.max_wait_secs, 0, 86_400)?,
+        max_pages: range("max_pages", raw.max_pages, 1, 1_000_000)? as u32,
+        max_body_bytes: range("max_body_bytes", raw.max_body_bytes, 1024, 1 << 30)?,
     })
 }
 
@@ -801,6 +811,8 @@ mod tests {
         assert_eq!(c.collect.interval_secs, 3600);
         assert_eq!(c.collect.max_retries, 5);
         assert_eq!(c.collect.retry_base_ms, 500);
+        assert_eq!(c.collect.max_pages, 1000);
+        assert_eq!(c.collect.max_body_bytes, 32 * 1024 * 1024);
     }
 
     #[test]
@@ -935,6 +947,14 @@ mod tests {
         assert_eq!(
             error_key("[collect]\nmax_wait_secs = 999999", &[]),
             "collect.max_wait_secs"
+        );
+        assert_eq!(
+            error_key("[collect]\nmax_pages = 0", &[]),
+            "collect.max_pages"
+        );
+        assert_eq!(
+            error_key("[collect]\nmax_body_bytes = 10", &[]),
+            "collect.max_body_bytes"
         );
         assert_eq!(
             error_key("[survey]\nbase_url = \"dxs.example.com\"", &[]),

@@ -166,7 +166,7 @@ pub fn repo_slug(url: &str) -> Option<String> {
 }
 
 /// Percent-encodes a query value (label selectors hold `=`, `,` and `!`).
-fn encode(value: &str) -> String {
+pub(super) fn encode(value: &str) -> String {
     value
         .bytes()
         .map(|b| match b {

@@ -139,14 +139,12 @@ async fn compare(
     base: &str,
     head: &str,
 ) -> Result<Vec<ApiCommit>, HttpError> {
-    let mut commits = Vec::new();
-    let mut next = Some(format!(
-        "{base_url}/repos/{repo}/compare/{base}...{head}?per_page=100"
-    ));
-    while let Some(url) = next {
-        let page = api.get::<Compare>(&url).await?;
+    let url = format!("{base_url}/repos/{repo}/compare/{base}...{head}?per_page=100");
+    let mut page = api.get::<Compare>(&url).await?;
+    let mut commits = page.body.commits;
+    while let Some(next) = page.next {
+        page = api.follow::<Compare>(&next).await?;
         commits.extend(page.body.commits);
-        next = page.next;
     }
     Ok(commits)
 }

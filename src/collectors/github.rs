@@ -97,8 +97,8 @@ async fn deployments(run: &mut Run<'_>, api: &Api, repo: &str) -> Result<(), Col
             fresh.push(d);
         }
         match next.take() {
-            Some(url) => {
-                let p = api.get::<Vec<ApiDeployment>>(&url).await?;
+            Some(link) => {
+                let p = api.follow::<Vec<ApiDeployment>>(&link).await?;
                 (page, next) = (p.body, p.next);
             }
             None => break,

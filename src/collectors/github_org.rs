@@ -69,10 +69,7 @@ pub async fn repositories(run: &mut Run<'_>, api: &Api) -> Result<Vec<Repository
     let all = match first {
         None => run.store.repositories().await?,
         Some(page) => {
-            let mut repos = page.body;
-            if let Some(next) = page.next {
-                repos.extend(api.get_all::<ApiRepo>(&next).await?);
-            }
+            let repos = api.rest(page.body, page.next).await?;
             let repos: Vec<Repository> = repos
                 .into_iter()
                 .filter(|r| in_scope(&r.full_name))
@@ -102,10 +99,7 @@ pub async fn teams(run: &mut Run<'_>, api: &Api) -> Result<(), CollectError> {
     let list_url = format!("{base}?per_page=100");
     let (slugs, list_etag) = match api.get_if_changed::<Vec<ApiTeam>>(&list_url).await? {
         Some(page) => {
-            let mut teams = page.body;
-            if let Some(next) = page.next {
-                teams.extend(api.get_all::<ApiTeam>(&next).await?);
-            }
+            let teams = api.rest(page.body, page.next).await?;
             let mut slugs: Vec<String> = teams.into_iter().map(|t| t.slug).collect();
             slugs.sort();
             (slugs, page.etag)
@@ -128,10 +122,7 @@ pub async fn teams(run: &mut Run<'_>, api: &Api) -> Result<(), CollectError> {
         let url = format!("{base}/{slug}/repos?per_page=100");
         match api.get_if_changed::<Vec<ApiRepo>>(&url).await? {
             Some(page) => {
-                let mut repos = page.body;
-                if let Some(next) = page.next {
-                    repos.extend(api.get_all::<ApiRepo>(&next).await?);
-                }
+                let repos = api.rest(page.body, page.next).await?;
                 etags.push(page.etag);
                 read.push((slug.clone(), repos));
             }

@@ -2,6 +2,11 @@
 //! backoff and jitter, GitHub's primary and secondary rate limits, `Link: rel="next"` pagination
 //! and conditional requests with the ETags kept in the store.
 //!
+//! Everything is bounded: a listing reads at most `collect.max_pages` pages, a body at most
+//! `collect.max_body_bytes` bytes (read in chunks, so a larger one is never held), and a
+//! `next` link is followed only to the origin of the page that gave it, so a token is never
+//! sent elsewhere. Each bound hit is a named [`HttpError`] that fails the source.
+//!
 //! It knows no source: collectors build URLs from their configured base URL and read the JSON
 //! they asked for. It writes nothing but ETags, and only when a collector says the facts read
 //! from those responses are stored ([`Api::save_etags`]).
@@ -13,7 +18,7 @@ use reqwest::header::{ACCEPT, ETAG, IF_NONE_MATCH, USER_AGENT};
 use reqwest::StatusCode;
 use serde::de::DeserializeOwned;
 
-use super::retry::{header, next_link, rate_limit_wait, RetryPolicy};
+use super::retry::{header, next_link, rate_limit_wait, same_origin, RetryPolicy};
 use crate::config::{CollectConfig, Secret};
 use crate::store::{Store, StoreError};
 
@@ -54,6 +59,31 @@ pub enum HttpError {
         /// What serde said.
         reason: String,
     },
+    /// A listing has more pages than `collect.max_pages`.
+    #[error("GET {url}: more than {max} pages (collect.max_pages)")]
+    TooManyPages {
+        /// The page past the cap.
+        url: String,
+        /// The cap.
+        max: u32,
+    },
+    /// A body is larger than `collect.max_body_bytes`.
+    #[error("GET {url}: body larger than {max} bytes (collect.max_body_bytes)")]
+    BodyTooLarge {
+        /// The URL.
+        url: String,
+        /// The cap.
+        max: u64,
+    },
+    /// A `Link: rel="next"` points to another origin (scheme, host or port) than its page's:
+    /// not followed, so the token is never sent there.
+    #[error("GET {url}: next page on another origin refused: {next}")]
+    ForeignNext {
+        /// The page that gave the link.
+        url: String,
+        /// The refused link.
+        next: String,
+    },
     /// The ETag store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -79,6 +109,14 @@ pub struct HttpClient {
     client: reqwest::Client,
     store: Store,
     policy: RetryPolicy,
+    bounds: Bounds,
+}
+
+/// The caps of every listing and body, from `[collect]`.
+#[derive(Debug, Clone, Copy)]
+struct Bounds {
+    max_pages: u32,
+    max_body_bytes: u64,
 }
 
 impl HttpClient {
@@ -96,6 +134,10 @@ impl HttpClient {
                 max_retries: config.max_retries,
                 base: Duration::from_millis(config.retry_base_ms),
                 max_wait: Duration::from_secs(config.max_wait_secs),
+            },
+            bounds: Bounds {
+                max_pages: config.max_pages,
+                max_body_bytes: config.max_body_bytes,
             },
         })
     }
@@ -133,13 +175,22 @@ pub struct Stats {
 /// Stats shared by the sessions of one collector run.
 pub type SharedStats = Arc<Mutex<Stats>>;
 
+/// The next page of a listing: where it is and its number (the first page is 1).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Next {
+    /// Its URL, on the origin of the page that linked it.
+    pub url: String,
+    /// Its number in the listing.
+    pub number: u32,
+}
+
 /// One page of JSON and where the next one is.
 #[derive(Debug)]
 pub struct Page<T> {
     /// The body.
     pub body: T,
-    /// `Link: rel="next"`, if any.
-    pub next: Option<String>,
+    /// `Link: rel="next"`, if any (checked to be on the same origin).
+    pub next: Option<Next>,
     /// `(url, ETag)` of a conditional request, to store with [`Api::save_etag`] once the facts
     /// read from this page are written.
     pub etag: Option<(String, String)>,
@@ -161,12 +212,41 @@ enum Outcome {
 }
 
 impl Api {
-    /// GETs `url` and reads its JSON.
+    /// GETs `url` (the first page of a listing, or a single resource) and reads its JSON.
     pub async fn get<T: DeserializeOwned>(&self, url: &str) -> Result<Page<T>, HttpError> {
-        self.fetch(url, None).await?.ok_or(HttpError::Status {
-            url: url.into(),
-            status: 304,
-        })
+        self.get_page(url, 1).await
+    }
+
+    /// GETs the next page of a listing, unless the listing has reached `collect.max_pages`.
+    pub async fn follow<T: DeserializeOwned>(&self, next: &Next) -> Result<Page<T>, HttpError> {
+        self.get_page(&next.url, next.number).await
+    }
+
+    /// Fails with [`HttpError::TooManyPages`] when page `number` of a listing is past
+    /// `collect.max_pages`: for listings paginated by offset or cursor instead of links.
+    pub fn check_page(&self, url: &str, number: u32) -> Result<(), HttpError> {
+        let max = self.http.bounds.max_pages;
+        match number > max {
+            true => Err(HttpError::TooManyPages {
+                url: url.into(),
+                max,
+            }),
+            false => Ok(()),
+        }
+    }
+
+    async fn get_page<T: DeserializeOwned>(
+        &self,
+        url: &str,
+        number: u32,
+    ) -> Result<Page<T>, HttpError> {
+        self.check_page(url, number)?;
+        self.fetch(url, None, number)
+            .await?
+            .ok_or(HttpError::Status {
+                url: url.into(),
+                status: 304,
+            })
     }
 
     /// GETs `url` with the stored ETag as `If-None-Match` (in a conditional session): `None`
@@ -180,15 +260,23 @@ impl Api {
             true => self.http.store.etag(url).await?,
             false => None,
         };
-        self.fetch(url, etag.as_deref().or(Some(""))).await
+        self.fetch(url, etag.as_deref().or(Some("")), 1).await
     }
 
     /// Every page from `url` on, following `Link: rel="next"`.
     pub async fn get_all<T: DeserializeOwned>(&self, url: &str) -> Result<Vec<T>, HttpError> {
-        let mut items = Vec::new();
-        let mut next = Some(url.to_string());
-        while let Some(url) = next {
-            let page: Page<Vec<T>> = self.get(&url).await?;
+        let first: Page<Vec<T>> = self.get(url).await?;
+        self.rest(first.body, first.next).await
+    }
+
+    /// `items` of a first page, followed by those of every page from `next` on.
+    pub async fn rest<T: DeserializeOwned>(
+        &self,
+        mut items: Vec<T>,
+        mut next: Option<Next>,
+    ) -> Result<Vec<T>, HttpError> {
+        while let Some(link) = next {
+            let page: Page<Vec<T>> = self.follow(&link).await?;
             items.extend(page.body);
             next = page.next;
         }
@@ -211,10 +299,12 @@ impl Api {
     }
 
     /// `etag`: `None` for a plain request; `Some("")` conditional without a stored ETag yet.
+    /// `number`: the page's number in its listing.
     async fn fetch<T: DeserializeOwned>(
         &self,
         url: &str,
         etag: Option<&str>,
+        number: u32,
     ) -> Result<Option<Page<T>>, HttpError> {
         let policy = self.http.policy;
         let mut attempt = 0;
@@ -265,11 +355,19 @@ impl Api {
             });
         }
         let headers = response.headers().clone();
-        let bytes = response.bytes().await.map_err(|e| HttpError::Unreachable {
-            url: url.into(),
-            reason: e.to_string(),
-            tries: attempt + 1,
-        })?;
+        let next = match next_link(&headers) {
+            Some(next) if !same_origin(url, &next) => {
+                return Err(HttpError::ForeignNext {
+                    url: url.into(),
+                    next,
+                })
+            }
+            next => next.map(|url| Next {
+                url,
+                number: number + 1,
+            }),
+        };
+        let bytes = self.read_body(url, response, attempt + 1).await?;
         let body = serde_json::from_slice(&bytes).map_err(|e| HttpError::Json {
             url: url.into(),
             reason: e.to_string(),
@@ -278,11 +376,42 @@ impl Api {
         let etag = etag
             .and(header(&headers, ETAG.as_str()))
             .map(|new| (url.to_string(), new.to_string()));
-        Ok(Some(Page {
-            body,
-            next: next_link(&headers),
-            etag,
-        }))
+        Ok(Some(Page { body, next, etag }))
+    }
+
+    /// The body, read chunk by chunk up to `collect.max_body_bytes`: a larger one (announced
+    /// or not) is dropped unread past the cap.
+    async fn read_body(
+        &self,
+        url: &str,
+        mut response: reqwest::Response,
+        tries: u32,
+    ) -> Result<Vec<u8>, HttpError> {
+        let max = self.http.bounds.max_body_bytes;
+        let too_large = || HttpError::BodyTooLarge {
+            url: url.into(),
+            max,
+        };
+        if response.content_length().is_some_and(|n| n > max) {
+            return Err(too_large());
+        }
+        let mut body = Vec::new();
+        loop {
+            match response.chunk().await {
+                Ok(Some(chunk)) if (body.len() + chunk.len()) as u64 > max => {
+                    return Err(too_large())
+                }
+                Ok(Some(chunk)) => body.extend_from_slice(&chunk),
+                Ok(None) => return Ok(body),
+                Err(e) => {
+                    return Err(HttpError::Unreachable {
+                        url: url.into(),
+                        reason: e.to_string(),
+                        tries,
+                    })
+                }
+            }
+        }
     }
 
     async fn try_once(&self, url: &str, etag: Option<&str>) -> Outcome {

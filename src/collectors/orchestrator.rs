@@ -1,6 +1,7 @@
 //! The orchestrator collector. For Backstage: ownership from the catalog
-//! (`GET /api/catalog/entities?filter=kind=component`: `spec.owner` → team, annotation
-//! `github.com/project-slug` → repository) and self-service requests from the scaffolder
+//! (`GET /api/catalog/entities/by-query?filter=kind=component`, page by page with its
+//! `pageInfo.nextCursor`: `spec.owner` → team, annotation `github.com/project-slug` →
+//! repository) and self-service requests from the scaffolder
 //! (`GET /api/scaffolder/v2/tasks`, newest first, down to the cursor: the creation time of the
 //! oldest unfinished task, so unfinished tasks are re-checked until they finish). Any other
 //! orchestrator sends `POST /webhooks/orchestrator` and has nothing to poll.
@@ -9,6 +10,7 @@ use std::collections::HashMap;
 
 use serde::Deserialize;
 
+use super::argocd::encode;
 use super::{unix, CollectError, Collector, Run};
 use crate::config::OrchestratorKind;
 use crate::model::{RequestStatus, SelfServiceRequest, Team};
@@ -16,6 +18,8 @@ use crate::store::FactBatch;
 
 /// Tasks asked per page.
 const PAGE: usize = 100;
+/// Catalog entities asked per page.
+const CATALOG_PAGE: usize = 500;
 /// Annotation naming a component's GitHub repository.
 const SLUG_ANNOTATION: &str = "github.com/project-slug";
 
@@ -40,6 +44,21 @@ struct EntityMeta {
 struct EntitySpec {
     #[serde(default)]
     owner: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct EntityPage {
+    items: Vec<Entity>,
+    #[serde(default)]
+    page_info: PageInfo,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct PageInfo {
+    #[serde(default)]
+    next_cursor: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -77,14 +96,30 @@ fn entity_name(reference: &str) -> String {
     name.rsplit_once('/').map_or(name, |(_, n)| n).to_string()
 }
 
+/// The catalog's components, every page. The first page is conditional; its ETag is kept only
+/// when it was the whole catalog, since a 304 on one page says nothing of the others.
 async fn catalog(run: &mut Run<'_>) -> Result<(), CollectError> {
     let config = &run.config.orchestrator;
-    let url = format!("{}/api/catalog/entities?filter=kind=component", config.url);
+    let base = format!("{}/api/catalog/entities/by-query", config.url);
+    let url = format!("{base}?filter=kind=component&limit={CATALOG_PAGE}");
     let api = run.api(config.token.clone());
-    let page = api.get_if_changed::<Vec<Entity>>(&url).await?;
-    let Some(page) = page else {
+    let Some(first) = api.get_if_changed::<EntityPage>(&url).await? else {
         return Ok(());
     };
+    let etag = first
+        .etag
+        .filter(|_| first.body.page_info.next_cursor.is_none());
+    let mut entities = first.body.items;
+    let mut cursor = first.body.page_info.next_cursor;
+    let mut number = 1;
+    while let Some(next) = cursor.take() {
+        number += 1;
+        let url = format!("{base}?cursor={}&limit={CATALOG_PAGE}", encode(&next));
+        api.check_page(&url, number)?;
+        let page = api.get::<EntityPage>(&url).await?.body;
+        entities.extend(page.items);
+        cursor = page.page_info.next_cursor;
+    }
     let known: HashMap<String, crate::model::Repository> = run
         .store
         .repositories()
@@ -93,7 +128,7 @@ async fn catalog(run: &mut Run<'_>) -> Result<(), CollectError> {
         .map(|r| (r.slug.to_ascii_lowercase(), r))
         .collect();
     let mut batch = FactBatch::default();
-    for entity in page.body.into_iter().filter(|e| e.kind == "Component") {
+    for entity in entities.into_iter().filter(|e| e.kind == "Component") {
         let (Some(slug), Some(owner)) = (
             entity.metadata.annotations.get(SLUG_ANNOTATION),
             entity.spec.and_then(|s| s.owner),
@@ -117,7 +152,7 @@ async fn catalog(run: &mut Run<'_>) -> Result<(), CollectError> {
         }
     }
     run.write(&batch).await?;
-    api.save_etag(page.etag).await?;
+    api.save_etag(etag).await?;
     Ok(())
 }
 
@@ -141,11 +176,14 @@ async fn tasks(run: &mut Run<'_>) -> Result<(), CollectError> {
         .collect();
     let mut requests = Vec::new();
     let mut offset = 0;
+    let mut number = 0;
     'pages: loop {
         let url = format!(
             "{}/api/scaffolder/v2/tasks?order=desc:created_at&limit={PAGE}&offset={offset}",
             config.url
         );
+        number += 1;
+        api.check_page(&url, number)?;
         let page = api.get::<TaskList>(&url).await?.body.tasks;
         let count = page.len();
         for task in page {

@@ -1,5 +1,6 @@
 //! The arithmetic of patience, apart from any socket: backoff with jitter, how long a rate-limited
-//! answer asks to wait (GitHub's primary and secondary limits), and `Link: rel="next"`.
+//! answer asks to wait (GitHub's primary and secondary limits), `Link: rel="next"` and whether it
+//! stays on its page's origin.
 
 use std::time::Duration;
 
@@ -66,6 +67,18 @@ pub fn next_link(headers: &HeaderMap) -> Option<String> {
     })
 }
 
+/// True when `next` has the scheme, host and port of `page` (a relative link has); a link
+/// that does not parse is not.
+pub fn same_origin(page: &str, next: &str) -> bool {
+    let Ok(page) = reqwest::Url::parse(page) else {
+        return false;
+    };
+    match page.join(next) {
+        Ok(next) => next.origin() == page.origin(),
+        Err(_) => false,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -91,6 +104,27 @@ mod tests {
         );
         let last = headers(&[("link", "<https://a/x?page=1>; rel=\"first\"")]);
         assert_eq!(next_link(&last), None);
+    }
+
+    #[test]
+    fn next_links_stay_on_the_origin_of_their_page() {
+        let page = "https://ghe.example.com/api/v3/orgs/acme/repos?per_page=100";
+        for same in [
+            "https://ghe.example.com/api/v3/orgs/acme/repos?page=2",
+            "https://GHE.example.com:443/api/v3/x",
+            "/api/v3/orgs/acme/repos?page=2",
+        ] {
+            assert!(same_origin(page, same), "{same}");
+        }
+        for other in [
+            "https://evil.example.com/api/v3/orgs/acme/repos?page=2",
+            "http://ghe.example.com/api/v3/orgs/acme/repos?page=2",
+            "https://ghe.example.com:8443/x",
+            "https://ghe.example.com.evil.io/x",
+            "//evil.example.com/x",
+        ] {
+            assert!(!same_origin(page, other), "{other}");
+        }
     }
 
     #[test]

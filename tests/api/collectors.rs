@@ -27,8 +27,13 @@ pub struct Env {
 impl Env {
     /// The standard scenario with `extra` config overrides.
     pub async fn start(extra: &[(&str, &str)]) -> Env {
+        Env::with_scenario(Scenario::standard(), extra).await
+    }
+
+    /// `scenario` with `extra` config overrides.
+    pub async fn with_scenario(scenario: Scenario, extra: &[(&str, &str)]) -> Env {
         crate::helpers::init_tracing();
-        let stub = Stub::start(Scenario::standard()).await;
+        let stub = Stub::start(scenario).await;
         let dir = tempfile::tempdir().unwrap();
         let roster = dir.path().join("roster.csv");
         std::fs::write(&roster, ROSTER).unwrap();

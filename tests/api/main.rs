@@ -3,6 +3,7 @@
 mod browser;
 mod cli;
 mod collectors;
+mod collectors_bounds;
 mod collectors_faults;
 mod dashboards;
 mod deploy;

@@ -162,10 +162,15 @@ impl Scenario {
         json!({"metadata": {"resourceVersion": "123456"}, "items": items})
     }
 
-    /// `GET /api/catalog/entities?filter=kind=component`.
-    pub fn components(&self) -> Value {
-        self.components
+    /// `GET /api/catalog/entities/by-query?filter=kind=component&limit=` (then `?cursor=`):
+    /// `limit` components from the cursor's offset on, with the next page's cursor (opaque to
+    /// clients; here `offset:N`).
+    pub fn components(&self, offset: usize, limit: usize) -> Value {
+        let items: Vec<Value> = self
+            .components
             .iter()
+            .skip(offset)
+            .take(limit)
             .map(|(name, slug, owner)| {
                 let mut v = fixture("backstage/component.json");
                 v["metadata"]["name"] = json!(name);
@@ -173,7 +178,14 @@ impl Scenario {
                 v["spec"]["owner"] = json!(owner);
                 v
             })
-            .collect()
+            .collect();
+        let next =
+            (offset + limit < self.components.len()).then(|| format!("offset:{}", offset + limit));
+        json!({
+            "items": items,
+            "totalItems": self.components.len(),
+            "pageInfo": {"nextCursor": next}
+        })
     }
 
     /// `GET /api/scaffolder/v2/tasks?order=desc:created_at&limit=&offset=`.

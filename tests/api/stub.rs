@@ -11,6 +11,7 @@ use axum::body::Body;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::response::Response;
+use futures_util::StreamExt;
 use serde_json::{json, Value};
 use tokio::sync::Notify;
 
@@ -36,6 +37,10 @@ pub enum Fault {
     SecondaryForbidden,
     /// Never answer; notify the test that the request arrived (a crash point).
     Hang(Arc<Notify>),
+    /// A 200 whose body never ends (chunked, no length): only a capped reader finishes.
+    Endless,
+    /// The route's usual answer, with `Link: rel="next"` pointing at this URL instead.
+    NextTo(String),
 }
 
 /// A request the stub saw and its answer.
@@ -182,6 +187,23 @@ async fn handle(State(stub): State<Stub>, uri: Uri, headers: HeaderMap) -> Respo
                 std::future::pending::<()>().await;
                 None
             }
+            Fault::Endless => {
+                let chunk = axum::body::Bytes::from(vec![b' '; 16 * 1024]);
+                let endless = futures_util::stream::repeat(chunk).map(Ok::<_, std::io::Error>);
+                Some(
+                    Response::builder()
+                        .status(200)
+                        .header("content-type", "application/json")
+                        .body(Body::from_stream(endless))
+                        .unwrap(),
+                )
+            }
+            Fault::NextTo(url) => {
+                let mut answer = answer(&stub, &uri, &headers, &path);
+                let link = format!("<{url}>; rel=\"next\"").parse().unwrap();
+                answer.headers_mut().insert("link", link);
+                return answer;
+            }
         };
         if let Some(answer) = answer {
             record(&stub, &path, answer.status().as_u16(), &headers);
@@ -193,9 +215,14 @@ async fn handle(State(stub): State<Stub>, uri: Uri, headers: HeaderMap) -> Respo
         record(&stub, &path, 502, &headers);
         return status(502);
     }
+    answer(&stub, &uri, &headers, &path)
+}
+
+/// The route's answer: a page of its JSON, or 304 when `If-None-Match` names its ETag.
+fn answer(stub: &Stub, uri: &Uri, headers: &HeaderMap, path: &str) -> Response {
     let query = parse_query(uri.query().unwrap_or(""));
     let Some(body) = route(&stub.inner.scenario, uri.path(), &query) else {
-        record(&stub, &path, 404, &headers);
+        record(stub, path, 404, headers);
         return status(404);
     };
     let (body, next) = paginate(body, &query, uri.path(), stub.base());
@@ -219,7 +246,7 @@ async fn handle(State(stub): State<Stub>, uri: Uri, headers: HeaderMap) -> Respo
         response = response.header("link", format!("<{next}>; rel=\"next\""));
     }
     let code = if not_modified { 304 } else { 200 };
-    record(&stub, &path, code, &headers);
+    record(stub, path, code, headers);
     let body = if not_modified {
         Body::empty()
     } else {
@@ -333,8 +360,14 @@ fn route(s: &Scenario, path: &str, query: &HashMap<String, String>) -> Option<Ro
         ["argo", "api", "v1", "applications"] => {
             (query.get("selector")? == "env=production").then(|| Routed::One(s.applications()))
         }
-        ["bs", "api", "catalog", "entities"] => {
-            (query.get("filter")? == "kind=component").then(|| Routed::One(s.components()))
+        ["bs", "api", "catalog", "entities", "by-query"] => {
+            let limit: usize = query.get("limit")?.parse().ok()?;
+            let offset = match (query.get("filter"), query.get("cursor")) {
+                (Some(filter), None) if filter == "kind=component" => 0,
+                (None, Some(cursor)) => cursor.strip_prefix("offset:")?.parse().ok()?,
+                _ => return None,
+            };
+            Some(Routed::One(s.components(offset, limit.min(PAGE))))
         }
         ["bs", "api", "scaffolder", "v2", "tasks"] => {
             let limit: usize = query.get("limit")?.parse().ok()?;
