@@ -14,7 +14,7 @@ fn summary(summaries: &[SourceSummary], source: Source) -> &SourceSummary {
     summaries.iter().find(|s| s.source == source).unwrap()
 }
 
-fn failed_with<'a>(summaries: &'a [SourceSummary], source: Source) -> &'a str {
+fn failed_with(summaries: &[SourceSummary], source: Source) -> &str {
     let s = summary(summaries, source);
     assert_eq!(s.outcome, Outcome::Error, "{s}");
     s.error.as_deref().unwrap()
