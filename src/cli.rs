@@ -115,7 +115,9 @@ pub enum Source {
     Argocd,
     /// Platform orchestrator: self-service requests.
     Orchestrator,
-    /// Every source.
+    /// Kubernetes: namespaces, for adoption by namespace (needs `[kubernetes] enabled = true`).
+    Kubernetes,
+    /// Every configured source.
     All,
 }
 
@@ -308,7 +310,8 @@ async fn run_collect(
         Source::Github => vec![collectors::Source::Github],
         Source::Argocd => vec![collectors::Source::Argocd],
         Source::Orchestrator => vec![collectors::Source::Orchestrator],
-        Source::All => collectors::Source::ALL.to_vec(),
+        Source::Kubernetes => vec![collectors::Source::Kubernetes],
+        Source::All => collectors::Source::enabled(config),
     };
     let since = since.map(|d| d.and_time(chrono::NaiveTime::MIN).and_utc().timestamp());
     let http = collectors::HttpClient::new(&config.collect, store.clone())

@@ -86,6 +86,40 @@ pub struct Config {
     pub survey: SurveyConfig,
     /// Collection schedule and the HTTP client's patience.
     pub collect: CollectConfig,
+    /// The Kubernetes cluster whose namespaces measure adoption.
+    pub kubernetes: KubernetesConfig,
+}
+
+/// The kubernetes collector (DESIGN §4 `[kubernetes]`).
+#[derive(Debug, Clone)]
+pub struct KubernetesConfig {
+    /// Collect namespaces at all.
+    pub enabled: bool,
+    /// A kubeconfig file; `None`: the in-cluster config, else `KUBECONFIG` or `~/.kube/config`.
+    pub kubeconfig: Option<PathBuf>,
+    /// The label whose value `"true"` marks a namespace provisioned and managed by the platform.
+    pub managed_label: String,
+    /// The label naming a namespace's team.
+    pub team_label: String,
+}
+
+/// What adoption counts (`score.adoption_basis`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AdoptionBasis {
+    /// Active repositories deployed through the platform / all active repositories.
+    Repositories,
+    /// Namespaces managed by the platform / all namespaces with a team (needs `[kubernetes]`).
+    Namespaces,
+}
+
+impl AdoptionBasis {
+    /// The config value: `repositories` or `namespaces`.
+    pub fn name(self) -> &'static str {
+        match self {
+            AdoptionBasis::Repositories => "repositories",
+            AdoptionBasis::Namespaces => "namespaces",
+        }
+    }
 }
 
 /// Collection schedule and how the shared HTTP client retries.
@@ -184,6 +218,8 @@ pub struct ScoreConfig {
     /// DORA frequency tiers: elite, high, medium from this many deployments per week per
     /// deployed repository.
     pub dora_deploys_per_week: [f64; 3],
+    /// What adoption counts: repositories (default) or Kubernetes namespaces.
+    pub adoption_basis: AdoptionBasis,
 }
 
 /// Access to `/report` and `/api`.
@@ -226,6 +262,27 @@ struct RawConfig {
     auth: RawAuth,
     survey: RawSurvey,
     collect: RawCollect,
+    kubernetes: RawKubernetes,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, default)]
+struct RawKubernetes {
+    enabled: bool,
+    kubeconfig: String,
+    managed_label: String,
+    team_label: String,
+}
+
+impl Default for RawKubernetes {
+    fn default() -> Self {
+        RawKubernetes {
+            enabled: false,
+            kubeconfig: String::new(),
+            managed_label: "platform_managed".into(),
+            team_label: "team".into(),
+        }
+    }
 }
 
 #[derive(Deserialize)]
@@ -344,6 +401,7 @@ struct RawScore {
     onboarding_hours: [f64; 2],
     dora_lead_time_hours: [f64; 3],
     dora_deploys_per_week: [f64; 3],
+    adoption_basis: String,
 }
 
 /// The default component weights of DESIGN §4.
@@ -371,6 +429,7 @@ impl Default for RawScore {
             onboarding_hours: [4.0, 336.0],
             dora_lead_time_hours: [24.0, 168.0, 720.0],
             dora_deploys_per_week: [7.0, 1.0, 12.0 / 52.0],
+            adoption_basis: "repositories".into(),
         }
     }
 }
@@ -413,7 +472,7 @@ impl Default for RawSurvey {
 }
 
 /// Sections whose keys may be overridden with `DXS_SECTION__KEY`.
-const SECTIONS: [&str; 8] = [
+const SECTIONS: [&str; 9] = [
     "github",
     "argocd",
     "orchestrator",
@@ -422,6 +481,7 @@ const SECTIONS: [&str; 8] = [
     "auth",
     "survey",
     "collect",
+    "kubernetes",
 ];
 /// Top-level keys that may be overridden with `DXS_KEY`.
 const TOP_LEVEL_KEYS: [&str; 2] = ["listen", "database_url"];
@@ -582,6 +642,13 @@ fn validate(
     };
     let survey_secret = read_secret("survey.secret_env", &raw.survey.secret_env)?;
     let survey = validate_survey(raw.survey, survey_secret)?;
+    let kubernetes = validate_kubernetes(raw.kubernetes)?;
+    if score.adoption_basis == AdoptionBasis::Namespaces && !kubernetes.enabled {
+        return Err(invalid(
+            "score.adoption_basis",
+            "\"namespaces\" needs [kubernetes] enabled = true",
+        ));
+    }
     Ok(Config {
         listen,
         database_url,
@@ -593,6 +660,25 @@ fn validate(
         auth,
         survey,
         collect: validate_collect(raw.collect)?,
+        kubernetes,
+    })
+}
+
+fn validate_kubernetes(raw: RawKubernetes) -> Result<KubernetesConfig, ConfigError> {
+    let kubeconfig = (!raw.kubeconfig.is_empty()).then(|| PathBuf::from(raw.kubeconfig));
+    if let Some(path) = kubeconfig.as_ref().filter(|_| raw.enabled) {
+        std::fs::File::open(path).map_err(|e| {
+            invalid(
+                "kubernetes.kubeconfig",
+                format!("cannot read {}: {e}", path.display()),
+            )
+        })?;
+    }
+    Ok(KubernetesConfig {
+        enabled: raw.enabled,
+        kubeconfig,
+        managed_label: non_empty("kubernetes.managed_label", raw.managed_label)?,
+        team_label: non_empty("kubernetes.team_label", raw.team_label)?,
     })
 }
 
@@ -724,7 +810,18 @@ fn validate_score(raw: RawScore) -> Result<ScoreConfig, ConfigError> {
             format!("expected decreasing frequencies [elite, high, medium] above 0, got {f:?}"),
         ));
     }
+    let adoption_basis = match raw.adoption_basis.as_str() {
+        "repositories" => AdoptionBasis::Repositories,
+        "namespaces" => AdoptionBasis::Namespaces,
+        other => {
+            return Err(invalid(
+                "score.adoption_basis",
+                format!("expected \"repositories\" or \"namespaces\", got {other:?}"),
+            ))
+        }
+    };
     Ok(ScoreConfig {
+        adoption_basis,
         weights: raw.weights,
         min_group_size,
         window_days,
@@ -813,6 +910,29 @@ mod tests {
         assert_eq!(c.collect.retry_base_ms, 500);
         assert_eq!(c.collect.max_pages, 1000);
         assert_eq!(c.collect.max_body_bytes, 32 * 1024 * 1024);
+        assert!(!c.kubernetes.enabled);
+        assert_eq!(c.kubernetes.managed_label, "platform_managed");
+        assert_eq!(c.kubernetes.team_label, "team");
+        assert_eq!(c.score.adoption_basis, AdoptionBasis::Repositories);
+    }
+
+    #[test]
+    fn adoption_by_namespaces_needs_the_kubernetes_collector() {
+        let text = "[score]\nadoption_basis = \"namespaces\"\n";
+        let err = load(text, &[]).unwrap_err().to_string();
+        assert!(err.contains("score.adoption_basis"), "{err}");
+        let on = load(text, &[("DXS_KUBERNETES__ENABLED", "true")]).unwrap();
+        assert_eq!(on.score.adoption_basis, AdoptionBasis::Namespaces);
+        let typo = load("[score]\nadoption_basis = \"pods\"\n", &[]).unwrap_err();
+        assert!(typo.to_string().contains("score.adoption_basis"), "{typo}");
+        let missing = load(
+            "[kubernetes]\nenabled = true\nkubeconfig = \"/nonexistent/kc\"\n",
+            &[],
+        );
+        assert!(missing
+            .unwrap_err()
+            .to_string()
+            .contains("kubernetes.kubeconfig"));
     }
 
     #[test]

@@ -195,3 +195,18 @@ pub fn invite_hash(token: &str) -> String {
     use sha2::{Digest, Sha256};
     hex::encode(Sha256::digest(token.as_bytes()))
 }
+
+/// A Kubernetes namespace, for adoption by namespace (`score.adoption_basis = "namespaces"`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Namespace {
+    /// `metadata.name`.
+    pub name: String,
+    /// The value of `kubernetes.team_label`; `None` when the namespace has no such label.
+    pub team: Option<String>,
+    /// `kubernetes.managed_label` is `"true"`: provisioned and managed by the platform.
+    pub managed: bool,
+    /// `metadata.creationTimestamp`.
+    pub created_at: i64,
+    /// When a collection first found it gone from the cluster.
+    pub deleted_at: Option<i64>,
+}

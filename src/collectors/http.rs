@@ -18,7 +18,8 @@ use reqwest::header::{ACCEPT, ETAG, IF_NONE_MATCH, USER_AGENT};
 use reqwest::StatusCode;
 use serde::de::DeserializeOwned;
 
-use super::retry::{header, next_link, rate_limit_wait, same_origin, RetryPolicy};
+pub use super::retry::RetryPolicy;
+use super::retry::{header, next_link, rate_limit_wait, same_origin};
 use crate::config::{CollectConfig, Secret};
 use crate::store::{Store, StoreError};
 
@@ -151,6 +152,11 @@ impl HttpClient {
             stats,
             conditional,
         }
+    }
+
+    /// How patient every source is: retries, backoff and the longest wait.
+    pub fn policy(&self) -> RetryPolicy {
+        self.policy
     }
 
     /// The store the ETags are kept in.

@@ -11,6 +11,7 @@ mod changes;
 mod github;
 mod github_org;
 pub mod http;
+mod kubernetes;
 mod orchestrator;
 mod retry;
 pub mod roster;
@@ -38,6 +39,9 @@ pub enum CollectError {
     /// The HTTP client could not be built.
     #[error("HTTP client: {0}")]
     Client(#[from] reqwest::Error),
+    /// The Kubernetes API could not be reached or refused (after the retries).
+    #[error("kubernetes: {0}")]
+    Kubernetes(String),
 }
 
 /// A source of facts.
@@ -49,11 +53,22 @@ pub enum Source {
     Argocd,
     /// Platform orchestrator: Backstage scaffolder tasks and catalog ownership.
     Orchestrator,
+    /// Kubernetes: namespaces (only with `[kubernetes] enabled = true`).
+    Kubernetes,
 }
 
 impl Source {
-    /// Every source, in the order a full collection runs them.
+    /// The sources every configuration has, in the order a full collection runs them.
     pub const ALL: [Source; 3] = [Source::Github, Source::Argocd, Source::Orchestrator];
+
+    /// The sources `config` collects from: [`Source::ALL`], then Kubernetes when enabled.
+    pub fn enabled(config: &Config) -> Vec<Source> {
+        let mut sources = Source::ALL.to_vec();
+        if config.kubernetes.enabled {
+            sources.push(Source::Kubernetes);
+        }
+        sources
+    }
 
     /// The name in summaries, runs and metrics.
     pub fn name(self) -> &'static str {
@@ -61,6 +76,7 @@ impl Source {
             Source::Github => "github",
             Source::Argocd => "argocd",
             Source::Orchestrator => "orchestrator",
+            Source::Kubernetes => "kubernetes",
         }
     }
 }
@@ -165,6 +181,45 @@ impl Run<'_> {
         Ok(())
     }
 
+    /// Runs `request` (one page of an upstream that is not plain HTTP JSON, such as kube-rs)
+    /// under the shared retry policy: `Err((true, reason))` is retried with backoff,
+    /// `Err((false, reason))` fails the source at once. Each try counts as a request, a success
+    /// as a page.
+    pub async fn retrying<T, F, Fut>(&self, mut request: F) -> Result<T, CollectError>
+    where
+        F: FnMut() -> Fut,
+        Fut: Future<Output = Result<T, (bool, String)>>,
+    {
+        let policy = self.http.policy();
+        let mut attempt = 0;
+        loop {
+            self.count(|s| s.requests += 1);
+            match request().await {
+                Ok(value) => {
+                    self.count(|s| s.pages += 1);
+                    return Ok(value);
+                }
+                Err((true, reason)) if attempt < policy.max_retries => {
+                    tracing::warn!(source = self.source.name(), attempt, %reason, "retrying");
+                    tokio::time::sleep(policy.backoff(attempt)).await;
+                    attempt += 1;
+                }
+                Err((_, reason)) => {
+                    let tries = attempt + 1;
+                    return Err(CollectError::Kubernetes(format!(
+                        "{reason} (after {tries} tries)"
+                    )));
+                }
+            }
+        }
+    }
+
+    fn count(&self, update: impl FnOnce(&mut Stats)) {
+        if let Ok(mut stats) = self.stats.lock() {
+            update(&mut stats);
+        }
+    }
+
     /// Notes a problem that does not stop the run.
     pub fn warn(&mut self, warning: String) {
         tracing::warn!(source = self.source.name(), %warning);
@@ -241,10 +296,17 @@ pub async fn collect(
                             .instrument(span)
                             .await
                     }
+                    Source::Kubernetes => {
+                        kubernetes::KubernetesCollector
+                            .collect(&mut run)
+                            .instrument(span)
+                            .await
+                    }
                 };
                 let error = result.as_ref().err().map(ToString::to_string);
+                let rate_limit = run.stats().rate_limit_remaining;
                 match store
-                    .finish_run(id, run.items as i64, error.as_deref())
+                    .finish_run(id, run.items as i64, error.as_deref(), rate_limit)
                     .await
                 {
                     Ok(()) => result,

@@ -22,7 +22,15 @@ pub async fn collect_if_leader(
         return Ok(None);
     };
     let progress: ProgressFn = Arc::new(|_, _, _| {});
-    let summaries = collect(config, store, http, &Source::ALL, None, progress).await;
+    let summaries = collect(
+        config,
+        store,
+        http,
+        &Source::enabled(config),
+        None,
+        progress,
+    )
+    .await;
     lock.release().await;
     Ok(Some(summaries))
 }

@@ -6,7 +6,7 @@ use rand::Rng;
 use rand_chacha::rand_core::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
-use crate::model::{Developer, Repository, Team};
+use crate::model::{Developer, Namespace, Repository, Team};
 use crate::quarter::{midnight_utc, Quarter};
 use crate::store::FactBatch;
 
@@ -90,6 +90,9 @@ pub struct DemoDeveloper {
     /// Hours from the start (00:00 UTC) to the first commit.
     pub onboarding_hours: f64,
 }
+
+/// Namespaces of the cluster itself, without a team.
+const SYSTEM_NAMESPACES: [&str; 4] = ["kube-system", "argocd", "monitoring", "ingress-nginx"];
 
 /// A demo repository.
 pub struct DemoRepo {
@@ -181,8 +184,9 @@ impl Org {
         (TEAMS[team].maturity + 0.06 * quarters).clamp(0.0, 1.0)
     }
 
-    /// Adds teams, roster and repositories (with their last push) to `facts`.
-    pub fn write_into(&self, facts: &mut FactBatch, last_push: &[Option<i64>]) {
+    /// Adds teams, roster, repositories (with their last push) and the cluster's namespaces as
+    /// of `today` to `facts`.
+    pub fn write_into(&self, facts: &mut FactBatch, last_push: &[Option<i64>], today: NaiveDate) {
         facts.teams.extend(TEAMS.iter().map(|t| Team {
             name: t.name.into(),
             source: "demo".into(),
@@ -209,6 +213,29 @@ impl Org {
                         pushed_at: *pushed_at,
                     }),
             );
+        facts.namespaces.extend(self.namespaces(today));
+    }
+
+    /// One namespace per repository, labelled with its team and managed once the repository is
+    /// on the platform, plus the cluster's own namespaces, which carry no team label.
+    fn namespaces(&self, today: NaiveDate) -> Vec<Namespace> {
+        let today = midnight_utc(today);
+        let created = midnight_utc(self.window_start) - 400 * 86_400;
+        let services = self.repos.iter().map(|r| Namespace {
+            name: r.slug.rsplit('/').next().unwrap_or(&r.slug).to_string(),
+            team: Some(TEAMS[r.team].name.into()),
+            managed: r.platform_since.is_some_and(|since| since < today),
+            created_at: created,
+            deleted_at: None,
+        });
+        let system = SYSTEM_NAMESPACES.iter().map(|name| Namespace {
+            name: name.to_string(),
+            team: None,
+            managed: false,
+            created_at: created,
+            deleted_at: None,
+        });
+        services.chain(system).collect()
     }
 }
 

@@ -51,6 +51,12 @@ pub(super) struct SourceLabels {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub(super) struct NamespaceLabels {
+    pub(super) team: String,
+    pub(super) managed: &'static str,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub(super) struct HttpLabels {
     pub(super) route: String,
     pub(super) status: u16,
@@ -89,17 +95,24 @@ pub(super) struct Families {
     pub(super) survey_responses: Family<QuarterLabels, Counter>,
     pub(super) survey_nps: Family<TeamLabels, F64Gauge>,
     pub(super) deployments: Family<TeamLabels, Counter>,
+    pub(super) namespaces: Family<NamespaceLabels, Gauge>,
     pub(super) collector_runs: Family<RunLabels, Counter>,
     pub(super) collector_last_success: Family<SourceLabels, Gauge>,
     pub(super) github_rate_limit: Family<Unlabelled, Gauge>,
     pub(super) http_requests: Family<HttpLabels, Counter>,
     pub(super) http_duration: DurationFamily,
+    /// The configured collector sources: their run counters exist from the start, at 0.
+    sources: Vec<String>,
 }
 
 impl Families {
     /// Creates every family and registers it: those filled only by a publish in `published`,
     /// those also updated live in `live` (counters without `_total`: the encoder adds it).
-    pub(super) fn register(published: &mut Registry, live: &mut Registry) -> Families {
+    pub(super) fn register(
+        published: &mut Registry,
+        live: &mut Registry,
+        sources: &[&str],
+    ) -> Families {
         let f = Families {
             score: Family::default(),
             score_component: Family::default(),
@@ -112,12 +125,15 @@ impl Families {
             survey_responses: Family::default(),
             survey_nps: Family::default(),
             deployments: Family::default(),
+            namespaces: Family::default(),
             collector_runs: Family::default(),
             collector_last_success: Family::default(),
             github_rate_limit: Family::default(),
             http_requests: Family::default(),
             http_duration: Family::new_with_constructor(duration_histogram),
+            sources: sources.iter().map(|s| s.to_string()).collect(),
         };
+        f.zero_collector_runs();
         published.register(
             "dxs_score",
             "Developer Experience Score 0-100 of the latest scored quarter (team=all: the organisation)",
@@ -173,6 +189,11 @@ impl Families {
             "Successful production deployments",
             f.deployments.clone(),
         );
+        published.register(
+            "dxs_platform_namespaces",
+            "Kubernetes namespaces in the cluster, by team label and managed by the platform (true|false)",
+            f.namespaces.clone(),
+        );
         live.register(
             "dxs_collector_runs",
             "Finished collector runs by source and outcome",
@@ -199,6 +220,20 @@ impl Families {
             f.http_duration.clone(),
         );
         f
+    }
+
+    /// Creates the run counter of every configured source and outcome, at 0 where it is new, so
+    /// `rate()` and the collector dashboard work before the first run.
+    pub(super) fn zero_collector_runs(&self) {
+        for source in &self.sources {
+            for outcome in ["success", "error"] {
+                let labels = RunLabels {
+                    source: source.clone(),
+                    outcome: outcome.to_string(),
+                };
+                self.collector_runs.get_or_create(&labels);
+            }
+        }
     }
 
     pub(super) fn record_collector_run(&self, source: &str, outcome: &str, finished_at: i64) {

@@ -53,16 +53,19 @@ pub struct Metrics {
 }
 
 impl Default for Metrics {
+    /// The metrics of the sources every configuration has.
     fn default() -> Self {
-        Metrics::new()
+        let sources = crate::collectors::Source::ALL.map(|s| s.name());
+        Metrics::new(&sources)
     }
 }
 
 impl Metrics {
-    /// Registers every family of DESIGN §8, all empty.
-    pub fn new() -> Metrics {
+    /// Registers every family of DESIGN §8, empty but for the run counters of `sources` (the
+    /// configured collector sources), which start at 0.
+    pub fn new(sources: &[&str]) -> Metrics {
         let (mut published, mut live) = (Registry::default(), Registry::default());
-        let families = Families::register(&mut published, &mut live);
+        let families = Families::register(&mut published, &mut live, sources);
         let rendered = RwLock::new(render(&published));
         Metrics {
             published,

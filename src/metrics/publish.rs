@@ -4,7 +4,8 @@
 use std::collections::BTreeMap;
 
 use super::families::{
-    team, ComponentLabels, Families, QuarterLabels, RunLabels, SourceLabels, StatLabels,
+    team, ComponentLabels, Families, NamespaceLabels, QuarterLabels, RunLabels, SourceLabels,
+    StatLabels,
 };
 use super::score::{parse_body, TeamScore, ORG_TEAM};
 use crate::store::{Store, StoreError, Totals};
@@ -146,6 +147,7 @@ impl Families {
                 .inc_by(succeeded as u64);
         }
         self.collector_runs.clear();
+        self.zero_collector_runs();
         for run in &t.collector_runs {
             let labels = RunLabels {
                 source: run.source.clone(),
@@ -161,6 +163,36 @@ impl Families {
                 source: source.clone(),
             };
             self.collector_last_success.get_or_create(&labels).set(*at);
+        }
+        if let Some(left) = t.github_rate_limit {
+            self.set_github_rate_limit(left);
+        }
+        self.fill_namespaces(t);
+    }
+
+    /// Namespaces per team and for the organisation (`all`, those without a team label
+    /// included), managed or not; both series of a team exist once it has a namespace.
+    fn fill_namespaces(&self, t: &Totals) {
+        self.namespaces.clear();
+        if t.namespaces.is_empty() {
+            return;
+        }
+        let mut counts: BTreeMap<&str, [i64; 2]> = BTreeMap::new();
+        for n in &t.namespaces {
+            let slot = usize::from(n.managed);
+            counts.entry(ORG_TEAM).or_default()[slot] += n.count;
+            if let Some(name) = &n.team {
+                counts.entry(name).or_default()[slot] += n.count;
+            }
+        }
+        for (name, [unmanaged, managed]) in counts {
+            for (flag, count) in [("true", managed), ("false", unmanaged)] {
+                let labels = NamespaceLabels {
+                    team: name.to_string(),
+                    managed: flag,
+                };
+                self.namespaces.get_or_create(&labels).set(count);
+            }
         }
     }
 }

@@ -7,6 +7,7 @@ use super::normalise::round;
 use super::rules::Rules;
 use super::score::{Adoption, Deployments, Dora, LeadTime, Onboarding, SurveyFigures, TeamScore};
 use super::telemetry::{Period, Telemetry};
+use crate::config::AdoptionBasis;
 
 /// What is known of one team (or the organisation) before it becomes a score.
 pub struct TeamFigures<'a> {
@@ -42,10 +43,14 @@ pub fn team_score(f: &TeamFigures, period: &Period, rules: &Rules) -> TeamScore 
         components.insert("self_service".to_string(), rate * 100.0);
         basis.insert("self_service".to_string(), t.requests.finished);
     }
-    let adoption = ratio(t.platform_repositories, t.active_repositories);
+    let (adopted, measured) = match rules.adoption_basis {
+        AdoptionBasis::Repositories => (t.platform_repositories, t.active_repositories),
+        AdoptionBasis::Namespaces => (t.managed_namespaces, t.namespaces),
+    };
+    let adoption = ratio(adopted, measured);
     if let Some(ratio) = adoption {
         components.insert("adoption".to_string(), ratio * 100.0);
-        basis.insert("adoption".to_string(), t.active_repositories);
+        basis.insert("adoption".to_string(), measured);
     }
     let mut survey = SurveyFigures {
         invites: f.invites,
@@ -124,8 +129,11 @@ pub fn team_score(f: &TeamFigures, period: &Period, rules: &Rules) -> TeamScore 
         },
         adoption: Adoption {
             ratio: adoption.map(|r| round(r, 4)),
+            basis: rules.adoption_basis.name().to_string(),
             platform_repositories: t.platform_repositories,
             active_repositories: t.active_repositories,
+            managed_namespaces: t.managed_namespaces,
+            namespaces: t.namespaces,
         },
         survey,
         basis,

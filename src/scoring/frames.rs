@@ -23,6 +23,7 @@ impl Teams {
         names.extend(facts.survey_teams.values.iter().map(String::as_str));
         names.extend(facts.cohort.iter().map(|d| d.team.as_str()));
         names.extend(facts.response_counts.iter().map(|(t, _, _)| t.as_str()));
+        names.extend(facts.namespaces.iter().map(|n| n.team.as_str()));
         let names: Vec<String> = names.into_iter().map(String::from).collect();
         let codes = names
             .iter()
@@ -52,6 +53,8 @@ pub struct Frames {
     pub requests: DataFrame,
     /// `team, question, number, choice`: scored answers.
     pub answers: DataFrame,
+    /// `team, managed`: namespaces with a team label at the period's end.
+    pub namespaces: DataFrame,
 }
 
 impl Frames {
@@ -134,7 +137,12 @@ impl Frames {
                 Column::new("choice".into(), facts.answer_choice),
             ],
         )?;
+        let namespaces = df!(
+            "team" => facts.namespaces.iter().map(|n| teams.code(&n.team)).collect::<Vec<u32>>(),
+            "managed" => facts.namespaces.iter().map(|n| n.managed).collect::<Vec<bool>>(),
+        )?;
         Ok(Frames {
+            namespaces,
             repos,
             changes,
             deployments,

@@ -31,7 +31,7 @@ pub use telemetry::Period;
 use self::assemble::{team_score, TeamFigures};
 use self::frames::{Frames, Teams};
 use self::group::ORG_CODE;
-use crate::config::ConfigError;
+use crate::config::{AdoptionBasis, ConfigError};
 use crate::quarter::Quarter;
 use crate::store::{FactRange, ScoringFacts, Store, StoreError};
 
@@ -107,6 +107,7 @@ pub async fn compute_alone(
             .filter(|q| q.component.is_some())
             .map(|q| q.id.clone())
             .collect(),
+        namespaces: rules.adoption_basis == AdoptionBasis::Namespaces,
     };
     let facts = store.scoring_facts(&range).await?;
     // Polars blocks its thread (and refuses a current-thread runtime's worker): compute apart.

@@ -3,7 +3,7 @@
 
 use super::dora::DoraThresholds;
 use super::normalise::{Bounds, Weights};
-use crate::config::{Config, ConfigError, ScoreConfig};
+use crate::config::{AdoptionBasis, Config, ConfigError, ScoreConfig};
 use crate::survey::definition::SurveyDefinition;
 
 /// Everything that decides how facts become a score.
@@ -23,6 +23,8 @@ pub struct Rules {
     pub dora: DoraThresholds,
     /// The survey: questions, components, choice scores.
     pub survey: SurveyDefinition,
+    /// What adoption counts: repositories or namespaces.
+    pub adoption_basis: AdoptionBasis,
 }
 
 impl Rules {
@@ -39,6 +41,7 @@ impl Rules {
                 deploys_per_week: config.dora_deploys_per_week,
             },
             survey,
+            adoption_basis: config.adoption_basis,
         })
     }
 

@@ -108,15 +108,25 @@ pub struct Deployments {
     pub per_repository_week: Option<f64>,
 }
 
-/// Platform adoption: repositories deployed through the platform / active repositories.
+/// Platform adoption: repositories deployed through the platform / active repositories, or
+/// (`score.adoption_basis = "namespaces"`) managed namespaces / namespaces with a team label.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Adoption {
-    /// The ratio, 0–1.
+    /// The ratio, 0–1, of the basis.
     pub ratio: Option<f64>,
+    /// What the ratio counts: `repositories` or `namespaces`.
+    #[serde(default)]
+    pub basis: String,
     /// Repositories deployed through ArgoCD or the orchestrator in the window.
     pub platform_repositories: i64,
     /// Repositories pushed to or deployed in the window.
     pub active_repositories: i64,
+    /// Namespaces managed by the platform at the period's end (basis `namespaces`).
+    #[serde(default)]
+    pub managed_namespaces: i64,
+    /// Namespaces with a team label at the period's end (basis `namespaces`).
+    #[serde(default)]
+    pub namespaces: i64,
 }
 
 /// Survey aggregates of a team or the organisation.

@@ -46,6 +46,10 @@ pub struct Telemetry {
     pub active_repositories: i64,
     /// Of which deployed through the platform in the window.
     pub platform_repositories: i64,
+    /// Namespaces with a team label at the period's end.
+    pub namespaces: i64,
+    /// Of which managed by the platform.
+    pub managed_namespaces: i64,
 }
 
 /// Computes the telemetry of every team (by code) and of the organisation (`ORG_CODE`).
@@ -146,6 +150,19 @@ pub fn telemetry(frames: &Frames, period: &Period) -> PolarsResult<BTreeMap<u32,
         let t = out.entry(row.team).or_default();
         t.active_repositories = row.count("active");
         t.platform_repositories = row.count("platform");
+    }
+
+    for row in by_team(
+        &frames.namespaces,
+        &[],
+        &[
+            col("managed").count().alias("namespaces"),
+            col("managed").sum().alias("managed"),
+        ],
+    )? {
+        let t = out.entry(row.team).or_default();
+        t.namespaces = row.count("namespaces");
+        t.managed_namespaces = row.count("managed");
     }
     Ok(out)
 }

@@ -36,12 +36,21 @@ impl Store {
         Ok(id)
     }
 
-    /// Records the end of run `id`: `error` is `None` for a success.
-    pub async fn finish_run(&self, id: i64, items: i64, error: Option<&str>) -> Result<()> {
+    /// Records the end of run `id`: `error` is `None` for a success; `rate_limit_remaining` is
+    /// the last rate-limit figure the upstream sent, if any.
+    pub async fn finish_run(
+        &self,
+        id: i64,
+        items: i64,
+        error: Option<&str>,
+        rate_limit_remaining: Option<i64>,
+    ) -> Result<()> {
         let outcome = if error.is_some() { "error" } else { "success" };
-        let sql = "UPDATE collector_runs SET finished_at = $1, outcome = $2, items = $3, error = $4 WHERE id = $5";
+        let sql =
+            "UPDATE collector_runs SET finished_at = $1, outcome = $2, items = $3, error = $4, \
+                   rate_limit_remaining = $5 WHERE id = $6";
         with_pool!(self, pool => sqlx::query(sql)
-            .bind(now()).bind(outcome).bind(items).bind(error).bind(id)
+            .bind(now()).bind(outcome).bind(items).bind(error).bind(rate_limit_remaining).bind(id)
             .execute(pool).await.map(|_| ())?);
         Ok(())
     }

@@ -7,7 +7,8 @@ use sqlx::QueryBuilder;
 
 use super::{now, with_pool, Result, Store, CHUNK};
 use crate::model::{
-    Commit, Cursor, Deployment, DeploymentChange, Developer, Repository, SelfServiceRequest, Team,
+    Commit, Cursor, Deployment, DeploymentChange, Developer, Namespace, Repository,
+    SelfServiceRequest, Team,
 };
 
 /// Facts to write together, atomically.
@@ -27,6 +28,8 @@ pub struct FactBatch {
     pub changes: Vec<DeploymentChange>,
     /// Self-service requests (status and finish updated).
     pub requests: Vec<SelfServiceRequest>,
+    /// Kubernetes namespaces (team, managed and deletion updated).
+    pub namespaces: Vec<Namespace>,
     /// Cursors to advance with these facts.
     pub cursors: Vec<Cursor>,
 }
@@ -41,6 +44,7 @@ impl FactBatch {
             + self.deployments.len()
             + self.changes.len()
             + self.requests.len()
+            + self.namespaces.len()
     }
 
     /// True when the batch holds no fact and no cursor.
@@ -186,6 +190,27 @@ impl Store {
                 );
                 rows += q.build().execute(&mut *tx).await?.rows_affected();
             }
+            for chunk in batch.namespaces.chunks(CHUNK) {
+                let mut q = QueryBuilder::new(
+                    "INSERT INTO namespaces (name, team, managed, created_at, deleted_at, updated_at) ",
+                );
+                q.push_values(chunk, |mut b, n| {
+                    b.push_bind(n.name.clone())
+                        .push_bind(n.team.clone())
+                        .push_bind(n.managed)
+                        .push_bind(n.created_at)
+                        .push_bind(n.deleted_at)
+                        .push_bind(at);
+                });
+                q.push(
+                    " ON CONFLICT (name) DO UPDATE SET team = excluded.team, managed = excluded.managed, \
+                     created_at = excluded.created_at, deleted_at = excluded.deleted_at, updated_at = excluded.updated_at \
+                     WHERE namespaces.team IS DISTINCT FROM excluded.team OR namespaces.managed <> excluded.managed \
+                     OR namespaces.created_at <> excluded.created_at \
+                     OR namespaces.deleted_at IS DISTINCT FROM excluded.deleted_at",
+                );
+                rows += q.build().execute(&mut *tx).await?.rows_affected();
+            }
             for chunk in batch.cursors.chunks(CHUNK) {
                 let mut q = QueryBuilder::new("INSERT INTO collector_cursors (source, scope, value, updated_at) ");
                 q.push_values(chunk, |mut b, c| {
@@ -233,6 +258,24 @@ impl Store {
                     )
                 },
             )
+            .collect())
+    }
+
+    /// Every namespace ever seen (deleted ones included), ordered by name.
+    pub async fn namespaces(&self) -> Result<Vec<Namespace>> {
+        type Row = (String, Option<String>, bool, i64, Option<i64>);
+        let sql =
+            "SELECT name, team, managed, created_at, deleted_at FROM namespaces ORDER BY name";
+        let rows: Vec<Row> = with_pool!(self, pool => sqlx::query_as(sql).fetch_all(pool).await?);
+        Ok(rows
+            .into_iter()
+            .map(|(name, team, managed, created_at, deleted_at)| Namespace {
+                name,
+                team,
+                managed,
+                created_at,
+                deleted_at,
+            })
             .collect())
     }
 

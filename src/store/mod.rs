@@ -30,12 +30,12 @@ pub use collector::CollectorRun;
 pub use facts::FactBatch;
 pub use org::{Onboarding, TableCounts};
 pub use scoring::{
-    CohortDeveloper, Dictionary, FactRange, RepoFacts, ScoringFacts, SqlPercentiles,
-    PLATFORM_SOURCES,
+    CohortDeveloper, Dictionary, FactRange, NamespaceFacts, RepoFacts, ScoringFacts,
+    SqlPercentiles, PLATFORM_SOURCES,
 };
 pub use snapshots::Snapshot;
 pub use survey::{AnswerRow, Invite, ResponseRate, SubmitOutcome};
-pub use totals::{RequestTotal, RunTotal, Totals};
+pub use totals::{NamespaceTotal, RequestTotal, RunTotal, Totals};
 
 /// A store error. Callers usually only tell "the database failed" from a few named cases.
 #[derive(Debug, thiserror::Error)]

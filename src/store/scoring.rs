@@ -26,6 +26,17 @@ pub struct FactRange {
     pub quarter: String,
     /// Question ids whose answers are scored (free text is never loaded).
     pub questions: Vec<String>,
+    /// Load the namespaces that existed at `end` (adoption by namespace).
+    pub namespaces: bool,
+}
+
+/// A namespace with a team label, as it stood at the period's end.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NamespaceFacts {
+    /// The team label's value.
+    pub team: String,
+    /// Managed by the platform.
+    pub managed: bool,
 }
 
 /// Names encoded as dense `u32` codes, in order of first appearance.
@@ -112,6 +123,8 @@ pub struct ScoringFacts {
     pub response_counts: Vec<(String, i64, i64)>,
     /// Every team name the store knows.
     pub teams: Vec<String>,
+    /// Namespaces with a team label at the period's end (when the range asks for them).
+    pub namespaces: Vec<NamespaceFacts>,
 }
 
 /// Lead time percentiles of one team (or every change, `team: None`), computed by the database.
@@ -166,6 +179,10 @@ impl Store {
         timed("answers", facts.answer_team.len());
         self.load_response_counts(range, &mut facts).await?;
         timed("responses", facts.response_counts.len());
+        if range.namespaces {
+            self.load_namespaces(range, &mut facts).await?;
+            timed("namespaces", facts.namespaces.len());
+        }
         let changes = changes
             .await
             .map_err(|e| StoreError::Task(e.to_string()))??;
@@ -238,6 +255,20 @@ impl Store {
                 active: active.unwrap_or(false),
             });
         }
+        Ok(())
+    }
+
+    /// Namespaces with a team label created before the period's end and not gone by then.
+    async fn load_namespaces(&self, range: &FactRange, facts: &mut ScoringFacts) -> Result<()> {
+        let sql =
+            "SELECT team, managed FROM namespaces WHERE team IS NOT NULL AND created_at < $1 \
+                   AND (deleted_at IS NULL OR deleted_at >= $1) ORDER BY name";
+        let rows: Vec<(String, bool)> =
+            with_pool!(self, pool => sqlx::query_as(sql).bind(range.end).fetch_all(pool).await?);
+        facts.namespaces = rows
+            .into_iter()
+            .map(|(team, managed)| NamespaceFacts { team, managed })
+            .collect();
         Ok(())
     }
 

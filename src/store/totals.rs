@@ -14,6 +14,21 @@ pub struct Totals {
     pub collector_runs: Vec<RunTotal>,
     /// The end of the latest successful run per source, UNIX seconds.
     pub last_successes: Vec<(String, i64)>,
+    /// GitHub's rate limit as the latest GitHub run that saw one left it.
+    pub github_rate_limit: Option<i64>,
+    /// Namespaces in the cluster now, per team label (`None`: no label) and managed or not.
+    pub namespaces: Vec<NamespaceTotal>,
+}
+
+/// Namespaces of one team that are (or are not) managed by the platform.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NamespaceTotal {
+    /// The team label's value; `None` for namespaces without one.
+    pub team: Option<String>,
+    /// Managed by the platform.
+    pub managed: bool,
+    /// Number of namespaces.
+    pub count: i64,
 }
 
 /// Finished self-service requests of one team.
@@ -50,7 +65,11 @@ impl Store {
             WHERE outcome <> 'running' GROUP BY source, outcome ORDER BY source, outcome";
         let success_sql = "SELECT source, MAX(finished_at) FROM collector_runs \
             WHERE outcome = 'success' AND finished_at IS NOT NULL GROUP BY source ORDER BY source";
-        let (deployments, requests, runs, successes) = with_pool!(self, pool => {
+        let rate_limit_sql = "SELECT rate_limit_remaining FROM collector_runs \
+            WHERE source = 'github' AND rate_limit_remaining IS NOT NULL ORDER BY id DESC LIMIT 1";
+        let namespaces_sql = "SELECT team, managed, COUNT(*) FROM namespaces \
+            WHERE deleted_at IS NULL GROUP BY team, managed ORDER BY team, managed";
+        let (deployments, requests, runs, successes, rate_limit, namespaces) = with_pool!(self, pool => {
             let deployments: Vec<(Option<String>, i64)> =
                 sqlx::query_as(deployments_sql).fetch_all(pool).await?;
             let requests: Vec<(String, i64, i64)> =
@@ -58,7 +77,11 @@ impl Store {
             let runs: Vec<(String, String, i64)> = sqlx::query_as(runs_sql).fetch_all(pool).await?;
             let successes: Vec<(String, i64)> =
                 sqlx::query_as(success_sql).fetch_all(pool).await?;
-            (deployments, requests, runs, successes)
+            let rate_limit: Option<(i64,)> =
+                sqlx::query_as(rate_limit_sql).fetch_optional(pool).await?;
+            let namespaces: Vec<(Option<String>, bool, i64)> =
+                sqlx::query_as(namespaces_sql).fetch_all(pool).await?;
+            (deployments, requests, runs, successes, rate_limit, namespaces)
         });
         Ok(Totals {
             deployments,
@@ -79,6 +102,15 @@ impl Store {
                 })
                 .collect(),
             last_successes: successes,
+            github_rate_limit: rate_limit.map(|(left,)| left),
+            namespaces: namespaces
+                .into_iter()
+                .map(|(team, managed, count)| NamespaceTotal {
+                    team,
+                    managed,
+                    count,
+                })
+                .collect(),
         })
     }
 }

@@ -60,10 +60,15 @@ pub struct AppState(Arc<App>);
 impl AppState {
     /// Wraps the configuration and the store for the handlers, with fresh metrics.
     pub fn new(config: Config, store: Store) -> Self {
+        let sources: Vec<&str> = crate::collectors::Source::enabled(&config)
+            .into_iter()
+            .map(|s| s.name())
+            .collect();
+        let metrics = Metrics::new(&sources);
         AppState(Arc::new(App {
             config,
             store,
-            metrics: Metrics::new(),
+            metrics,
         }))
     }
 }

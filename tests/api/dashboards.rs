@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use serde_json::Value;
 
 /// Every metric name of DESIGN §8, as scraped.
-pub const METRICS: [&str; 16] = [
+pub const METRICS: [&str; 17] = [
     "dxs_score",
     "dxs_score_component",
     "deployment_lead_time_minutes",
@@ -19,6 +19,7 @@ pub const METRICS: [&str; 16] = [
     "dxs_survey_responses_total",
     "dxs_survey_nps",
     "dxs_deployments_total",
+    "dxs_platform_namespaces",
     "dxs_collector_runs_total",
     "dxs_collector_last_success_timestamp_seconds",
     "dxs_github_rate_limit_remaining",
@@ -88,7 +89,7 @@ pub fn panel_exprs() -> Vec<PanelExpr> {
 }
 
 #[test]
-fn four_dashboards_with_unique_panel_ids_and_the_two_variables() {
+fn five_dashboards_with_unique_panel_ids_and_the_two_variables() {
     let boards = dashboards();
     let titles: Vec<&str> = boards
         .iter()
@@ -100,7 +101,8 @@ fn four_dashboards_with_unique_panel_ids_and_the_two_variables() {
             "Collector health",
             "Delivery",
             "Developer Experience",
-            "Onboarding & self-service"
+            "Onboarding & self-service",
+            "Platform Engineering Metrics"
         ]
     );
     let mut uids = BTreeSet::new();
@@ -178,6 +180,104 @@ fn the_seed_panels_of_the_platform_team_are_there() {
         let expr = panel["targets"][0]["expr"].as_str().unwrap();
         assert!(expr.contains(metric), "{title}: {expr}");
     }
+}
+
+#[test]
+fn the_platform_teams_own_dashboard_has_its_four_panels() {
+    let boards = dashboards();
+    let (_, board) = boards
+        .iter()
+        .find(|(f, _)| f == "platform-metrics.json")
+        .expect("platform-metrics.json");
+    let shape: Vec<(&str, &str)> = panels(board)
+        .iter()
+        .map(|p| (p["type"].as_str().unwrap(), p["title"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        shape,
+        [
+            ("stat", "Developer Onboarding Time"),
+            ("gauge", "Self-Service Success Rate"),
+            ("stat", "Time to Production"),
+            ("graph", "Platform Adoption"),
+        ]
+    );
+}
+
+/// Families that carry a `team` label, where `team="all"` is the organisation.
+const TEAM_FAMILIES: [&str; 11] = [
+    "dxs_score",
+    "deployment_lead_time_minutes",
+    "developer_first_commit_time_hours",
+    "platform_requests_total",
+    "platform_requests_success_total",
+    "dxs_self_service_success_ratio",
+    "dxs_platform_adoption_ratio",
+    "dxs_survey_nps",
+    "dxs_deployments_total",
+    "dxs_platform_namespaces",
+    "dxs_score_component",
+];
+
+/// The label matchers of every selector of `metric` in `expr`: `None` for a bare selector.
+fn selectors<'e>(expr: &'e str, metric: &str) -> Vec<Option<&'e str>> {
+    let mut out = Vec::new();
+    let mut rest = expr;
+    while let Some(at) = rest.find(metric) {
+        let before = rest[..at].chars().next_back();
+        let after = &rest[at + metric.len()..];
+        rest = after;
+        let is_name = |c: char| c.is_ascii_alphanumeric() || c == '_';
+        if before.is_some_and(is_name) || after.chars().next().is_some_and(is_name) {
+            continue; // a longer name, e.g. platform_requests_success_total for platform_requests
+        }
+        out.push(
+            after
+                .strip_prefix('{')
+                .and_then(|m| m.split_once('}'))
+                .map(|(m, _)| m),
+        );
+    }
+    out
+}
+
+/// The organisation is the `team="all"` series of each family: an aggregation over a family
+/// that does not choose (`team="…"`, `team!="all"` or `team=~…`) would add the organisation to
+/// its own teams, and one over the lead time that does not choose a `stat` would average the
+/// median with the p90. Every shipped query chooses.
+#[test]
+fn no_panel_mixes_the_organisation_with_its_teams_or_the_median_with_the_p90() {
+    let mut mixing = Vec::new();
+    for e in panel_exprs() {
+        for metric in TEAM_FAMILIES {
+            for matchers in selectors(&e.expr, metric) {
+                let m = matchers.unwrap_or_default();
+                let team = m.contains("team=") || m.contains("team!=") || m.contains("team=~");
+                let stat = metric != "deployment_lead_time_minutes" || m.contains("stat=");
+                if !(team && stat) {
+                    mixing.push(format!("{} / {}: {}", e.file, e.panel, e.expr));
+                }
+            }
+        }
+    }
+    assert!(mixing.is_empty(), "queries that mix: {mixing:#?}");
+    // The lint itself: the platform team's original queries are caught.
+    let caught = |expr: &str, metric: &str| selectors(expr, metric) == [None];
+    assert!(caught(
+        "avg(developer_first_commit_time_hours)",
+        "developer_first_commit_time_hours"
+    ));
+    assert!(caught(
+        "avg(deployment_lead_time_minutes)",
+        "deployment_lead_time_minutes"
+    ));
+    assert_eq!(
+        selectors(
+            "rate(platform_requests_success_total[1d])",
+            "platform_requests_total"
+        ),
+        []
+    );
 }
 
 #[test]

@@ -199,8 +199,37 @@ fn the_kustomization_deploys_dxs_with_probes_and_one_copy_of_each_dashboard() {
     }
     assert_eq!(
         kinds,
-        BTreeSet::from(["Deployment", "Namespace", "Service", "ServiceMonitor"].map(String::from))
+        BTreeSet::from(
+            [
+                "ClusterRole",
+                "ClusterRoleBinding",
+                "Deployment",
+                "Namespace",
+                "Service",
+                "ServiceAccount",
+                "ServiceMonitor"
+            ]
+            .map(String::from)
+        )
     );
+    // The kubernetes collector may list namespaces, and nothing else, as the pod's account.
+    let role = yaml("deploy/kubernetes/clusterrole.yaml");
+    assert_eq!(role["rules"].as_sequence().unwrap().len(), 1);
+    assert_eq!(role["rules"][0]["resources"][0], "namespaces");
+    let verbs: Vec<&str> = role["rules"][0]["verbs"]
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .map(str_of)
+        .collect();
+    assert_eq!(verbs, ["get", "list"]);
+    let binding = yaml("deploy/kubernetes/clusterrolebinding.yaml");
+    assert_eq!(binding["roleRef"]["name"], role["metadata"]["name"]);
+    let account = yaml("deploy/kubernetes/serviceaccount.yaml");
+    assert_eq!(binding["subjects"][0]["name"], account["metadata"]["name"]);
+    // The platform team's own dashboard, under the ConfigMap name their Grafana knows.
+    let platform = generator_entry("platform-metrics-dashboard");
+    assert_eq!(platform["files"][0], "platform-metrics.json");
 
     // The dashboards: generated from dashboards/*.json, each once, labelled for the sidecar.
     let generator = yaml("dashboards/kustomization.yaml");
@@ -220,6 +249,7 @@ fn the_kustomization_deploys_dxs_with_probes_and_one_copy_of_each_dashboard() {
 
     let deployment = yaml("deploy/kubernetes/deployment.yaml");
     let pod = &deployment["spec"]["template"]["spec"];
+    assert_eq!(pod["serviceAccountName"], account["metadata"]["name"]);
     assert_eq!(pod["securityContext"]["runAsNonRoot"], true);
     assert_ne!(pod["securityContext"]["runAsUser"], 0);
     let container = &pod["containers"][0];
@@ -246,4 +276,15 @@ fn the_kustomization_deploys_dxs_with_probes_and_one_copy_of_each_dashboard() {
         service["spec"]["selector"],
         deployment["spec"]["template"]["metadata"]["labels"]
     );
+}
+
+/// The `configMapGenerator` entry of `dashboards/kustomization.yaml` named `name`.
+fn generator_entry(name: &str) -> Value {
+    yaml("dashboards/kustomization.yaml")["configMapGenerator"]
+        .as_sequence()
+        .unwrap()
+        .iter()
+        .find(|m| m["name"] == name)
+        .unwrap_or_else(|| panic!("no ConfigMap {name}"))
+        .clone()
 }

@@ -193,7 +193,7 @@ async fn http_requests_are_counted_by_route_template_never_by_raw_path() {
 #[tokio::test]
 async fn live_collector_figures_then_a_publish_recounts_from_the_store() {
     let db = TestDb::sqlite().await;
-    let metrics = Metrics::new();
+    let metrics = Metrics::default();
     metrics.set_github_rate_limit(4999);
     metrics.record_collector_run("github", "success", 1_780_000_100);
     metrics.record_collector_run("github", "success", 1_780_000_050);
@@ -226,7 +226,7 @@ async fn live_collector_figures_then_a_publish_recounts_from_the_store() {
     assert_eq!(s.get("dxs_github_rate_limit_remaining"), Some(&4999.0));
 
     // After a restart, fresh metrics continue from the same totals.
-    let restarted = Metrics::new();
+    let restarted = Metrics::default();
     restarted.publish_from_store(&db.store).await.unwrap();
     let again = samples(&restarted.encode());
     assert_eq!(again.get(github_success), Some(&2.0));
@@ -237,7 +237,7 @@ async fn live_collector_figures_then_a_publish_recounts_from_the_store() {
 #[tokio::test]
 async fn a_publish_replaces_the_teams_it_no_longer_scores() {
     let db = TestDb::sqlite().await;
-    let metrics = Metrics::new();
+    let metrics = Metrics::default();
     write_snapshots(&db.store, &team_names(3)).await;
     metrics.publish_from_store(&db.store).await.unwrap();
     assert!(metrics

@@ -90,7 +90,10 @@ pub async fn write_runs(store: &Store) {
         ("argocd", None),
     ] {
         let id = store.start_run(source).await.expect("run started");
-        store.finish_run(id, 10, error).await.expect("run finished");
+        store
+            .finish_run(id, 10, error, None)
+            .await
+            .expect("run finished");
     }
 }
 

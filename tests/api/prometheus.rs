@@ -8,9 +8,7 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 
 use crate::dashboards::panel_exprs;
-use crate::helpers::{config, TestApp, TestDb};
-use crate::metrics_fixture::{write_runs, write_snapshots};
-use crate::promtool::prometheus_tool;
+use crate::promtool::{prometheus_tool, ServeProcess};
 
 /// Prometheus on `127.0.0.1:<free port>` with its data in a temporary directory, killed when
 /// dropped.
@@ -107,21 +105,35 @@ fn as_grafana_sends(expr: &str, team: &str) -> String {
         .replace("$__interval", "15s")
 }
 
+/// The admin token of the demo server (32 characters or more).
+const TOKEN: &str = "prometheus-test-admin-token-0123456789";
+
+/// `dxs serve --demo` as a new user starts it, with nothing written by the test: every panel of
+/// every dashboard, for the organisation and for a team, answers with data, and the platform
+/// team's Onboarding Time and Time to Production panels equal the organisation's figures of
+/// `/api/v1/score`.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn every_dashboard_query_returns_data_from_a_real_prometheus() {
-    let db = TestDb::sqlite().await;
-    let today = chrono::Utc::now().date_naive();
-    dxs::demo::fill(&db.store, dxs::demo::DEFAULT_SEED, today)
+async fn every_dashboard_query_returns_data_from_a_real_prometheus_on_serve_demo() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("dxs.db").display());
+    let dxs = ServeProcess::start_with(&url, &[("DXS_ADMIN_TOKEN", TOKEN)]);
+    let score: Value = reqwest::Client::new()
+        .get(format!("{}/api/v1/score", dxs.address))
+        .bearer_auth(TOKEN)
+        .send()
+        .await
+        .unwrap()
+        .json()
         .await
         .unwrap();
-    write_runs(&db.store).await;
-    let teams = db.store.team_names().await.unwrap();
-    write_snapshots(&db.store, &teams).await;
-    let app = TestApp::spawn(config(&[]), db.store.clone()).await;
-    app.state.metrics.set_github_rate_limit(4321);
-    reqwest::get(app.url("/healthz")).await.unwrap();
+    let teams: Vec<String> = score["teams"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["team"].as_str().unwrap().to_string())
+        .collect();
 
-    let prometheus = PrometheusProcess::start(app.address.trim_start_matches("http://"));
+    let prometheus = PrometheusProcess::start(dxs.address.trim_start_matches("http://"));
     prometheus.wait_for_scrapes(3).await;
 
     // The team variable: label_values(dxs_score, team).
@@ -135,7 +147,7 @@ async fn every_dashboard_query_returns_data_from_a_real_prometheus() {
     assert!(team_values.iter().any(|t| t == "all"));
 
     let exprs = panel_exprs();
-    assert!(exprs.len() >= 30, "{} panel queries", exprs.len());
+    assert!(exprs.len() >= 34, "{} panel queries", exprs.len());
     let mut empty = Vec::new();
     for e in &exprs {
         for team in ["all", teams[0].as_str()] {
@@ -147,6 +159,31 @@ async fn every_dashboard_query_returns_data_from_a_real_prometheus() {
         }
     }
     assert!(empty.is_empty(), "panels without data: {empty:#?}");
-    drop(app);
-    db.cleanup().await;
+
+    // The platform team's panels show the organisation's own figures.
+    let panel = |title: &str| {
+        let e = exprs
+            .iter()
+            .find(|e| e.file == "platform-metrics.json" && e.panel == title)
+            .unwrap_or_else(|| panic!("no panel {title}"));
+        as_grafana_sends(&e.expr, "all")
+    };
+    let value = |result: Vec<Value>| -> f64 {
+        assert_eq!(result.len(), 1, "{result:?}");
+        result[0]["value"][1].as_str().unwrap().parse().unwrap()
+    };
+    let onboarding = value(prometheus.query(&panel("Developer Onboarding Time")).await);
+    let api_onboarding = score["org"]["onboarding_hours"]["median"].as_f64().unwrap();
+    assert!(
+        (onboarding - api_onboarding).abs() <= 0.01 * api_onboarding,
+        "onboarding panel {onboarding} h, API {api_onboarding} h"
+    );
+    let lead = value(prometheus.query(&panel("Time to Production")).await);
+    let api_lead = score["org"]["lead_time_hours"]["median"].as_f64().unwrap() * 60.0;
+    assert!(
+        (lead - api_lead).abs() <= 0.01 * api_lead,
+        "time to production panel {lead} min, API {api_lead} min"
+    );
+    let managed = value(prometheus.query(&panel("Platform Adoption")).await);
+    assert!(managed >= 1.0, "{managed} managed namespaces");
 }

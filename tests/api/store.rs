@@ -326,10 +326,10 @@ async fn an_invite_answers_once_and_anonymously() {
 async fn collector_runs_are_recorded() {
     for_each_db(|store| async move {
         let ok = store.start_run("github").await.unwrap();
-        store.finish_run(ok, 12, None).await.unwrap();
+        store.finish_run(ok, 12, None, Some(4_321)).await.unwrap();
         let failed = store.start_run("argocd").await.unwrap();
         store
-            .finish_run(failed, 0, Some("502 Bad Gateway"))
+            .finish_run(failed, 0, Some("502 Bad Gateway"), None)
             .await
             .unwrap();
         let runs = store.recent_runs(10).await.unwrap();
@@ -341,6 +341,8 @@ async fn collector_runs_are_recorded() {
         assert_eq!(runs[0].error.as_deref(), Some("502 Bad Gateway"));
         assert_eq!((runs[1].outcome.as_str(), runs[1].items), ("success", 12));
         assert!(runs[1].finished_at.is_some());
+        // The rate limit the GitHub run left is what /metrics shows after a restart.
+        assert_eq!(store.totals().await.unwrap().github_rate_limit, Some(4_321));
     })
     .await;
 }

@@ -159,6 +159,7 @@ async fn child(url: &str) {
         questions: ["deploy_ease", "wait_time", "docs_clarity", "recommend"]
             .map(String::from)
             .into(),
+        namespaces: false,
     };
     // The full run, as `dxs score` and the service do it: both quarters scored concurrently.
     let t0 = Instant::now();
