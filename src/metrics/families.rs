@@ -231,7 +231,7 @@ impl Families {
                     source: source.clone(),
                     outcome: outcome.to_string(),
                 };
-                self.collector_runs.get_or_create(&labels);
+                self.collector_runs.get_or_create(&labels).inc_by(0);
             }
         }
     }

@@ -9,7 +9,7 @@ pub mod themes;
 
 use askama::Template;
 
-use crate::config::Config;
+use crate::config::{AdoptionBasis, Config};
 use crate::quarter::Quarter;
 use crate::scoring::{self, Rules, Score, TeamScore, TELEMETRY_COMPONENTS};
 use crate::store::Store;
@@ -309,7 +309,10 @@ fn component_rows(org: &TeamScore, rules: &Rules, names: &[String]) -> Vec<Compo
                 ),
                 "adoption" => (
                     "Platform adoption".to_string(),
-                    format!("{n} active repositories"),
+                    match rules.adoption_basis {
+                        AdoptionBasis::Repositories => format!("{n} active repositories"),
+                        AdoptionBasis::Namespaces => format!("{n} namespaces"),
+                    },
                 ),
                 other => {
                     let question = rules

@@ -136,8 +136,6 @@ pub struct TestApp {
     pub address: String,
     /// The store it serves.
     pub store: Store,
-    /// The server's state (its metrics, for instance).
-    pub state: AppState,
     shutdown: CancellationToken,
 }
 
@@ -151,11 +149,10 @@ impl TestApp {
         let addr: SocketAddr = listener.local_addr().unwrap();
         let shutdown = CancellationToken::new();
         let state = AppState::new(config, store.clone());
-        tokio::spawn(web::serve(listener, state.clone(), shutdown.clone()));
+        tokio::spawn(web::serve(listener, state, shutdown.clone()));
         TestApp {
             address: format!("http://{addr}"),
             store,
-            state,
             shutdown,
         }
     }

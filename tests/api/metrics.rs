@@ -194,6 +194,17 @@ async fn http_requests_are_counted_by_route_template_never_by_raw_path() {
 async fn live_collector_figures_then_a_publish_recounts_from_the_store() {
     let db = TestDb::sqlite().await;
     let metrics = Metrics::default();
+    let fresh = samples(&metrics.encode());
+    for source in ["github", "argocd", "orchestrator"] {
+        for outcome in ["success", "error"] {
+            let counter =
+                format!(r#"dxs_collector_runs_total{{source="{source}",outcome="{outcome}"}}"#);
+            assert_eq!(fresh.get(&counter), Some(&0.0), "{counter} before any run");
+        }
+    }
+    assert!(
+        !fresh.contains_key(r#"dxs_collector_runs_total{source="kubernetes",outcome="success"}"#)
+    );
     metrics.set_github_rate_limit(4999);
     metrics.record_collector_run("github", "success", 1_780_000_100);
     metrics.record_collector_run("github", "success", 1_780_000_050);
@@ -219,9 +230,11 @@ async fn live_collector_figures_then_a_publish_recounts_from_the_store() {
     metrics.publish_from_store(&db.store).await.unwrap();
     let s = samples(&metrics.encode());
     assert_eq!(s.get(github_success), Some(&2.0));
+    // The store has no failed argocd run: back to 0, and still there (every configured
+    // source and outcome has its counter from the start).
     assert_eq!(
         s.get(r#"dxs_collector_runs_total{source="argocd",outcome="error"}"#),
-        None
+        Some(&0.0)
     );
     assert_eq!(s.get("dxs_github_rate_limit_remaining"), Some(&4999.0));
 

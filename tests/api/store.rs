@@ -1,8 +1,8 @@
 //! The store suite: every test runs against SQLite and, when configured, PostgreSQL.
 
 use dxs::model::{
-    Answer, Commit, Cursor, Deployment, DeploymentChange, Developer, Repository, RequestStatus,
-    SelfServiceRequest, Team,
+    Answer, Commit, Cursor, Deployment, DeploymentChange, Developer, Namespace, Repository,
+    RequestStatus, SelfServiceRequest, Team,
 };
 use dxs::store::{FactBatch, Snapshot, Store, SubmitOutcome, TableCounts};
 
@@ -80,6 +80,13 @@ fn sample_batch() -> FactBatch {
         }],
         changes: vec![change("a1", "77", 2_000, 9_000)],
         requests: vec![request("r1", RequestStatus::Succeeded, Some(2_000))],
+        namespaces: vec![Namespace {
+            name: "payments-api".into(),
+            team: Some("payments".into()),
+            managed: true,
+            created_at: 1_000,
+            deleted_at: None,
+        }],
         cursors: vec![Cursor {
             source: "github".into(),
             scope: "acme/api".into(),
@@ -114,7 +121,7 @@ async fn a_batch_written_twice_is_stored_once() {
     for_each_db(|store| async move {
         let batch = sample_batch();
         let first = store.write_batch(&batch).await.unwrap();
-        assert_eq!(first, 9, "every fact is new");
+        assert_eq!(first, 10, "every fact is new");
         let second = store.write_batch(&batch).await.unwrap();
         assert_eq!(second, 0, "nothing is new the second time");
         let counts = store.counts().await.unwrap();

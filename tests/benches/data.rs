@@ -80,7 +80,7 @@ pub async fn generate(store: &Store) {
         for d in (slice * DEPLOYMENTS / slices)..((slice + 1) * DEPLOYMENTS / slices) {
             let r = d % REPOS;
             let at = q.start() + rng.random_range(0..91 * 86_400);
-            let platform = r % 5 != 0;
+            let platform = !r.is_multiple_of(5);
             let (source, id) = if platform {
                 ("argocd", format!("app-{d}"))
             } else {
