@@ -101,6 +101,40 @@ pub struct KubernetesConfig {
     pub managed_label: String,
     /// The label naming a namespace's team.
     pub team_label: String,
+    /// Crossplane claim resources read as self-service requests (`plural.group/version`).
+    pub claims: Vec<ClaimResource>,
+    /// A claim not Ready this long after its creation is a failed request.
+    pub claim_timeout_minutes: u32,
+}
+
+/// A Crossplane claim resource, from `kubernetes.claims` (`plural.group/version`, as kubectl
+/// names it: `postgresqlinstances.platform.acme.io/v1alpha1`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClaimResource {
+    /// The API group, e.g. `platform.acme.io`.
+    pub group: String,
+    /// The version, e.g. `v1alpha1`.
+    pub version: String,
+    /// The plural resource name, e.g. `postgresqlinstances`.
+    pub plural: String,
+}
+
+impl ClaimResource {
+    /// Parses `plural.group/version`.
+    pub fn parse(text: &str) -> Option<ClaimResource> {
+        let (resource, version) = text.split_once('/')?;
+        let (plural, group) = resource.split_once('.')?;
+        let valid = |s: &str| {
+            !s.is_empty()
+                && s.chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '.')
+        };
+        (valid(plural) && valid(group) && valid(version)).then(|| ClaimResource {
+            group: group.into(),
+            version: version.into(),
+            plural: plural.into(),
+        })
+    }
 }
 
 /// What adoption counts (`score.adoption_basis`).
@@ -272,6 +306,8 @@ struct RawKubernetes {
     kubeconfig: String,
     managed_label: String,
     team_label: String,
+    claims: Vec<String>,
+    claim_timeout_minutes: i64,
 }
 
 impl Default for RawKubernetes {
@@ -281,6 +317,8 @@ impl Default for RawKubernetes {
             kubeconfig: String::new(),
             managed_label: "platform_managed".into(),
             team_label: "team".into(),
+            claims: vec![],
+            claim_timeout_minutes: 60,
         }
     }
 }
@@ -674,7 +712,30 @@ fn validate_kubernetes(raw: RawKubernetes) -> Result<KubernetesConfig, ConfigErr
             )
         })?;
     }
+    let claims = raw
+        .claims
+        .iter()
+        .map(|c| {
+            ClaimResource::parse(c).ok_or_else(|| {
+                invalid(
+                    "kubernetes.claims",
+                    format!("expected plural.group/version such as postgresqlinstances.platform.acme.io/v1alpha1, got {c:?}"),
+                )
+            })
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let claim_timeout_minutes = u32::try_from(raw.claim_timeout_minutes)
+        .ok()
+        .filter(|m| *m >= 1)
+        .ok_or_else(|| {
+            invalid(
+                "kubernetes.claim_timeout_minutes",
+                format!("expected minutes >= 1, got {}", raw.claim_timeout_minutes),
+            )
+        })?;
     Ok(KubernetesConfig {
+        claims,
+        claim_timeout_minutes,
         enabled: raw.enabled,
         kubeconfig,
         managed_label: non_empty("kubernetes.managed_label", raw.managed_label)?,
@@ -933,6 +994,25 @@ mod tests {
             .unwrap_err()
             .to_string()
             .contains("kubernetes.kubeconfig"));
+        let claims = load(
+            "[kubernetes]\nclaims = [\"postgresqlinstances.platform.acme.io/v1alpha1\"]\n",
+            &[],
+        )
+        .unwrap();
+        assert_eq!(
+            claims.kubernetes.claims,
+            [ClaimResource {
+                group: "platform.acme.io".into(),
+                version: "v1alpha1".into(),
+                plural: "postgresqlinstances".into()
+            }]
+        );
+        assert_eq!(claims.kubernetes.claim_timeout_minutes, 60);
+        for bad in ["postgresqlinstances", "x.acme.io", "X.acme.io/v1", "/v1"] {
+            let text = format!("[kubernetes]\nclaims = [\"{bad}\"]\n");
+            let err = load(&text, &[]).unwrap_err().to_string();
+            assert!(err.contains("kubernetes.claims"), "{bad}: {err}");
+        }
     }
 
     #[test]

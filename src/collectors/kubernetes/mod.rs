@@ -1,5 +1,6 @@
 //! The kubernetes collector: the cluster's namespaces, for adoption by namespace (DESIGN §4
-//! `[kubernetes]`, `score.adoption_basis = "namespaces"`).
+//! `[kubernetes]`, `score.adoption_basis = "namespaces"`), and Crossplane claims as self-service
+//! requests ([`claims`], when `kubernetes.claims` names any).
 //!
 //! One listing of `GET /api/v1/namespaces` through kube-rs (the in-cluster config, or
 //! `kubernetes.kubeconfig`, else `KUBECONFIG` / `~/.kube/config`), paginated with `limit` and
@@ -8,10 +9,14 @@
 //! found gone, so a past quarter is judged by what existed then. The whole listing is one batch:
 //! a failed page writes nothing. A failed request is retried with the shared backoff policy.
 
-use std::collections::BTreeSet;
+mod claims;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt::Debug;
 
 use k8s_openapi::api::core::v1::Namespace as KubeNamespace;
-use kube::api::{Api, ListParams, ObjectList};
+use kube::api::{Api, ListParams};
+use serde::de::DeserializeOwned;
 
 use super::{CollectError, Collector, Run};
 use crate::config::KubernetesConfig;
@@ -30,21 +35,8 @@ impl Collector for KubernetesCollector {
     async fn collect(&self, run: &mut Run<'_>) -> Result<(), CollectError> {
         let k = &run.config.kubernetes;
         let client = client(k).await?;
-        let api: Api<KubeNamespace> = Api::all(client);
-        let mut listed = Vec::new();
-        let mut token: Option<String> = None;
-        loop {
-            let mut params = ListParams::default().limit(PAGE_SIZE);
-            if let Some(t) = &token {
-                params = params.continue_token(t);
-            }
-            let page = run.retrying(|| list(&api, &params)).await?;
-            listed.extend(page.items);
-            token = page.metadata.continue_.filter(|t| !t.is_empty());
-            if token.is_none() {
-                break;
-            }
-        }
+        let api: Api<KubeNamespace> = Api::all(client.clone());
+        let listed = list_all(run, &api, "/api/v1/namespaces").await?;
         let now = chrono::Utc::now().timestamp();
         let mut namespaces: Vec<Namespace> = listed.iter().filter_map(|n| to_fact(n, k)).collect();
         let unlabelled: Vec<&str> = namespaces
@@ -66,6 +58,10 @@ impl Collector for KubernetesCollector {
                 k.team_label
             ));
         }
+        let teams: BTreeMap<String, String> = namespaces
+            .iter()
+            .filter_map(|n| Some((n.name.clone(), n.team.clone()?)))
+            .collect();
         let seen: BTreeSet<String> = namespaces.iter().map(|n| n.name.clone()).collect();
         for mut gone in run.store.namespaces().await? {
             if gone.deleted_at.is_none() && !seen.contains(&gone.name) {
@@ -78,7 +74,42 @@ impl Collector for KubernetesCollector {
             ..FactBatch::default()
         };
         run.write(&batch).await?;
+        for resource in &k.claims {
+            claims::collect(run, &client, resource, &teams).await?;
+        }
         Ok(())
+    }
+}
+
+/// Every object of `api`'s listing at `path`, page by page (`limit` and `continue`), each page
+/// under the shared retry policy.
+async fn list_all<K>(run: &Run<'_>, api: &Api<K>, path: &str) -> Result<Vec<K>, CollectError>
+where
+    K: Clone + DeserializeOwned + Debug,
+{
+    let mut listed = Vec::new();
+    let mut token: Option<String> = None;
+    loop {
+        let mut params = ListParams::default().limit(PAGE_SIZE);
+        if let Some(t) = &token {
+            params = params.continue_token(t);
+        }
+        let page = run
+            .retrying(|| async {
+                api.list(&params).await.map_err(|e| match &e {
+                    kube::Error::Api(status) => (
+                        status.code >= 500 || status.code == 429,
+                        format!("GET {path}: HTTP {} {}", status.code, status.message),
+                    ),
+                    other => (true, format!("GET {path}: {other}")),
+                })
+            })
+            .await?;
+        listed.extend(page.items);
+        token = page.metadata.continue_.filter(|t| !t.is_empty());
+        if token.is_none() {
+            return Ok(listed);
+        }
     }
 }
 
@@ -101,23 +132,6 @@ async fn client(k: &KubernetesConfig) -> Result<kube::Client, CollectError> {
 
 fn unreachable_cluster(reason: String) -> CollectError {
     CollectError::Kubernetes(format!("no cluster configuration: {reason}"))
-}
-
-/// One page of namespaces; `Err(retry, reason)`.
-async fn list(
-    api: &Api<KubeNamespace>,
-    params: &ListParams,
-) -> Result<ObjectList<KubeNamespace>, (bool, String)> {
-    api.list(params).await.map_err(|e| match &e {
-        kube::Error::Api(status) => (
-            status.code >= 500 || status.code == 429,
-            format!(
-                "GET /api/v1/namespaces: HTTP {} {}",
-                status.code, status.message
-            ),
-        ),
-        other => (true, format!("GET /api/v1/namespaces: {other}")),
-    })
 }
 
 /// The stored fact of a listed namespace; `None` without a name or creation time.
