@@ -348,7 +348,7 @@ async fn run_collect(
 }
 
 /// Starts the collection schedule of `dxs serve` on the shutdown token of the server. After
-/// each collection the score is recomputed and the metrics are published from the new snapshot.
+/// each collection the pipeline rescores what changed and publishes (`pipeline`).
 fn spawn_schedule(state: &web::AppState, shutdown: CancellationToken) -> Result<(), CliError> {
     let http = collectors::HttpClient::new(&state.config.collect, state.store.clone())
         .map_err(|e| anyhow::anyhow!("HTTP client: {e}"))?;
@@ -359,26 +359,12 @@ fn spawn_schedule(state: &web::AppState, shutdown: CancellationToken) -> Result<
         state.store.clone(),
         http,
         shutdown,
-        move |summaries| after_collection(state.clone(), summaries),
+        move |summaries| {
+            state.pipeline.collected(&summaries, &state);
+            std::future::ready(())
+        },
     ));
     Ok(())
-}
-
-/// What follows a scheduled collection: the GitHub rate limit to metrics, a new score snapshot,
-/// and the metrics published from it (collector counters come from the store's run totals).
-async fn after_collection(state: web::AppState, summaries: Vec<collectors::SourceSummary>) {
-    let github = summaries
-        .iter()
-        .find(|s| s.source == collectors::Source::Github);
-    if let Some(remaining) = github.and_then(|s| s.stats.rate_limit_remaining) {
-        state.metrics.set_github_rate_limit(remaining);
-    }
-    if let Err(e) = scoring::refresh(&state.store, &state.config, &[]).await {
-        tracing::error!(error = %e, "scoring after collection failed");
-    }
-    if let Err(e) = state.metrics.publish_from_store(&state.store).await {
-        tracing::error!(error = %e, "metrics not published after collection");
-    }
 }
 
 impl From<scoring::ScoringError> for CliError {

@@ -116,6 +116,9 @@ pub struct SourceSummary {
     pub error: Option<String>,
     /// Problems that did not stop the run (bad roster lines, unknown repositories).
     pub warnings: Vec<String>,
+    /// The time of the earliest dated fact the run wrote or changed: the quarters from this
+    /// one on may score differently. `None` when nothing dated changed.
+    pub earliest_change: Option<i64>,
     /// End of the run, UNIX seconds.
     pub finished_at: i64,
 }
@@ -159,6 +162,7 @@ pub struct Run<'a> {
     source: Source,
     stats: http::SharedStats,
     items: u64,
+    earliest_change: Option<i64>,
     warnings: Vec<String>,
     progress: ProgressFn,
 }
@@ -174,7 +178,14 @@ impl Run<'_> {
     /// Writes `batch` (facts and cursors, one transaction) and reports progress.
     pub async fn write(&mut self, batch: &FactBatch) -> Result<(), StoreError> {
         if !batch.is_empty() {
-            self.items += self.store.write_batch(batch).await?;
+            let rows = self.store.write_batch(batch).await?;
+            if rows > 0 {
+                self.earliest_change = match (self.earliest_change, batch.earliest()) {
+                    (Some(a), Some(b)) => Some(a.min(b)),
+                    (a, b) => a.or(b),
+                };
+            }
+            self.items += rows;
         }
         let stats = self.stats();
         (self.progress)(self.source, &stats, self.items);
@@ -271,6 +282,7 @@ pub async fn collect(
             source,
             stats: Arc::new(Mutex::new(Stats::default())),
             items: 0,
+            earliest_change: None,
             warnings: Vec::new(),
             progress: progress.clone(),
         };
@@ -330,6 +342,7 @@ pub async fn collect(
             stats: run.stats(),
             error,
             warnings: run.warnings,
+            earliest_change: run.earliest_change,
             finished_at: chrono::Utc::now().timestamp(),
         });
     }

@@ -57,9 +57,10 @@ pub enum ScoringError {
 
 const DAY: i64 = 86_400;
 
-/// The period of `quarter` as of `now` (UNIX seconds).
+/// The period of `quarter` as of `now` (UNIX seconds). The current quarter's period includes
+/// the current second: an event that finished now counts in a pass that runs this second.
 pub fn period(quarter: Quarter, now: i64, rules: &Rules) -> Period {
-    let end = quarter.end().min(now).max(quarter.start());
+    let end = quarter.end().min(now + 1).max(quarter.start());
     Period {
         start: quarter.start(),
         end,
@@ -165,6 +166,9 @@ pub fn score_facts(
         .values()
         .fold((0, 0), |(r, i), (a, b)| (r + a, i + b));
     let org = figures(ORG, ORG_CODE, total, false);
+    // A closed quarter lists the teams it has figures of: a team known only later (a new
+    // roster line, a new repository) does not change a quarter that has ended.
+    let closed = quarter.end() <= now;
     let teams = teams
         .names
         .iter()
@@ -173,10 +177,13 @@ pub fn score_facts(
             let c = counts.get(name).copied().unwrap_or((0, 0));
             figures(name, code as u32, c, c.0 > 0 && c.0 < rules.min_group_size)
         })
+        .filter(|t| !closed || t.has_figures())
         .collect();
     Ok(Score {
         quarter: quarter.to_string(),
-        computed_at: rfc3339(now),
+        // As of the period's end: now for the current quarter, the quarter's end for a closed
+        // one, so scoring a closed quarter again gives the same document byte for byte.
+        computed_at: rfc3339(period.end.min(now)),
         org,
         teams,
     })

@@ -86,6 +86,21 @@ pub struct Onboarding {
     pub open_max_hours: Option<f64>,
 }
 
+impl TeamScore {
+    /// True when the team has any figure in the period: a component, a survey invite or
+    /// response, a deployment, a developer of the onboarding cohort, a request, or something
+    /// adoption counts.
+    pub fn has_figures(&self) -> bool {
+        !self.components.is_empty()
+            || self.responses > 0
+            || self.survey.invites > 0
+            || self.deployments.count > 0
+            || self.onboarding_hours.open + self.onboarding_hours.onboarded > 0
+            || self.self_service.finished > 0
+            || self.adoption.active_repositories + self.adoption.namespaces > 0
+    }
+}
+
 /// Finished self-service requests.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Requests {

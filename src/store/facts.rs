@@ -47,6 +47,23 @@ impl FactBatch {
             + self.namespaces.len()
     }
 
+    /// The time of the earliest dated fact of the batch (a commit, deployment, change,
+    /// request, start date, push or namespace event): the quarters from this one on may score
+    /// differently once the batch is written. `None` for a batch of undated facts only.
+    pub fn earliest(&self) -> Option<i64> {
+        let times = self
+            .commits
+            .iter()
+            .map(|c| c.committed_at.min(c.authored_at))
+            .chain(self.deployments.iter().map(|d| d.finished_at))
+            .chain(self.changes.iter().map(|c| c.deployed_at))
+            .chain(self.requests.iter().map(|r| r.created_at))
+            .chain(self.developers.iter().map(|d| d.start_at))
+            .chain(self.repositories.iter().filter_map(|r| r.pushed_at))
+            .chain(self.namespaces.iter().map(|n| n.created_at));
+        times.min()
+    }
+
     /// True when the batch holds no fact and no cursor.
     pub fn is_empty(&self) -> bool {
         self.len() == 0 && self.cursors.is_empty()
@@ -110,6 +127,20 @@ impl Store {
                      OR (excluded.pushed_at IS NOT NULL AND repositories.pushed_at IS DISTINCT FROM excluded.pushed_at)",
                 );
                 rows += q.build().execute(&mut *tx).await?.rows_affected();
+                // Each push is also kept as a fact of its own time (not counted: the repository
+                // row above already counts the change).
+                let pushes: Vec<(&str, i64)> = chunk
+                    .iter()
+                    .filter_map(|r| Some((r.slug.as_str(), r.pushed_at?)))
+                    .collect();
+                if !pushes.is_empty() {
+                    let mut q = QueryBuilder::new("INSERT INTO repository_pushes (repo, pushed_at) ");
+                    q.push_values(pushes, |mut b, (repo, at)| {
+                        b.push_bind(repo.to_string()).push_bind(at);
+                    });
+                    q.push(" ON CONFLICT (repo, pushed_at) DO NOTHING");
+                    q.build().execute(&mut *tx).await?;
+                }
             }
             for chunk in batch.commits.chunks(CHUNK) {
                 let mut q = QueryBuilder::new(

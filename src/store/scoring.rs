@@ -240,8 +240,12 @@ impl Store {
     }
 
     async fn load_repos(&self, range: &FactRange, facts: &mut ScoringFacts) -> Result<()> {
+        // Active: pushed or committed to inside the window, judged from facts dated in it (a
+        // repository's current last push would move a closed quarter's adoption).
         let sql = "SELECT r.slug, r.team, r.archived, \
-                   (r.pushed_at >= $1 AND r.pushed_at < $2) OR EXISTS (SELECT 1 FROM commits c \
+                   EXISTS (SELECT 1 FROM repository_pushes p \
+                   WHERE p.repo = r.slug AND p.pushed_at >= $1 AND p.pushed_at < $2) \
+                   OR EXISTS (SELECT 1 FROM commits c \
                    WHERE c.repo = r.slug AND c.committed_at >= $1 AND c.committed_at < $2) \
                    FROM repositories r ORDER BY r.slug";
         type Row = (String, Option<String>, bool, Option<bool>);

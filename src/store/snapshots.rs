@@ -17,7 +17,8 @@ pub struct Snapshot {
 
 impl Store {
     /// Replaces the snapshots of `quarter` with `snapshots`, in one transaction, so a reader
-    /// sees the old quarter or the new one, never half of each.
+    /// sees the old quarter or the new one, never half of each; the snapshot version moves on in
+    /// the same transaction (every replica watches it, [`Store::snapshot_version`]).
     pub async fn replace_snapshots(&self, quarter: &str, snapshots: &[Snapshot]) -> Result<()> {
         with_pool!(self, pool => {
             let mut tx = pool.begin().await?;
@@ -27,6 +28,8 @@ impl Store {
                     .bind(&s.quarter).bind(&s.team).bind(s.computed_at).bind(&s.body)
                     .execute(&mut *tx).await?;
             }
+            sqlx::query("UPDATE snapshot_version SET version = version + 1 WHERE id = 1")
+                .execute(&mut *tx).await?;
             tx.commit().await?;
         });
         Ok(())
@@ -48,6 +51,15 @@ impl Store {
                 body,
             })
             .collect())
+    }
+
+    /// The version of the snapshots: it changes with every write of any quarter's snapshots,
+    /// whichever replica wrote them. One row, one index lookup: cheap to poll.
+    pub async fn snapshot_version(&self) -> Result<i64> {
+        let sql = "SELECT version FROM snapshot_version WHERE id = 1";
+        let (version,): (i64,) =
+            with_pool!(self, pool => sqlx::query_as(sql).fetch_one(pool).await?);
+        Ok(version)
     }
 
     /// Quarters that have a snapshot, newest first.

@@ -30,6 +30,7 @@ use tower_http::trace::TraceLayer;
 
 use crate::config::Config;
 use crate::metrics::Metrics;
+use crate::pipeline::{self, Pipeline};
 use crate::store::Store;
 
 pub use error::WebError;
@@ -51,6 +52,8 @@ pub struct App {
     pub store: Store,
     /// The Prometheus metrics, registered once, served by `/metrics`.
     pub metrics: Metrics,
+    /// New facts → rescored quarters → published metrics, one pass at a time.
+    pub pipeline: Pipeline,
 }
 
 /// Handler state: a cheap clone of the shared [`App`].
@@ -69,6 +72,7 @@ impl AppState {
             config,
             store,
             metrics,
+            pipeline: Pipeline::default(),
         }))
     }
 }
@@ -130,8 +134,9 @@ pub fn app(state: AppState) -> Router {
         .layer(middleware)
 }
 
-/// Publishes the metrics from the store once, then serves `state` on `listener` until
-/// `shutdown` is cancelled, and lets requests in flight end.
+/// Publishes the metrics from the store once, starts the pipeline's passes and replica poll
+/// ([`pipeline::run`]), then serves `state` on `listener` until `shutdown` is cancelled, and
+/// lets requests in flight end.
 pub async fn serve(
     listener: tokio::net::TcpListener,
     state: AppState,
@@ -140,6 +145,7 @@ pub async fn serve(
     if let Err(e) = state.metrics.publish_from_store(&state.store).await {
         tracing::warn!(error = %e, "metrics not published at start; /metrics has live families only");
     }
+    tokio::spawn(pipeline::run(state.clone(), shutdown.clone()));
     axum::serve(listener, app(state))
         .with_graceful_shutdown(shutdown.cancelled_owned())
         .await

@@ -131,6 +131,7 @@ async fn orchestrator(
         )
         .into());
     }
+    let created_at = time(&v, "created_at")?;
     let request = SelfServiceRequest {
         source: "webhook".into(),
         external_id: text(&v, "id")?.into(),
@@ -138,7 +139,7 @@ async fn orchestrator(
         kind: text(&v, "kind")?.into(),
         status,
         human_intervention,
-        created_at: time(&v, "created_at")?,
+        created_at,
         finished_at,
     };
     let batch = FactBatch {
@@ -146,19 +147,8 @@ async fn orchestrator(
         ..FactBatch::default()
     };
     state.store.write_batch(&batch).await?;
-    recount(&state);
+    state.pipeline.facts_changed(created_at);
     Ok(StatusCode::ACCEPTED)
-}
-
-/// Publishes the metrics again in the background, so the counters that come from the store's
-/// totals (requests, deployments) count the event without waiting for the next collection.
-fn recount(state: &AppState) {
-    let state = state.clone();
-    tokio::spawn(async move {
-        if let Err(e) = state.metrics.publish_from_store(&state.store).await {
-            tracing::warn!(error = %e, "metrics not published after a webhook");
-        }
-    });
 }
 
 async fn github(
@@ -199,12 +189,13 @@ async fn github(
         .iter()
         .any(|e| e.eq_ignore_ascii_case(environment));
     if state_name == "success" && production {
+        let finished_at = deployment.finished_at;
         let batch = FactBatch {
             deployments: vec![deployment],
             ..FactBatch::default()
         };
         state.store.write_batch(&batch).await?;
-        recount(&state);
+        state.pipeline.facts_changed(finished_at);
     }
     Ok(StatusCode::ACCEPTED)
 }

@@ -15,6 +15,8 @@ use tokio_util::sync::CancellationToken;
 pub struct TestDb {
     /// The store on it.
     pub store: Store,
+    /// Its URL, for a `dxs` process of the test.
+    url: String,
     /// Name of the PostgreSQL database to drop, and the admin URL to drop it from.
     postgres: Option<(String, String)>,
     /// The SQLite file's directory.
@@ -30,6 +32,7 @@ impl TestDb {
         store.migrate().await.expect("sqlite migrates");
         TestDb {
             store,
+            url,
             postgres: None,
             _dir: Some(dir),
         }
@@ -63,6 +66,7 @@ impl TestDb {
         store.migrate().await.expect("postgres migrates");
         Some(TestDb {
             store,
+            url,
             postgres: Some((name, admin)),
             _dir: None,
         })
@@ -73,6 +77,11 @@ impl TestDb {
         let mut dbs = vec![TestDb::sqlite().await];
         dbs.extend(TestDb::postgres().await);
         dbs
+    }
+
+    /// The database's URL.
+    pub fn url(&self) -> &str {
+        &self.url
     }
 
     /// Closes the store and drops a PostgreSQL database.
@@ -136,6 +145,8 @@ pub struct TestApp {
     pub address: String,
     /// The store it serves.
     pub store: Store,
+    /// The server's state (its pipeline and metrics).
+    pub state: AppState,
     shutdown: CancellationToken,
 }
 
@@ -149,10 +160,11 @@ impl TestApp {
         let addr: SocketAddr = listener.local_addr().unwrap();
         let shutdown = CancellationToken::new();
         let state = AppState::new(config, store.clone());
-        tokio::spawn(web::serve(listener, state, shutdown.clone()));
+        tokio::spawn(web::serve(listener, state.clone(), shutdown.clone()));
         TestApp {
             address: format!("http://{addr}"),
             store,
+            state,
             shutdown,
         }
     }

@@ -11,6 +11,7 @@ mod helpers;
 mod kubernetes;
 mod metrics;
 mod metrics_fixture;
+mod pipeline;
 mod prometheus;
 mod promtool;
 mod report;
