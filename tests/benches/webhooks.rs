@@ -1,0 +1,206 @@
+//! Benchmark of the webhook pipeline: 5,000 signed orchestrator events from 50 connections
+//! against `dxs serve` (in process, on SQLite, or on PostgreSQL when `TEST_DATABASE_URL` is set):
+//! none lost, none duplicated, the latency of each answer (p50, p99), the number of scoring passes
+//! the burst caused, and how long after the last event `/metrics` counted all of them. Beside it,
+//! the floor: the same 5,000 requests written straight into the store, one batch each, with no
+//! HTTP and no pipeline. Run with `cargo bench --bench webhooks` (`BENCH_EVENTS` to change).
+
+use std::time::{Duration, Instant};
+
+use dxs::config::Config;
+use dxs::model::{RequestStatus, SelfServiceRequest};
+use dxs::store::{FactBatch, Store};
+use dxs::web::{self, AppState};
+use hmac::{Hmac, Mac};
+use sha2::Sha256;
+use sqlx::Connection;
+use tokio_util::sync::CancellationToken;
+
+const CONNECTIONS: usize = 50;
+const SECRET: &str = "bench-webhook-secret";
+const TEAMS: [&str; 5] = ["payments", "search", "checkout", "identity", "mobile"];
+
+fn main() {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    runtime.block_on(run());
+}
+
+fn sign(body: &str) -> String {
+    let mut mac = Hmac::<Sha256>::new_from_slice(SECRET.as_bytes()).expect("key");
+    mac.update(body.as_bytes());
+    format!("sha256={}", hex::encode(mac.finalize().into_bytes()))
+}
+
+fn event(i: usize, at: &str) -> String {
+    format!(
+        r#"{{"id": "bench-{i}", "team": "{}", "kind": "create-service", "status": "succeeded",
+            "human_intervention": false, "created_at": "{at}", "finished_at": "{at}"}}"#,
+        TEAMS[i % TEAMS.len()]
+    )
+}
+
+/// A fresh store: a temporary SQLite file, or a new database on `TEST_DATABASE_URL`'s server.
+async fn store(name: &str) -> (Store, &'static str, Option<tempfile::TempDir>) {
+    if let Ok(admin) = std::env::var("TEST_DATABASE_URL") {
+        let db = format!("dxs_bench_{name}_{}", std::process::id());
+        let mut conn = sqlx::PgConnection::connect(&admin).await.expect("postgres");
+        for sql in [
+            format!("DROP DATABASE IF EXISTS {db} WITH (FORCE)"),
+            format!("CREATE DATABASE {db}"),
+        ] {
+            sqlx::query(&sql).execute(&mut conn).await.expect("admin");
+        }
+        let base = admin.rsplit_once('/').map_or(admin.as_str(), |(b, _)| b);
+        let store = Store::connect(&format!("{base}/{db}"))
+            .await
+            .expect("connect");
+        store.migrate().await.expect("migrate");
+        return (store, "PostgreSQL", None);
+    }
+    let dir = tempfile::tempdir().expect("temp dir");
+    let url = format!("sqlite://{}", dir.path().join("dxs.db").display());
+    let store = Store::connect(&url).await.expect("sqlite");
+    store.migrate().await.expect("migrate");
+    (store, "SQLite", Some(dir))
+}
+
+async fn run() {
+    let events: usize = std::env::var("BENCH_EVENTS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(5_000);
+    let at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+
+    // The floor: the same requests written straight into the store, one batch each.
+    let (floor_store, database, _floor_dir) = store("floor").await;
+    let started = Instant::now();
+    for i in 0..events {
+        let batch = FactBatch {
+            requests: vec![SelfServiceRequest {
+                source: "webhook".into(),
+                external_id: format!("bench-{i}"),
+                team: TEAMS[i % TEAMS.len()].into(),
+                kind: "create-service".into(),
+                status: RequestStatus::Succeeded,
+                human_intervention: false,
+                created_at: 0,
+                finished_at: Some(0),
+            }],
+            ..FactBatch::default()
+        };
+        floor_store.write_batch(&batch).await.expect("write");
+    }
+    let floor = started.elapsed();
+    floor_store.close().await;
+
+    let (store, _, _dir) = store("webhooks").await;
+    let vars = [("DXS_WEBHOOK_SECRET".to_string(), SECRET.to_string())];
+    let config = Config::from_parts("", Vec::new(), |name| {
+        vars.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone())
+    })
+    .expect("config");
+    let state = AppState::new(config, store.clone());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let base = format!("http://{}", listener.local_addr().expect("address"));
+    let shutdown = CancellationToken::new();
+    tokio::spawn(web::serve(listener, state.clone(), shutdown.clone()));
+
+    let started = Instant::now();
+    let mut tasks = Vec::with_capacity(CONNECTIONS);
+    for c in 0..CONNECTIONS {
+        let (base, at) = (base.clone(), at.clone());
+        tasks.push(tokio::spawn(async move {
+            // One client per task with one connection: 50 connections in all.
+            let client = reqwest::Client::builder()
+                .pool_max_idle_per_host(1)
+                .build()
+                .expect("client");
+            let mut latencies = Vec::new();
+            for i in (c..events).step_by(CONNECTIONS) {
+                let body = event(i, &at);
+                let signature = sign(&body);
+                let sent = Instant::now();
+                let response = client
+                    .post(format!("{base}/webhooks/orchestrator"))
+                    .header("content-type", "application/json")
+                    .header("x-dxs-signature", signature)
+                    .body(body)
+                    .send()
+                    .await
+                    .expect("answer");
+                assert_eq!(response.status().as_u16(), 202, "event {i}");
+                latencies.push(sent.elapsed());
+            }
+            latencies
+        }));
+    }
+    let mut latencies = Vec::with_capacity(events);
+    for task in tasks {
+        latencies.extend(task.await.expect("task"));
+    }
+    let burst = started.elapsed();
+    let last_event = Instant::now();
+    let expected = format!("platform_requests_total{{team=\"all\"}} {events}");
+    let current_after = loop {
+        let scrape = reqwest::get(format!("{base}/metrics"))
+            .await
+            .expect("scrape")
+            .text()
+            .await
+            .expect("body");
+        if scrape.contains(&expected) {
+            break last_event.elapsed();
+        }
+        assert!(
+            last_event.elapsed() < Duration::from_secs(60),
+            "metrics never counted {events} events"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    let stored = store.requests().await.expect("requests");
+    let mut ids: Vec<&str> = stored.iter().map(|r| r.external_id.as_str()).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    latencies.sort_unstable();
+    let pct = |p: f64| latencies[((latencies.len() as f64 * p) as usize).min(latencies.len() - 1)];
+    let passes = state.pipeline.passes();
+    shutdown.cancel();
+
+    println!("webhooks: {events} signed events from {CONNECTIONS} connections, {database}, 2 tokio workers");
+    println!(
+        "  stored            {} rows, {} distinct ids (lost {}, duplicated {})",
+        stored.len(),
+        ids.len(),
+        events - ids.len(),
+        stored.len() - ids.len()
+    );
+    println!(
+        "  burst             {:.2} s, {:.0} events/s",
+        burst.as_secs_f64(),
+        events as f64 / burst.as_secs_f64()
+    );
+    println!(
+        "  latency           p50 {:.2} ms, p99 {:.2} ms",
+        pct(0.50).as_secs_f64() * 1e3,
+        pct(0.99).as_secs_f64() * 1e3
+    );
+    println!(
+        "  scoring passes    {passes} ({:.2} per second of the burst)",
+        passes as f64 / burst.as_secs_f64().max(1.0)
+    );
+    println!(
+        "  /metrics current  {:.2} s after the last event",
+        current_after.as_secs_f64()
+    );
+    println!(
+        "  floor (store only, one batch per event, no HTTP): {:.2} s, {:.0} writes/s",
+        floor.as_secs_f64(),
+        events as f64 / floor.as_secs_f64()
+    );
+}
