@@ -1,5 +1,6 @@
 //! The pipeline from new facts to every replica: closed quarters stay closed, a burst of
-//! webhooks becomes few scoring passes, and a second replica publishes what the first wrote.
+//! webhooks becomes few scoring passes, a second replica publishes what the first wrote, and
+//! collection moves to another replica when the one holding the lock dies.
 
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Stdio};
@@ -14,7 +15,14 @@ use dxs::store::FactBatch;
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
+use std::sync::Arc;
+
+use tokio::sync::Notify;
+
+use crate::collectors::Env;
 use crate::helpers::{config, dxs_bin, TestApp, TestDb};
+use crate::scenario::{Scenario, ROSTER};
+use crate::stub::{Fault, Stub};
 
 const SECRET: &str = "pipeline-webhook-secret";
 const TOKEN: &str = "pipeline-test-admin-token-0123456789abcdef";
@@ -239,12 +247,17 @@ struct Replica {
 
 impl Replica {
     fn start(database_url: &str) -> Replica {
+        Replica::start_with(database_url, &[("DXS_COLLECT__INTERVAL_SECS", "0".into())])
+    }
+
+    /// Started with extra environment variables (the collection schedule, the upstreams).
+    fn start_with(database_url: &str, env: &[(&str, String)]) -> Replica {
         let mut child = dxs_bin()
             .args(["--database-url", database_url, "serve"])
             .env("DXS_LISTEN", "127.0.0.1:0")
             .env("DXS_ADMIN_TOKEN", TOKEN)
             .env("DXS_WEBHOOK_SECRET", SECRET)
-            .env("DXS_COLLECT__INTERVAL_SECS", "0")
+            .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
             .spawn()
@@ -320,5 +333,61 @@ async fn a_webhook_to_one_replica_shows_on_the_other_within_ten_seconds() {
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
     drop((a, b));
+    db.cleanup().await;
+}
+
+/// Two replicas collecting every second on one PostgreSQL: while A holds the collector lock (its
+/// collection hangs on a GitHub request) B never collects; once A is killed, its session and
+/// lock are gone and B's next tick collects, to the end.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn killing_the_collecting_replica_hands_collection_to_the_other() {
+    let Some(db) = TestDb::postgres().await else {
+        return;
+    };
+    let stub = Stub::start(Scenario::standard()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let roster = dir.path().join("roster.csv");
+    std::fs::write(&roster, ROSTER).unwrap();
+    let mut env = Env::vars(&stub, &roster.display().to_string());
+    env.push(("DXS_COLLECT__INTERVAL_SECS", "1".into()));
+    let arrived = Arc::new(Notify::new());
+    stub.fault("/gh/orgs/acme/repos", Fault::Hang(arrived.clone()));
+
+    let url = db.url().to_string();
+    let a = Replica::start_with(&url, &env);
+    tokio::time::timeout(Duration::from_secs(10), arrived.notified())
+        .await
+        .expect("A's collection reaches GitHub");
+    let b = Replica::start_with(&url, &env);
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let runs = db.store.recent_runs(20).await.unwrap();
+    assert!(
+        runs.iter().all(|r| r.outcome == "running"),
+        "B collected while A held the lock: {runs:?}"
+    );
+
+    drop(a);
+    let killed = Instant::now();
+    loop {
+        let runs = db.store.recent_runs(20).await.unwrap();
+        let done: Vec<&str> = runs
+            .iter()
+            .filter(|r| r.outcome == "success")
+            .map(|r| r.source.as_str())
+            .collect();
+        if ["github", "argocd", "orchestrator"]
+            .iter()
+            .all(|s| done.contains(s))
+        {
+            break;
+        }
+        assert!(
+            killed.elapsed() < Duration::from_secs(20),
+            "B did not collect within 20 s of A's death: {runs:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    assert!(db.store.counts().await.unwrap().deployments > 0);
+    drop(b);
     db.cleanup().await;
 }
