@@ -14,6 +14,10 @@ use serde::Deserialize;
 
 use crate::survey::SurveyDefinition;
 
+mod incidents;
+
+pub use incidents::IncidentsConfig;
+
 /// A configuration error: always names the key and says what was expected.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -88,6 +92,8 @@ pub struct Config {
     pub collect: CollectConfig,
     /// The Kubernetes cluster whose namespaces measure adoption.
     pub kubernetes: KubernetesConfig,
+    /// Incident sources: a GitHub issue label and the incident webhook.
+    pub incidents: IncidentsConfig,
 }
 
 /// The kubernetes collector (DESIGN §4 `[kubernetes]`).
@@ -297,6 +303,7 @@ struct RawConfig {
     survey: RawSurvey,
     collect: RawCollect,
     kubernetes: RawKubernetes,
+    incidents: incidents::RawIncidents,
 }
 
 #[derive(Deserialize)]
@@ -510,7 +517,7 @@ impl Default for RawSurvey {
 }
 
 /// Sections whose keys may be overridden with `DXS_SECTION__KEY`.
-const SECTIONS: [&str; 9] = [
+const SECTIONS: [&str; 10] = [
     "github",
     "argocd",
     "orchestrator",
@@ -520,6 +527,7 @@ const SECTIONS: [&str; 9] = [
     "survey",
     "collect",
     "kubernetes",
+    "incidents",
 ];
 /// Top-level keys that may be overridden with `DXS_KEY`.
 const TOP_LEVEL_KEYS: [&str; 2] = ["listen", "database_url"];
@@ -681,6 +689,7 @@ fn validate(
     let survey_secret = read_secret("survey.secret_env", &raw.survey.secret_env)?;
     let survey = validate_survey(raw.survey, survey_secret)?;
     let kubernetes = validate_kubernetes(raw.kubernetes)?;
+    let incidents = raw.incidents.validate(read_secret)?;
     if score.adoption_basis == AdoptionBasis::Namespaces && !kubernetes.enabled {
         return Err(invalid(
             "score.adoption_basis",
@@ -699,6 +708,7 @@ fn validate(
         survey,
         collect: validate_collect(raw.collect)?,
         kubernetes,
+        incidents,
     })
 }
 

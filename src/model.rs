@@ -210,3 +210,22 @@ pub struct Namespace {
     /// When a collection first found it gone from the cluster.
     pub deleted_at: Option<i64>,
 }
+
+/// An incident (DESIGN §5): a GitHub issue labelled `incidents.github_label`, or an event of
+/// `POST /webhooks/incident`. The same source and id again updates it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Incident {
+    /// `github`, `webhook` or `demo`.
+    pub source: String,
+    /// `owner/repo#number` for a GitHub issue, else the incident tool's id (`INC-42`).
+    pub external_id: String,
+    /// The service as the source named it: `owner/repo`, a repository name or a
+    /// `[[services]]` name (resolved when scoring).
+    pub service: String,
+    /// When it was opened (the failure's start).
+    pub opened_at: i64,
+    /// When it was resolved; `None` while open.
+    pub resolved_at: Option<i64>,
+    /// The incident tool's severity, if it sent one.
+    pub severity: Option<String>,
+}

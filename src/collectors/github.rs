@@ -1,6 +1,6 @@
 //! The GitHub collector: the roster, repositories and team ownership ([`super::github_org`]),
-//! production deployments with their statuses and changes, and the first commit of each roster
-//! developer since their start date.
+//! production deployments with their statuses and changes, incidents ([`super::incidents`]), and
+//! the first commit of each roster developer since their start date.
 //!
 //! Deployments of a repository are read newest first (`GET /repos/{r}/deployments`, one request
 //! when nothing changed: a 304) down to the repository's cursor, the id below which every
@@ -10,7 +10,7 @@ use serde::Deserialize;
 
 use super::changes::{self, ApiCommit};
 use super::http::Api;
-use super::{github_org, rfc3339, roster, unix, CollectError, Collector, Run};
+use super::{github_org, incidents, rfc3339, roster, unix, CollectError, Collector, Run};
 use crate::model::{Deployment, Repository};
 use crate::store::FactBatch;
 
@@ -43,6 +43,7 @@ impl Collector for GithubCollector {
         for repo in &repos {
             deployments(run, &api, &repo.slug).await?;
         }
+        incidents::collect(run, &api).await?;
         first_commits(run, &api, &repos).await
     }
 }

@@ -48,7 +48,7 @@ impl ApiRepo {
 }
 
 /// A repository dxs measures: of the org, or of `github.repos` when that is set.
-fn in_scope(github: &GithubConfig, slug: &str) -> bool {
+pub(super) fn in_scope(github: &GithubConfig, slug: &str) -> bool {
     if github.repos.is_empty() {
         slug.split('/').next() == Some(github.org.as_str())
     } else {

@@ -11,6 +11,7 @@ mod changes;
 mod github;
 mod github_org;
 pub mod http;
+mod incidents;
 mod kubernetes;
 mod orchestrator;
 mod retry;

@@ -7,7 +7,7 @@ use sqlx::QueryBuilder;
 
 use super::{now, with_pool, Result, Store, CHUNK};
 use crate::model::{
-    Commit, Cursor, Deployment, DeploymentChange, Developer, Namespace, Repository,
+    Commit, Cursor, Deployment, DeploymentChange, Developer, Incident, Namespace, Repository,
     SelfServiceRequest, Team,
 };
 
@@ -30,6 +30,8 @@ pub struct FactBatch {
     pub requests: Vec<SelfServiceRequest>,
     /// Kubernetes namespaces (team, managed and deletion updated).
     pub namespaces: Vec<Namespace>,
+    /// Incidents (the same source and id again updates).
+    pub incidents: Vec<Incident>,
     /// Cursors to advance with these facts.
     pub cursors: Vec<Cursor>,
 }
@@ -45,6 +47,7 @@ impl FactBatch {
             + self.changes.len()
             + self.requests.len()
             + self.namespaces.len()
+            + self.incidents.len()
     }
 
     /// The time of the earliest dated fact of the batch (a commit, deployment, change,
@@ -242,6 +245,7 @@ impl Store {
                 );
                 rows += q.build().execute(&mut *tx).await?.rows_affected();
             }
+            super::incidents::upsert_incidents!(tx, batch.incidents, at, rows);
             for chunk in batch.cursors.chunks(CHUNK) {
                 let mut q = QueryBuilder::new("INSERT INTO collector_cursors (source, scope, value, updated_at) ");
                 q.push_values(chunk, |mut b, c| {

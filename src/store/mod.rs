@@ -10,6 +10,7 @@ mod collect;
 mod collector;
 mod copy_out;
 mod facts;
+mod incidents;
 mod org;
 mod scoring;
 mod snapshots;

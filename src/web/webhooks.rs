@@ -1,7 +1,8 @@
 //! Webhooks: `POST /webhooks/orchestrator` (a self-service request event from any orchestrator,
-//! `X-Dxs-Signature: sha256=<hex HMAC-SHA256 of the body>`) and `POST /webhooks/github`
-//! (`deployment_status` events, `X-Hub-Signature-256`), so a request or a deployment counts
-//! seconds after it happens.
+//! `X-Dxs-Signature: sha256=<hex HMAC-SHA256 of the body>`), `POST /webhooks/github`
+//! (`deployment_status` events, `X-Hub-Signature-256`) and `POST /webhooks/incident`
+//! ([`incident`], signed like the orchestrator's), so a request, a deployment or an incident
+//! counts seconds after it happens.
 //!
 //! The signature is checked (in constant time) before the body is read: a bad or missing one is
 //! 401 and writes nothing. A missing or invalid field is 400 naming it; an accepted event is 202.
@@ -22,6 +23,8 @@ use super::{AppState, WebError};
 use crate::config::Secret;
 use crate::model::{Deployment, RequestStatus, SelfServiceRequest};
 use crate::store::FactBatch;
+
+mod incident;
 
 /// Why a webhook is refused: 401 before anything is read, else the usual [`WebError`].
 #[derive(Debug, thiserror::Error)]
@@ -56,6 +59,7 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/webhooks/orchestrator", post(orchestrator))
         .route("/webhooks/github", post(github))
+        .route("/webhooks/incident", post(incident::handle))
 }
 
 /// True when `header` is `sha256=<hex HMAC-SHA256 of body under secret>` (constant time).

@@ -110,7 +110,8 @@ pub fn assert_all_succeeded(summaries: &[SourceSummary]) {
     }
 }
 
-fn at(rfc3339: &str) -> i64 {
+/// UNIX seconds of an RFC 3339 time.
+pub fn at(rfc3339: &str) -> i64 {
     chrono::DateTime::parse_from_rfc3339(rfc3339)
         .unwrap()
         .timestamp()
@@ -299,12 +300,13 @@ async fn a_second_run_with_nothing_new_writes_nothing_and_spends_one_request_per
             assert_eq!(of_repo.len(), 1, "{repo}: {of_repo:?}");
             assert_eq!(of_repo[0].status, 304);
         }
-        // Besides one request per repository: the repository list, the team list and the
-        // team's repositories, all answered 304 (free of rate limit).
+        // Besides one request per repository: the repository list, the team list, the
+        // team's repositories and the one incident search, all answered 304 (free of rate
+        // limit).
         let github: Vec<_> = hits.iter().filter(|h| h.path.starts_with("/gh/")).collect();
-        assert_eq!(github.len(), 3 + 3, "{github:?}");
+        assert_eq!(github.len(), 3 + 4, "{github:?}");
         assert!(github.iter().all(|h| h.status == 304), "{github:?}");
-        assert_eq!(summaries[0].stats.not_modified, 6);
+        assert_eq!(summaries[0].stats.not_modified, 7);
         // ArgoCD: one 304. Backstage: the catalog (304) and the task page holding the
         // unfinished task t4, re-checked until it finishes.
         let argocd: Vec<_> = hits

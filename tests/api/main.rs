@@ -8,6 +8,7 @@ mod collectors_faults;
 mod dashboards;
 mod deploy;
 mod helpers;
+mod incidents;
 mod kubernetes;
 mod metrics;
 mod metrics_fixture;

@@ -44,6 +44,17 @@ pub struct Task(
     pub Option<&'static str>,
 );
 
+/// A GitHub issue: repo, number, label, created, closed, updated, is a pull request.
+pub struct Issue(
+    pub &'static str,
+    pub i64,
+    pub &'static str,
+    pub &'static str,
+    pub Option<&'static str>,
+    pub &'static str,
+    pub bool,
+);
+
 /// Everything the stub serves.
 pub struct Scenario {
     /// `(full_name, pushed_at, archived)`.
@@ -60,6 +71,8 @@ pub struct Scenario {
     pub components: Vec<(&'static str, &'static str, &'static str)>,
     /// Backstage scaffolder tasks.
     pub tasks: Vec<Task>,
+    /// GitHub issues (incidents when labelled so).
+    pub issues: Vec<Issue>,
 }
 
 /// The roster of the scenario; line 5 is bad.
@@ -280,6 +293,47 @@ impl Scenario {
                     "2026-10-09T10:03:00.000Z",
                     "bob",
                     None,
+                ),
+            ],
+            issues: vec![
+                // An incident of api, resolved after two hours.
+                Issue(
+                    "acme/api",
+                    7,
+                    "incident",
+                    "2026-10-01T14:00:00Z",
+                    Some("2026-10-01T16:00:00Z"),
+                    "2026-10-01T16:00:00Z",
+                    false,
+                ),
+                // Still open.
+                Issue(
+                    "acme/web",
+                    3,
+                    "incident",
+                    "2026-10-04T12:30:00Z",
+                    None,
+                    "2026-10-04T13:00:00Z",
+                    false,
+                ),
+                // A pull request with the label, and an issue without it: not incidents.
+                Issue(
+                    "acme/api",
+                    8,
+                    "incident",
+                    "2026-10-02T09:00:00Z",
+                    None,
+                    "2026-10-02T09:00:00Z",
+                    true,
+                ),
+                Issue(
+                    "acme/web",
+                    4,
+                    "bug",
+                    "2026-10-03T09:00:00Z",
+                    None,
+                    "2026-10-03T09:00:00Z",
+                    false,
                 ),
             ],
         }

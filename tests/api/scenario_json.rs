@@ -3,7 +3,7 @@
 
 use serde_json::{json, Value};
 
-use crate::scenario::{sha, Scenario, Task, C, D};
+use crate::scenario::{sha, Issue, Scenario, Task, C, D};
 
 fn fixture(path: &str) -> Value {
     let file = format!("{}/tests/fixtures/{path}", env!("CARGO_MANIFEST_DIR"));
@@ -217,4 +217,46 @@ impl Scenario {
             .collect();
         json!({"tasks": page, "totalTasks": tasks.len()})
     }
+
+    /// `GET /search/issues?q=is:issue label:"L" org:O [updated:>=T]&sort=updated&order=asc`:
+    /// the matching issues, least recently updated first.
+    pub fn search_issues(&self, q: &str) -> Option<Vec<Value>> {
+        let (mut label, mut orgs, mut since, mut issues_only) = (None, vec![], "", false);
+        for term in q.split(' ').filter(|t| !t.is_empty()) {
+            match term.split_once(':')? {
+                ("is", "issue") => issues_only = true,
+                ("label", l) => label = Some(l.trim_matches('"')),
+                ("org", o) => orgs.push(o),
+                ("updated", t) => since = t.strip_prefix(">=")?,
+                _ => return None,
+            }
+        }
+        let label = label?;
+        let mut found: Vec<&Issue> = self
+            .issues
+            .iter()
+            .filter(|i| i.2 == label && (!issues_only || !i.6) && i.5 >= since)
+            .filter(|i| orgs.iter().any(|o| i.0.starts_with(&format!("{o}/"))))
+            .collect();
+        found.sort_by_key(|i| (i.5, i.0, i.1));
+        Some(found.into_iter().map(issue_json).collect())
+    }
+}
+
+fn issue_json(i: &Issue) -> Value {
+    let mut v = fixture("github/issue.json");
+    let url = format!("https://api.github.com/repos/{}", i.0);
+    v["url"] = json!(format!("{url}/issues/{}", i.1));
+    v["repository_url"] = json!(url);
+    v["html_url"] = json!(format!("https://github.com/{}/issues/{}", i.0, i.1));
+    v["number"] = json!(i.1);
+    v["labels"][0]["name"] = json!(i.2);
+    v["created_at"] = json!(i.3);
+    v["closed_at"] = json!(i.4);
+    v["state"] = json!(if i.4.is_some() { "closed" } else { "open" });
+    v["updated_at"] = json!(i.5);
+    if i.6 {
+        v["pull_request"] = json!({"url": format!("{url}/pulls/{}", i.1)});
+    }
+    v
 }

@@ -1,8 +1,8 @@
 //! The store suite: every test runs against SQLite and, when configured, PostgreSQL.
 
 use dxs::model::{
-    Answer, Commit, Cursor, Deployment, DeploymentChange, Developer, Namespace, Repository,
-    RequestStatus, SelfServiceRequest, Team,
+    Answer, Commit, Cursor, Deployment, DeploymentChange, Developer, Incident, Namespace,
+    Repository, RequestStatus, SelfServiceRequest, Team,
 };
 use dxs::store::{FactBatch, Snapshot, Store, SubmitOutcome, TableCounts};
 
@@ -87,6 +87,14 @@ fn sample_batch() -> FactBatch {
             created_at: 1_000,
             deleted_at: None,
         }],
+        incidents: vec![Incident {
+            source: "webhook".into(),
+            external_id: "INC-1".into(),
+            service: "acme/api".into(),
+            opened_at: 9_100,
+            resolved_at: None,
+            severity: None,
+        }],
         cursors: vec![Cursor {
             source: "github".into(),
             scope: "acme/api".into(),
@@ -121,7 +129,7 @@ async fn a_batch_written_twice_is_stored_once() {
     for_each_db(|store| async move {
         let batch = sample_batch();
         let first = store.write_batch(&batch).await.unwrap();
-        assert_eq!(first, 10, "every fact is new");
+        assert_eq!(first, 11, "every fact is new");
         let second = store.write_batch(&batch).await.unwrap();
         assert_eq!(second, 0, "nothing is new the second time");
         let counts = store.counts().await.unwrap();

@@ -266,7 +266,9 @@ fn parse_query(query: &str) -> HashMap<String, String> {
         .collect()
 }
 
+/// Decodes a query value: `+` is a space, `%XX` a byte.
 fn decode(value: &str) -> String {
+    let value = value.replace('+', " ");
     let bytes = value.as_bytes();
     let mut out = Vec::new();
     let mut i = 0;
@@ -284,6 +286,19 @@ fn decode(value: &str) -> String {
     String::from_utf8(out).unwrap()
 }
 
+/// Percent-encodes a query value (all but unreserved characters and `:`).
+fn encode(value: &str) -> String {
+    value
+        .bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' | b':' => {
+                (b as char).to_string()
+            }
+            b => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
 /// A list body becomes page `?page=N` of it, with the next page's URL; `Paged::Compare`
 /// paginates the `commits` of a compare envelope.
 fn paginate(
@@ -297,6 +312,13 @@ fn paginate(
         Routed::One(v) => return (v, None),
         Routed::List(items) => (items, None),
         Routed::Compare(envelope, commits) => (commits, Some(envelope)),
+        Routed::Search(items) => {
+            let total = items.len();
+            (
+                items,
+                Some(json!({"total_count": total, "incomplete_results": false})),
+            )
+        }
     };
     let start = (page - 1) * PAGE;
     let slice: Vec<Value> = items.iter().skip(start).take(PAGE).cloned().collect();
@@ -304,13 +326,17 @@ fn paginate(
         let mut q: Vec<String> = query
             .iter()
             .filter(|(k, _)| k.as_str() != "page")
-            .map(|(k, v)| format!("{k}={v}"))
+            .map(|(k, v)| format!("{k}={}", encode(v)))
             .collect();
         q.sort();
         q.push(format!("page={}", page + 1));
         format!("{base}{path}?{}", q.join("&"))
     });
     let value = match wrap {
+        Some(mut envelope) if envelope.get("total_count").is_some() => {
+            envelope["items"] = Value::Array(slice);
+            envelope
+        }
         Some(mut envelope) => {
             envelope["total_commits"] = json!(items.len());
             envelope["ahead_by"] = json!(items.len());
@@ -330,11 +356,20 @@ pub enum Routed {
     List(Vec<Value>),
     /// A compare envelope and its commits (paginated).
     Compare(Value, Vec<Value>),
+    /// Search results (paginated `items`, with `total_count`).
+    Search(Vec<Value>),
 }
 
 fn route(s: &Scenario, path: &str, query: &HashMap<String, String>) -> Option<Routed> {
     let parts: Vec<&str> = path.trim_matches('/').split('/').collect();
     match parts.as_slice() {
+        ["gh", "search", "issues"] => {
+            let ordered = query.get("sort")? == "updated" && query.get("order")? == "asc";
+            ordered
+                .then(|| s.search_issues(query.get("q")?))
+                .flatten()
+                .map(Routed::Search)
+        }
         ["gh", "orgs", org, "repos"] => Some(Routed::List(s.org_repos(org))),
         ["gh", "orgs", _, "teams"] => Some(Routed::List(s.teams())),
         ["gh", "orgs", _, "teams", team, "repos"] => Some(Routed::List(s.team_repos(team))),

@@ -7,15 +7,23 @@ use dxs::model::RequestStatus;
 
 use crate::helpers::{config, TestApp, TestDb};
 
-const SECRET: &str = "s3cret-webhook-key";
+/// The orchestrator's webhook secret of these tests.
+pub const SECRET: &str = "s3cret-webhook-key";
 
-fn sign(body: &str) -> String {
-    let mut mac = Hmac::<Sha256>::new_from_slice(SECRET.as_bytes()).unwrap();
+/// `sha256=<hex HMAC of body>` under [`SECRET`].
+pub fn sign(body: &str) -> String {
+    sign_with(SECRET, body)
+}
+
+/// `sha256=<hex HMAC of body>` under `secret`.
+pub fn sign_with(secret: &str, body: &str) -> String {
+    let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).unwrap();
     mac.update(body.as_bytes());
     format!("sha256={}", hex::encode(mac.finalize().into_bytes()))
 }
 
-async fn post(
+/// POSTs `body` to `path` with the signature `sig` in `header`: the status and the text.
+pub async fn post(
     app: &TestApp,
     path: &str,
     header: &str,

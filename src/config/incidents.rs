@@ -1,0 +1,104 @@
+//! `[incidents]` (DESIGN §4): where incidents come from. GitHub issues carrying a label, and the
+//! signed `POST /webhooks/incident`.
+
+use serde::Deserialize;
+
+use super::{invalid, ConfigError, Secret};
+
+/// Incident sources.
+#[derive(Debug, Clone)]
+pub struct IncidentsConfig {
+    /// Issues with this label in the org's repositories are incidents; `None` (`""`) = off.
+    pub github_label: Option<String>,
+    /// The HMAC key of `POST /webhooks/incident`; `None`: the orchestrator's webhook secret.
+    pub webhook_secret: Option<Secret>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub(super) struct RawIncidents {
+    github_label: String,
+    webhook_secret_env: String,
+}
+
+impl Default for RawIncidents {
+    fn default() -> Self {
+        RawIncidents {
+            github_label: "incident".into(),
+            webhook_secret_env: String::new(),
+        }
+    }
+}
+
+impl RawIncidents {
+    /// Validates the section; `read_secret(key, env)` reads a secret's variable.
+    pub(super) fn validate(
+        self,
+        read_secret: impl Fn(&str, &str) -> Result<Option<Secret>, ConfigError>,
+    ) -> Result<IncidentsConfig, ConfigError> {
+        let label = self.github_label.trim().to_string();
+        // A label with a double quote cannot be put in a search query.
+        if label.contains('"') {
+            return Err(invalid(
+                "incidents.github_label",
+                format!("expected a label name without '\"', got {label:?}"),
+            ));
+        }
+        Ok(IncidentsConfig {
+            github_label: (!label.is_empty()).then_some(label),
+            webhook_secret: read_secret("incidents.webhook_secret_env", &self.webhook_secret_env)?,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::config::{Config, ConfigError};
+
+    fn load(text: &str, vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
+        let vars: Vec<(String, String)> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        let env = vars.clone();
+        Config::from_parts(text, vars, move |name| {
+            env.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone())
+        })
+    }
+
+    #[test]
+    fn the_label_defaults_to_incident_and_empty_turns_github_incidents_off() {
+        let c = load("", &[]).unwrap();
+        assert_eq!(c.incidents.github_label.as_deref(), Some("incident"));
+        assert!(c.incidents.webhook_secret.is_none());
+        let off = load("[incidents]\ngithub_label = \"\"\n", &[]).unwrap();
+        assert_eq!(off.incidents.github_label, None);
+        let env = load("", &[("DXS_INCIDENTS__GITHUB_LABEL", "sev")]).unwrap();
+        assert_eq!(env.incidents.github_label.as_deref(), Some("sev"));
+    }
+
+    #[test]
+    fn the_webhook_secret_comes_from_the_named_variable_and_bad_keys_are_named() {
+        let c = load(
+            "[incidents]\nwebhook_secret_env = \"INCIDENT_SECRET\"\n",
+            &[("INCIDENT_SECRET", "s3cret")],
+        )
+        .unwrap();
+        assert_eq!(c.incidents.webhook_secret.unwrap().expose(), "s3cret");
+        for (text, key) in [
+            (
+                "[incidents]\nwebhook_secret_env = \"not a name\"\n",
+                "incidents.webhook_secret_env",
+            ),
+            (
+                "[incidents]\ngithub_label = \"a\\\"b\"\n",
+                "incidents.github_label",
+            ),
+        ] {
+            let err = load(text, &[]).unwrap_err().to_string();
+            assert!(err.starts_with(key), "{err}");
+        }
+        let unknown = load("[incidents]\nlabel = \"x\"\n", &[]).unwrap_err();
+        assert!(unknown.to_string().contains("label"), "{unknown}");
+    }
+}
