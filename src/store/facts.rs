@@ -11,6 +11,10 @@ use crate::model::{
     SelfServiceRequest, Team,
 };
 
+/// An incident marks the failure of the rollout before it, which may have finished in the
+/// previous quarter: an incident moves the quarters from this long before its opening on.
+pub const INCIDENT_LOOKBACK_SECS: i64 = 92 * 86_400;
+
 /// Facts to write together, atomically.
 #[derive(Debug, Default, Clone, PartialEq)]
 pub struct FactBatch {
@@ -51,7 +55,8 @@ impl FactBatch {
     }
 
     /// The time of the earliest dated fact of the batch (a commit, deployment, change,
-    /// request, start date, push or namespace event): the quarters from this one on may score
+    /// request, start date, push, namespace event, or an incident's opening less
+    /// [`INCIDENT_LOOKBACK_SECS`]): the quarters from this one on may score
     /// differently once the batch is written. `None` for a batch of undated facts only.
     pub fn earliest(&self) -> Option<i64> {
         let times = self
@@ -63,7 +68,12 @@ impl FactBatch {
             .chain(self.requests.iter().map(|r| r.created_at))
             .chain(self.developers.iter().map(|d| d.start_at))
             .chain(self.repositories.iter().filter_map(|r| r.pushed_at))
-            .chain(self.namespaces.iter().map(|n| n.created_at));
+            .chain(self.namespaces.iter().map(|n| n.created_at))
+            .chain(
+                self.incidents
+                    .iter()
+                    .map(|i| i.opened_at - INCIDENT_LOOKBACK_SECS),
+            );
         times.min()
     }
 

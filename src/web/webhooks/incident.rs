@@ -12,7 +12,7 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use serde_json::Value;
 
-use super::{parse, recount, text, time, verify, HookError};
+use super::{parse, text, time, verify, HookError};
 use crate::model::Incident;
 use crate::store::FactBatch;
 use crate::web::{AppState, WebError};
@@ -71,7 +71,9 @@ pub async fn handle(
         ..FactBatch::default()
     };
     state.store.write_batch(&batch).await?;
-    recount(&state);
+    if let Some(earliest) = batch.earliest() {
+        state.pipeline.facts_changed(earliest);
+    }
     Ok(StatusCode::ACCEPTED)
 }
 
