@@ -12,11 +12,15 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
+use crate::model::Service;
 use crate::survey::SurveyDefinition;
 
 mod incidents;
 
 pub use incidents::IncidentsConfig;
+mod delivery;
+
+pub use delivery::{GitOps, DEFAULT_IMAGE_TAG_PATTERN};
 
 /// A configuration error: always names the key and says what was expected.
 #[derive(Debug, thiserror::Error)]
@@ -94,6 +98,8 @@ pub struct Config {
     pub kubernetes: KubernetesConfig,
     /// Incident sources: a GitHub issue label and the incident webhook.
     pub incidents: IncidentsConfig,
+    /// Paths of repositories deployed as services of their own (`[[services]]`).
+    pub services: Vec<Service>,
 }
 
 /// The kubernetes collector (DESIGN §4 `[kubernetes]`).
@@ -209,6 +215,8 @@ pub struct ArgoCdConfig {
     pub token: Option<Secret>,
     /// Label selector of the production Applications.
     pub production_selector: String,
+    /// How images of config-repository Applications name their repository and commit.
+    pub gitops: GitOps,
 }
 
 /// Which orchestrator dxs polls.
@@ -304,6 +312,7 @@ struct RawConfig {
     collect: RawCollect,
     kubernetes: RawKubernetes,
     incidents: incidents::RawIncidents,
+    services: Vec<delivery::RawService>,
 }
 
 #[derive(Deserialize)]
@@ -388,6 +397,8 @@ struct RawArgoCd {
     url: String,
     token_env: String,
     production_selector: String,
+    image_tag_pattern: String,
+    images: BTreeMap<String, String>,
 }
 
 impl Default for RawArgoCd {
@@ -396,6 +407,8 @@ impl Default for RawArgoCd {
             url: "https://argocd.example.com".into(),
             token_env: "ARGOCD_TOKEN".into(),
             production_selector: "env=production".into(),
+            image_tag_pattern: DEFAULT_IMAGE_TAG_PATTERN.into(),
+            images: BTreeMap::new(),
         }
     }
 }
@@ -660,6 +673,7 @@ fn validate(
             "argocd.production_selector",
             raw.argocd.production_selector,
         )?,
+        gitops: delivery::gitops(&raw.argocd.image_tag_pattern, raw.argocd.images)?,
     };
     let kind = match raw.orchestrator.kind.as_str() {
         "backstage" => OrchestratorKind::Backstage,
@@ -709,6 +723,7 @@ fn validate(
         collect: validate_collect(raw.collect)?,
         kubernetes,
         incidents,
+        services: delivery::services(raw.services)?,
     })
 }
 

@@ -57,7 +57,7 @@ pub struct Commit {
     pub is_bot: bool,
 }
 
-/// A successful production deployment of a repository at a commit.
+/// A successful production deployment of a service (a repository, or a path of one) at a commit.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Deployment {
     /// `github`, `argocd` or `orchestrator`.
@@ -66,6 +66,8 @@ pub struct Deployment {
     pub external_id: String,
     /// `owner/name` of the repository.
     pub repo: String,
+    /// The service deployed: a `[[services]]` or catalog name, else the repository's slug.
+    pub service: String,
     /// The deployed commit.
     pub sha: String,
     /// Environment name as the source reports it.
@@ -74,9 +76,12 @@ pub struct Deployment {
     pub finished_at: i64,
 }
 
-/// A commit counted as a change, at the first production deployment that contained it.
+/// A commit counted as a change of a service, at the first production deployment of that
+/// service that contained it (a commit touching two services is a change of each).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DeploymentChange {
+    /// The service changed (the repository's slug when the repository is the service).
+    pub service: String,
     /// `owner/name` of the repository.
     pub repo: String,
     /// The commit.
@@ -96,6 +101,79 @@ impl DeploymentChange {
     pub fn lead_time_seconds(&self) -> i64 {
         (self.deployed_at - self.committed_at).max(0)
     }
+}
+
+/// A service that is a path inside a repository (a monorepo): from `[[services]]` or from a
+/// Backstage Component whose `backstage.io/source-location` is a tree URL.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Service {
+    /// The service's name, e.g. `checkout-web`.
+    pub name: String,
+    /// `owner/name` of its repository.
+    pub repo: String,
+    /// Its path inside the repository, ending in `/` (empty: the whole repository).
+    pub path: String,
+    /// Owning team; `None`: the repository's team.
+    pub team: Option<String>,
+    /// `config`, `catalog` or `demo`.
+    pub source: String,
+}
+
+impl Service {
+    /// True when a file at `file` (a repository path) belongs to this service.
+    pub fn owns(&self, file: &str) -> bool {
+        file.starts_with(&self.path)
+    }
+}
+
+/// Whether a deployment brought a new commit or went back to an older one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum RolloutKind {
+    /// A new commit of the service reached production.
+    Rollout,
+    /// A commit older than the live one (an ancestor, or deployed before) went back live.
+    Rollback,
+}
+
+impl RolloutKind {
+    /// `rollout` or `rollback`, as stored.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RolloutKind::Rollout => "rollout",
+            RolloutKind::Rollback => "rollback",
+        }
+    }
+
+    /// Reads a stored kind.
+    pub fn parse(s: &str) -> Option<RolloutKind> {
+        match s {
+            "rollout" => Some(RolloutKind::Rollout),
+            "rollback" => Some(RolloutKind::Rollback),
+            _ => None,
+        }
+    }
+}
+
+/// One (service, commit) reaching production at its earliest finish, whichever sources saw it,
+/// or a rollback (derived from the deployments; see `crate::rollouts`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rollout {
+    /// The service.
+    pub service: String,
+    /// `owner/name` of its repository.
+    pub repo: String,
+    /// The commit that went live.
+    pub sha: String,
+    /// Rollout or rollback.
+    pub kind: RolloutKind,
+    /// When it went live: the earliest finish of the deployments that saw it.
+    pub finished_at: i64,
+    /// Source of the deployment that made it.
+    pub source: String,
+    /// External id of that deployment.
+    pub external_id: String,
+    /// The commit live before, if any.
+    pub previous_sha: Option<String>,
 }
 
 /// Status of a self-service request.

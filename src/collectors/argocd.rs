@@ -10,6 +10,7 @@ use serde::Deserialize;
 
 use super::{changes, unix, CollectError, Collector, Run};
 use crate::model::Deployment;
+use crate::services::Services;
 use crate::store::FactBatch;
 
 /// Collects from ArgoCD.
@@ -80,6 +81,7 @@ impl Collector for ArgoCdCollector {
             return Ok(());
         };
         let github = run.api(run.config.github.token.clone());
+        let services = Services::new(run.store.services().await?);
         for app in page.body.items.unwrap_or_default() {
             let scope = format!(
                 "app:{}/{}",
@@ -116,6 +118,7 @@ impl Collector for ArgoCdCollector {
                 found.push(Deployment {
                     source: "argocd".into(),
                     external_id: format!("{}:{}", scope.trim_start_matches("app:"), h.id),
+                    service: services.of_application(&repo, &app.metadata.name),
                     repo,
                     sha: h.revision,
                     environment: "production".into(),
@@ -130,7 +133,7 @@ impl Collector for ArgoCdCollector {
             for repo in repos {
                 let of_repo: Vec<Deployment> =
                     found.iter().filter(|d| d.repo == repo).cloned().collect();
-                let (c, ch) = changes::of_deployments(run, &github, &of_repo).await?;
+                let (c, ch) = changes::of_deployments(run, &github, &of_repo, &services).await?;
                 commits.extend(c);
                 changes.extend(ch);
             }

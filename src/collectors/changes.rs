@@ -1,17 +1,21 @@
 //! Changes and their lead times (DESIGN §5), shared by the GitHub and ArgoCD collectors.
 //!
-//! For a deployment D of repo R at SHA S whose previous production deployment (any source) was at
-//! S₀, the changes are the commits of `GET /repos/{R}/compare/{S₀}...{S}` (paginated); the first
-//! known deployment of a repo counts only its own head commit. Bot commits are kept as commits
-//! but are never changes. The store keeps each commit at its earliest deployment.
+//! For a deployment D of a service of repo R at SHA S whose previous production deployment of
+//! that service (any source) was at S₀, the changes are the commits of
+//! `GET /repos/{R}/compare/{S₀}...{S}` (paginated); the first known deployment of a service counts
+//! only its own head commit. A service that is a path of its repository keeps only the commits
+//! touching that path (`GET /repos/{R}/commits?sha={S}&path={P}&since=…`). Bot commits are kept as
+//! commits but are never changes. The store keeps each commit at its service's earliest
+//! deployment.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use serde::Deserialize;
 
 use super::http::{Api, HttpError};
-use super::{unix, CollectError, Run};
+use super::{rfc3339, unix, CollectError, Run};
 use crate::model::{Commit, Deployment, DeploymentChange};
+use crate::services::Services;
 
 /// A commit as the GitHub REST API returns it (list, compare and single-commit endpoints).
 #[derive(Debug, Deserialize)]
@@ -76,19 +80,23 @@ pub async fn of_deployments(
     run: &mut Run<'_>,
     api: &Api,
     deployments: &[Deployment],
+    services: &Services,
 ) -> Result<(Vec<Commit>, Vec<DeploymentChange>), CollectError> {
     let mut sorted: Vec<&Deployment> = deployments.iter().collect();
     sorted.sort_by(|a, b| (a.finished_at, &a.external_id).cmp(&(b.finished_at, &b.external_id)));
     let github = &run.config.github;
     let mut commits = Vec::new();
-    let mut changes: HashMap<String, DeploymentChange> = HashMap::new();
-    let mut last: Option<(String, i64)> = None;
+    let mut changes: HashMap<(String, String), DeploymentChange> = HashMap::new();
+    let mut last: HashMap<&str, (String, i64)> = HashMap::new();
     for d in sorted {
         let stored = run
             .store
-            .previous_deployment(&d.repo, d.finished_at, &d.source, &d.external_id)
+            .previous_deployment(&d.service, d.finished_at, &d.source, &d.external_id)
             .await?;
-        let in_batch = last.clone().filter(|(_, at)| *at < d.finished_at);
+        let in_batch = last
+            .get(d.service.as_str())
+            .cloned()
+            .filter(|(_, at)| *at < d.finished_at);
         let previous = match (stored, in_batch) {
             (Some(s), Some(b)) => Some(if b.1 >= s.1 { b } else { s }),
             (s, b) => s.or(b),
@@ -107,12 +115,20 @@ pub async fn of_deployments(
             }
             Err(e) => return Err(e.into()),
         };
-        for c in found
+        let found: Vec<Commit> = found
             .into_iter()
             .filter_map(|c| c.into_commit(&d.repo, &github.bot_logins))
-        {
-            if !c.is_bot {
+            .collect();
+        let in_path = match services.path_of(&d.service) {
+            Some(path) if !found.is_empty() => {
+                Some(touching(api, &github.api_url, d, path, &found).await?)
+            }
+            _ => None,
+        };
+        for c in found {
+            if !c.is_bot && in_path.as_ref().is_none_or(|p| p.contains(&c.sha)) {
                 let change = DeploymentChange {
+                    service: d.service.clone(),
                     repo: c.repo.clone(),
                     sha: c.sha.clone(),
                     deployment_source: d.source.clone(),
@@ -121,15 +137,38 @@ pub async fn of_deployments(
                     deployed_at: d.finished_at,
                 };
                 // Oldest first: a commit already seen here keeps its earlier deployment.
-                changes.entry(c.sha.clone()).or_insert(change);
+                changes
+                    .entry((d.service.clone(), c.sha.clone()))
+                    .or_insert(change);
             }
             commits.push(c);
         }
-        last = Some((d.sha.clone(), d.finished_at));
+        last.insert(&d.service, (d.sha.clone(), d.finished_at));
     }
     let mut changes: Vec<DeploymentChange> = changes.into_values().collect();
-    changes.sort_by(|a, b| a.sha.cmp(&b.sha));
+    changes.sort_by(|a, b| (&a.service, &a.sha).cmp(&(&b.service, &b.sha)));
     Ok((commits, changes))
+}
+
+/// The SHAs among `found` (the commits a deployment of `d.service` brought) that touch `path`:
+/// the commits touching it reachable from the deployed commit, since the oldest of `found`.
+async fn touching(
+    api: &Api,
+    base_url: &str,
+    d: &Deployment,
+    path: &str,
+    found: &[Commit],
+) -> Result<HashSet<String>, HttpError> {
+    let since = found.iter().map(|c| c.committed_at).min().unwrap_or(0);
+    let url = format!(
+        "{base_url}/repos/{}/commits?sha={}&path={}&since={}&per_page=100",
+        d.repo,
+        d.sha,
+        path.trim_end_matches('/'),
+        rfc3339(since)
+    );
+    let listed = api.get_all::<ApiCommit>(&url).await?;
+    Ok(listed.into_iter().map(|c| c.sha).collect())
 }
 
 async fn compare(

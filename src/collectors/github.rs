@@ -12,6 +12,7 @@ use super::changes::{self, ApiCommit};
 use super::http::Api;
 use super::{github_org, incidents, rfc3339, roster, unix, CollectError, Collector, Run};
 use crate::model::{Deployment, Repository};
+use crate::services::{self, Services};
 use crate::store::FactBatch;
 
 /// A deployment still pending after this long is treated as settled (abandoned).
@@ -26,6 +27,8 @@ struct ApiDeployment {
     sha: String,
     environment: String,
     created_at: String,
+    #[serde(default)]
+    payload: serde_json::Value,
 }
 
 #[derive(Debug, Deserialize)]
@@ -40,8 +43,9 @@ impl Collector for GithubCollector {
         let api = run.api(run.config.github.token.clone());
         let repos = github_org::repositories(run, &api).await?;
         github_org::teams(run, &api).await?;
+        let services = Services::new(run.store.services().await?);
         for repo in &repos {
-            deployments(run, &api, &repo.slug).await?;
+            deployments(run, &api, &repo.slug, &services).await?;
         }
         incidents::collect(run, &api).await?;
         first_commits(run, &api, &repos).await
@@ -70,7 +74,12 @@ async fn import_roster(run: &mut Run<'_>) -> Result<(), CollectError> {
     Ok(())
 }
 
-async fn deployments(run: &mut Run<'_>, api: &Api, repo: &str) -> Result<(), CollectError> {
+async fn deployments(
+    run: &mut Run<'_>,
+    api: &Api,
+    repo: &str,
+    services: &Services,
+) -> Result<(), CollectError> {
     let github = &run.config.github;
     let scope = format!("deployments:{repo}");
     let settled: i64 = match run.since {
@@ -109,11 +118,7 @@ async fn deployments(run: &mut Run<'_>, api: &Api, repo: &str) -> Result<(), Col
     let mut found = Vec::new();
     let mut pending: Vec<i64> = Vec::new();
     for d in &fresh {
-        let production = github
-            .production_environments
-            .iter()
-            .any(|e| e.eq_ignore_ascii_case(&d.environment));
-        if !production {
+        if !services::is_production(&d.environment, &github.production_environments) {
             continue;
         }
         let url = format!(
@@ -134,6 +139,7 @@ async fn deployments(run: &mut Run<'_>, api: &Api, repo: &str) -> Result<(), Col
                 source: "github".into(),
                 external_id: d.id.to_string(),
                 repo: repo.into(),
+                service: services::of_github(repo, &d.environment, &d.payload),
                 sha: d.sha.clone(),
                 environment: d.environment.clone(),
                 finished_at,
@@ -149,7 +155,7 @@ async fn deployments(run: &mut Run<'_>, api: &Api, repo: &str) -> Result<(), Col
         Some(p) => (p - 1).max(settled),
         None => newest.max(settled),
     };
-    let (commits, changes) = changes::of_deployments(run, api, &found).await?;
+    let (commits, changes) = changes::of_deployments(run, api, &found, services).await?;
     let batch = FactBatch {
         deployments: found,
         commits,

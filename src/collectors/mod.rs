@@ -59,8 +59,10 @@ pub enum Source {
 }
 
 impl Source {
-    /// The sources every configuration has, in the order a full collection runs them.
-    pub const ALL: [Source; 3] = [Source::Github, Source::Argocd, Source::Orchestrator];
+    /// The sources every configuration has, in the order a full collection runs them: the
+    /// catalog first, so that ownership and the services it names (paths of monorepos) are
+    /// known before deployments are attributed and their changes filtered by path.
+    pub const ALL: [Source; 3] = [Source::Orchestrator, Source::Github, Source::Argocd];
 
     /// The sources `config` collects from: [`Source::ALL`], then Kubernetes when enabled.
     pub fn enabled(config: &Config) -> Vec<Source> {
@@ -274,6 +276,9 @@ pub async fn collect(
     progress: ProgressFn,
 ) -> Vec<SourceSummary> {
     let mut summaries = Vec::with_capacity(sources.len());
+    if let Err(e) = store.sync_config_services(&config.services).await {
+        tracing::error!(error = %e, "[[services]] not stored: deployments keep the services known before");
+    }
     for &source in sources {
         let mut run = Run {
             config,
@@ -318,10 +323,18 @@ pub async fn collect(
                 };
                 let error = result.as_ref().err().map(ToString::to_string);
                 let rate_limit = run.stats().rate_limit_remaining;
-                match store
-                    .finish_run(id, run.items as i64, error.as_deref(), rate_limit)
+                let finished = match store
+                    .record_run_warnings(id, run.warnings.len() as i64)
                     .await
                 {
+                    Ok(()) => {
+                        store
+                            .finish_run(id, run.items as i64, error.as_deref(), rate_limit)
+                            .await
+                    }
+                    Err(e) => Err(e),
+                };
+                match finished {
                     Ok(()) => result,
                     Err(e) => result.and(Err(e.into())),
                 }

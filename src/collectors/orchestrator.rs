@@ -1,7 +1,9 @@
 //! The orchestrator collector. For Backstage: ownership from the catalog
 //! (`GET /api/catalog/entities/by-query?filter=kind=component`, page by page with its
 //! `pageInfo.nextCursor`: `spec.owner` → team, annotation `github.com/project-slug` →
-//! repository) and self-service requests from the scaffolder
+//! repository; a component whose `backstage.io/source-location` is a tree URL inside a
+//! repository is a service of its own, that path, owned by `spec.owner`) and self-service
+//! requests from the scaffolder
 //! (`GET /api/scaffolder/v2/tasks`, newest first, down to the cursor: the creation time of the
 //! oldest unfinished task, so unfinished tasks are re-checked until they finish). Any other
 //! orchestrator sends `POST /webhooks/orchestrator` and has nothing to poll.
@@ -13,7 +15,8 @@ use serde::Deserialize;
 use super::argocd::encode;
 use super::{unix, CollectError, Collector, Run};
 use crate::config::OrchestratorKind;
-use crate::model::{RequestStatus, SelfServiceRequest, Team};
+use crate::model::{RequestStatus, SelfServiceRequest, Service, Team};
+use crate::services::tree_location;
 use crate::store::FactBatch;
 
 /// Tasks asked per page.
@@ -22,6 +25,8 @@ const PAGE: usize = 100;
 const CATALOG_PAGE: usize = 500;
 /// Annotation naming a component's GitHub repository.
 const SLUG_ANNOTATION: &str = "github.com/project-slug";
+/// Annotation naming where a component's source lives (a tree URL: a path of a repository).
+const LOCATION_ANNOTATION: &str = "backstage.io/source-location";
 
 /// Collects from the platform orchestrator.
 pub struct OrchestratorCollector;
@@ -36,6 +41,8 @@ struct Entity {
 
 #[derive(Debug, Deserialize)]
 struct EntityMeta {
+    #[serde(default)]
+    name: String,
     #[serde(default)]
     annotations: HashMap<String, String>,
 }
@@ -129,13 +136,29 @@ async fn catalog(run: &mut Run<'_>) -> Result<(), CollectError> {
         .collect();
     let mut batch = FactBatch::default();
     for entity in entities.into_iter().filter(|e| e.kind == "Component") {
-        let (Some(slug), Some(owner)) = (
-            entity.metadata.annotations.get(SLUG_ANNOTATION),
-            entity.spec.and_then(|s| s.owner),
-        ) else {
+        let owner = entity.spec.and_then(|s| s.owner).map(|o| entity_name(&o));
+        let annotations = &entity.metadata.annotations;
+        let path_service = annotations
+            .get(LOCATION_ANNOTATION)
+            .and_then(|l| tree_location(l))
+            .filter(|_| !entity.metadata.name.is_empty());
+        if let Some((repo, path)) = path_service {
+            // A path of a (mono)repository: the service has the owner, not the repository.
+            batch.services.push(Service {
+                name: entity.metadata.name.clone(),
+                repo: known
+                    .get(&repo.to_ascii_lowercase())
+                    .map_or(repo, |r| r.slug.clone()),
+                path,
+                team: owner.clone(),
+                source: "catalog".into(),
+            });
+            push_team(&mut batch, owner);
+            continue;
+        }
+        let (Some(slug), Some(team)) = (annotations.get(SLUG_ANNOTATION), owner) else {
             continue;
         };
-        let team = entity_name(&owner);
         let existing = known.get(&slug.to_ascii_lowercase());
         batch.repositories.push(crate::model::Repository {
             slug: existing.map_or(slug.clone(), |r| r.slug.clone()),
@@ -144,16 +167,21 @@ async fn catalog(run: &mut Run<'_>) -> Result<(), CollectError> {
             archived: existing.is_some_and(|r| r.archived),
             pushed_at: None,
         });
-        if !batch.teams.iter().any(|t| t.name == team) {
-            batch.teams.push(Team {
-                name: team,
-                source: "catalog".into(),
-            });
-        }
+        push_team(&mut batch, Some(team));
     }
     run.write(&batch).await?;
     api.save_etag(etag).await?;
     Ok(())
+}
+
+/// Adds the catalog team `team` to `batch` once.
+fn push_team(batch: &mut FactBatch, team: Option<String>) {
+    if let Some(team) = team.filter(|t| !batch.teams.iter().any(|b| &b.name == t)) {
+        batch.teams.push(Team {
+            name: team,
+            source: "catalog".into(),
+        });
+    }
 }
 
 async fn tasks(run: &mut Run<'_>) -> Result<(), CollectError> {

@@ -171,6 +171,7 @@ fn deploy(
         source: source.into(),
         external_id: external_id.clone(),
         repo: slug.clone(),
+        service: slug.clone(),
         sha: head.sha.clone(),
         environment: "production".into(),
         finished_at: at,
@@ -180,6 +181,7 @@ fn deploy(
             .iter()
             .filter(|p| !p.is_bot)
             .map(|p| DeploymentChange {
+                service: slug.clone(),
                 repo: slug.clone(),
                 sha: p.sha.clone(),
                 deployment_source: source.into(),

@@ -186,7 +186,7 @@ impl Families {
         );
         published.register(
             "dxs_deployments",
-            "Successful production deployments",
+            "Production rollouts: one per service and commit, whichever sources saw it (re-syncs, redeploys and rollbacks not counted)",
             f.deployments.clone(),
         );
         published.register(

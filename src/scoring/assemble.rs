@@ -5,8 +5,10 @@ use std::collections::BTreeMap;
 use super::answers::SurveyAggregates;
 use super::normalise::round;
 use super::rules::Rules;
-use super::score::{Adoption, Deployments, Dora, LeadTime, Onboarding, SurveyFigures, TeamScore};
-use super::telemetry::{Period, Telemetry};
+use super::score::{
+    Adoption, Deployments, Dora, LeadTime, Onboarding, ServiceScore, SurveyFigures, TeamScore,
+};
+use super::telemetry::{Period, ServiceTelemetry, Telemetry};
 use crate::config::AdoptionBasis;
 
 /// What is known of one team (or the organisation) before it becomes a score.
@@ -23,6 +25,8 @@ pub struct TeamFigures<'a> {
     pub invites: i64,
     /// Hide the survey figures (a team below `min_group_size`; never the organisation).
     pub hidden: bool,
+    /// `(service, repository)` of each service code.
+    pub services: &'a [(String, String)],
 }
 
 /// Builds the score of one team or of the organisation.
@@ -92,12 +96,19 @@ pub fn team_score(f: &TeamFigures, period: &Period, rules: &Rules) -> TeamScore 
     let dxs = rules.weights.dxs(&components);
     let missing = rules.weights.missing(&components);
     let weeks = period.weeks();
-    let per_repository_week = (t.deployed_repositories > 0)
-        .then(|| t.deployments as f64 / weeks / t.deployed_repositories as f64);
+    let per = |count: i64, of: i64| (of > 0).then(|| count as f64 / weeks / of as f64);
+    let per_repository_week = per(t.deployments, t.deployed_repositories);
+    let per_service_week = per(t.deployments, t.deployed_services);
     let dora = Dora {
         lead_time: t.lead.median.map(|h| rules.dora.lead_time(h)),
-        deployment_frequency: per_repository_week.map(|f| rules.dora.frequency(f)),
+        deployment_frequency: per_service_week.map(|f| rules.dora.frequency(f)),
     };
+    let mut services: Vec<ServiceScore> = t
+        .services
+        .iter()
+        .map(|(code, s)| service_score(&f.services[*code as usize], s, weeks, rules))
+        .collect();
+    services.sort_by(|a, b| a.service.cmp(&b.service));
     TeamScore {
         team: f.team.to_string(),
         dxs: dxs.map(|d| round(d, 1)),
@@ -126,7 +137,11 @@ pub fn team_score(f: &TeamFigures, period: &Period, rules: &Rules) -> TeamScore 
             per_week: round(t.deployments as f64 / weeks, 2),
             repositories: t.deployed_repositories,
             per_repository_week: per_repository_week.map(|f| round(f, 3)),
+            services: t.deployed_services,
+            per_service_week: per_service_week.map(|f| round(f, 3)),
+            rollbacks: t.rollbacks,
         },
+        services,
         adoption: Adoption {
             ratio: adoption.map(|r| round(r, 4)),
             basis: rules.adoption_basis.name().to_string(),
@@ -139,6 +154,32 @@ pub fn team_score(f: &TeamFigures, period: &Period, rules: &Rules) -> TeamScore 
         basis,
         dora,
         delta: None,
+    }
+}
+
+/// The figures of one service, rounded, with its DORA tiers.
+fn service_score(
+    (service, repo): &(String, String),
+    s: &ServiceTelemetry,
+    weeks: f64,
+    rules: &Rules,
+) -> ServiceScore {
+    let per_week = s.rollouts as f64 / weeks;
+    ServiceScore {
+        service: service.clone(),
+        repo: repo.clone(),
+        lead_time_hours: LeadTime {
+            median: s.lead.median.map(|h| round(h, 2)),
+            p90: s.lead.p90.map(|h| round(h, 2)),
+            changes: s.lead.changes,
+        },
+        rollouts: s.rollouts,
+        rollbacks: s.rollbacks,
+        per_week: round(per_week, 3),
+        dora: Dora {
+            lead_time: s.lead.median.map(|h| rules.dora.lead_time(h)),
+            deployment_frequency: (s.rollouts > 0).then(|| rules.dora.frequency(per_week)),
+        },
     }
 }
 

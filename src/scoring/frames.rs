@@ -19,6 +19,7 @@ impl Teams {
     pub fn of(facts: &ScoringFacts) -> Teams {
         let mut names: BTreeSet<&str> = facts.teams.iter().map(String::as_str).collect();
         names.extend(facts.repos.iter().filter_map(|r| r.team.as_deref()));
+        names.extend(facts.services.iter().filter_map(|s| s.team.as_deref()));
         names.extend(facts.request_team.iter().map(String::as_str));
         names.extend(facts.survey_teams.values.iter().map(String::as_str));
         names.extend(facts.cohort.iter().map(|d| d.team.as_str()));
@@ -43,8 +44,10 @@ impl Teams {
 pub struct Frames {
     /// `repo, team, archived, active`: one row per repository code.
     pub repos: DataFrame,
-    /// `team, lead` (seconds): changes deployed in the period.
+    /// `team, service, lead` (seconds): changes deployed in the period.
     pub changes: DataFrame,
+    /// `team, service, repo, back, at`: rollouts (`back`: rollbacks) in the period.
+    pub rollouts: DataFrame,
     /// `repo, team, platform, at`: deployments in the period or the window.
     pub deployments: DataFrame,
     /// `team, start, first`: the onboarding cohort.
@@ -91,12 +94,43 @@ impl Frames {
                 ),
             ],
         )?;
-        let change_repo = IdxCa::from_vec("repo".into(), facts.change_repo);
+        // A service's team: its own, else its repository's.
+        let service_team = Series::new(
+            "team".into(),
+            facts
+                .services
+                .iter()
+                .map(|s| match &s.team {
+                    Some(team) => Some(teams.code(team)),
+                    None => facts.repos[s.repo as usize]
+                        .team
+                        .as_deref()
+                        .map(|t| teams.code(t)),
+                })
+                .collect::<Vec<Option<u32>>>(),
+        );
+        let service_repo = Series::new(
+            "repo".into(),
+            facts.services.iter().map(|s| s.repo).collect::<Vec<u32>>(),
+        );
+        let change_service = IdxCa::from_vec("service".into(), facts.change_service);
         let changes = DataFrame::new(
-            change_repo.len(),
+            change_service.len(),
             vec![
-                repo_team.take(&change_repo)?.into(),
+                service_team.take(&change_service)?.into(),
+                change_service.clone().into_series().into(),
                 Column::new("lead".into(), facts.change_lead_seconds),
+            ],
+        )?;
+        let rollout_service = IdxCa::from_vec("service".into(), facts.rollout_service);
+        let rollouts = DataFrame::new(
+            rollout_service.len(),
+            vec![
+                service_team.take(&rollout_service)?.into(),
+                service_repo.take(&rollout_service)?.into(),
+                rollout_service.into_series().into(),
+                Column::new("back".into(), facts.rollout_back),
+                Column::new("at".into(), facts.rollout_at),
             ],
         )?;
         let deploy_repo = IdxCa::from_vec("repo".into(), facts.deploy_repo);
@@ -145,6 +179,7 @@ impl Frames {
             namespaces,
             repos,
             changes,
+            rollouts,
             deployments,
             cohort,
             requests,

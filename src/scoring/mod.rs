@@ -127,6 +127,18 @@ pub fn score_facts(
     now: i64,
 ) -> Result<Score, ScoringError> {
     let teams = Teams::of(&facts);
+    let services: Vec<(String, String)> = facts
+        .service_names
+        .values
+        .iter()
+        .zip(&facts.services)
+        .map(|(name, s)| {
+            (
+                name.clone(),
+                facts.repo_names.values[s.repo as usize].clone(),
+            )
+        })
+        .collect();
     let questions = facts.questions.clone();
     let choices = facts.choices.clone();
     let counts: BTreeMap<String, (i64, i64)> = facts
@@ -157,6 +169,7 @@ pub fn score_facts(
                 responses,
                 invites,
                 hidden,
+                services: &services,
             },
             period,
             rules,

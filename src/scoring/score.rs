@@ -47,8 +47,12 @@ pub struct TeamScore {
     pub hidden: bool,
     /// Self-service request counts behind `self_service_rate`.
     pub self_service: Requests,
-    /// Production deployments in the quarter.
+    /// Rollouts in the quarter (DESIGN §5: one per service and commit).
     pub deployments: Deployments,
+    /// Each service the team (or, for the organisation, anyone) rolled out or changed in the
+    /// quarter, by name.
+    #[serde(default)]
+    pub services: Vec<ServiceScore>,
     /// Platform adoption over the trailing window.
     pub adoption: Adoption,
     /// Survey aggregates (empty when hidden).
@@ -110,17 +114,46 @@ pub struct Requests {
     pub succeeded: i64,
 }
 
-/// Production deployments.
+/// Rollouts: one (service, commit) reaching production at its earliest finish, whichever
+/// sources saw it; re-syncs, redeploys and rollbacks are not rollouts.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Deployments {
-    /// Deployments in the quarter.
+    /// Rollouts in the quarter.
     pub count: i64,
-    /// Deployments per week.
+    /// Rollouts per week.
     pub per_week: f64,
-    /// Repositories deployed at least once.
+    /// Repositories rolled out at least once.
     pub repositories: i64,
-    /// Deployments per week per deployed repository (the DORA frequency).
+    /// Rollouts per week per rolled-out repository.
     pub per_repository_week: Option<f64>,
+    /// Services rolled out at least once (a repository, or a path of one).
+    #[serde(default)]
+    pub services: i64,
+    /// Rollouts per week per rolled-out service: the DORA frequency.
+    #[serde(default)]
+    pub per_service_week: Option<f64>,
+    /// Rollbacks in the quarter (a commit older than the live one deployed again).
+    #[serde(default)]
+    pub rollbacks: i64,
+}
+
+/// Delivery figures of one service.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ServiceScore {
+    /// The service: a `[[services]]` or catalog name, or a repository's slug.
+    pub service: String,
+    /// Its repository.
+    pub repo: String,
+    /// Lead time of its changes deployed in the quarter.
+    pub lead_time_hours: LeadTime,
+    /// Rollouts in the quarter.
+    pub rollouts: i64,
+    /// Rollbacks in the quarter.
+    pub rollbacks: i64,
+    /// Rollouts per week.
+    pub per_week: f64,
+    /// DORA tiers of the service.
+    pub dora: Dora,
 }
 
 /// Platform adoption: repositories deployed through the platform / active repositories, or
@@ -189,7 +222,7 @@ pub enum Tier {
 pub struct Dora {
     /// From the median lead time.
     pub lead_time: Option<Tier>,
-    /// From the deployments per week per deployed repository.
+    /// From the rollouts per week per rolled-out service.
     pub deployment_frequency: Option<Tier>,
 }
 

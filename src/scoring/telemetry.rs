@@ -29,15 +29,32 @@ impl Period {
     }
 }
 
+/// Delivery figures of one service of a team (or of the organisation).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ServiceTelemetry {
+    /// Lead time of the service's changes, hours.
+    pub lead: LeadTime,
+    /// Rollouts in the period.
+    pub rollouts: i64,
+    /// Rollbacks in the period.
+    pub rollbacks: i64,
+}
+
 /// Telemetry of one team or of the organisation (unrounded).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Telemetry {
     /// Lead time, hours.
     pub lead: LeadTime,
-    /// Deployments in the period.
+    /// Rollouts in the period (one per service and commit; rollbacks apart).
     pub deployments: i64,
-    /// Repositories deployed in the period.
+    /// Rollbacks in the period.
+    pub rollbacks: i64,
+    /// Repositories rolled out in the period.
     pub deployed_repositories: i64,
+    /// Services rolled out in the period.
+    pub deployed_services: i64,
+    /// Per service code.
+    pub services: BTreeMap<u32, ServiceTelemetry>,
     /// Onboarding of the cohort, hours.
     pub onboarding: Onboarding,
     /// Finished requests.
@@ -75,23 +92,69 @@ pub fn telemetry(frames: &Frames, period: &Period) -> PolarsResult<BTreeMap<u32,
         };
     }
 
-    let in_period = frames
-        .deployments
-        .clone()
-        .lazy()
-        .filter(col("at").gt_eq(lit(period.start)))
-        .collect()?;
+    let forward = col("back").not();
     for row in by_team(
-        &in_period,
+        &frames.rollouts,
         &[],
         &[
-            col("at").count().alias("count"),
-            col("repo").n_unique().alias("repos"),
+            col("back").not().sum().alias("count"),
+            col("back").sum().alias("rollbacks"),
+            col("repo")
+                .filter(forward.clone())
+                .n_unique()
+                .alias("repos"),
+            col("service")
+                .filter(forward.clone())
+                .n_unique()
+                .alias("services"),
         ],
     )? {
         let t = out.entry(row.team).or_default();
         t.deployments = row.count("count");
+        t.rollbacks = row.count("rollbacks");
         t.deployed_repositories = row.count("repos");
+        t.deployed_services = row.count("services");
+    }
+    for row in by_team(
+        &frames.changes,
+        &["service"],
+        &[
+            col("lead").median().alias("median"),
+            col("lead")
+                .quantile(lit(0.9), QuantileMethod::Linear)
+                .alias("p90"),
+            col("lead").count().alias("changes"),
+        ],
+    )? {
+        let Some(service) = row.keys[0] else { continue };
+        out.entry(row.team)
+            .or_default()
+            .services
+            .entry(service)
+            .or_default()
+            .lead = LeadTime {
+            median: row.get("median").map(|s| s / HOUR),
+            p90: row.get("p90").map(|s| s / HOUR),
+            changes: row.count("changes"),
+        };
+    }
+    for row in by_team(
+        &frames.rollouts,
+        &["service"],
+        &[
+            col("back").not().sum().alias("count"),
+            col("back").sum().alias("rollbacks"),
+        ],
+    )? {
+        let Some(service) = row.keys[0] else { continue };
+        let s = out
+            .entry(row.team)
+            .or_default()
+            .services
+            .entry(service)
+            .or_default();
+        s.rollouts = row.count("count");
+        s.rollbacks = row.count("rollbacks");
     }
 
     let done = col("first")

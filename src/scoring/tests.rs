@@ -6,7 +6,7 @@ use proptest::prelude::*;
 
 use super::*;
 use crate::config::{ScoreConfig, DEFAULT_WEIGHTS};
-use crate::store::{CohortDeveloper, RepoFacts};
+use crate::store::{CohortDeveloper, RepoFacts, ServiceFacts};
 use crate::survey::SurveyDefinition;
 
 const H: i64 = 3600;
@@ -46,16 +46,25 @@ fn facts() -> ScoringFacts {
         ("r2", "b", false, true),
         ("r3", "b", true, true),
     ] {
-        f.repo_names.code(slug);
+        let repo = f.repo_names.code(slug);
         f.repos.push(RepoFacts {
             team: Some(team.into()),
             archived,
             active,
         });
+        // Each repository is its own service, named by its slug.
+        f.service_names.code(slug);
+        f.services.push(ServiceFacts { repo, team: None });
     }
-    for (repo, hours) in [(0, 1), (0, 2), (0, 3), (0, 4), (0, 10), (2, 24)] {
-        f.change_repo.push(repo);
+    for (service, hours) in [(0, 1), (0, 2), (0, 3), (0, 4), (0, 10), (2, 24)] {
+        f.change_service.push(service);
         f.change_lead_seconds.push(hours * H);
+    }
+    // Rollouts: r0 twice and back once (a rollback: not a rollout), r1 once, r2 once.
+    for (service, back) in [(0, false), (0, false), (0, true), (1, false), (2, false)] {
+        f.rollout_service.push(service);
+        f.rollout_back.push(back);
+        f.rollout_at.push(end - 10 * D);
     }
     for (repo, platform) in [(0, true), (0, true), (1, true), (2, false)] {
         f.deploy_repo.push(repo);
@@ -140,11 +149,30 @@ fn every_component_by_hand() {
     assert_eq!(a.adoption.active_repositories, 2);
     assert_eq!(a.adoption.platform_repositories, 2);
     assert_eq!(a.components["adoption"], 100.0);
-    // Deployments: 3 in the period over 13 weeks and 2 repositories.
+    // Rollouts: 3 in the period (the rollback apart) over 13 weeks and 2 services.
     assert_eq!(a.deployments.count, 3);
+    assert_eq!(a.deployments.rollbacks, 1);
     assert_eq!(a.deployments.repositories, 2);
+    assert_eq!(a.deployments.services, 2);
     let weeks = 92.0 / 7.0;
     assert!(close(a.deployments.per_week, 3.0 / weeks, 0.005));
+    // 3 / 13.14 weeks / 2 services = 0.114 a week: below monthly (12/52), low.
+    assert_eq!(a.deployments.per_service_week, Some(0.114));
+    assert_eq!(a.dora.deployment_frequency, Some(Tier::Low));
+    // Per service: r0 has every change of a and two rollouts, r1 one rollout and no change.
+    let names: Vec<&str> = a.services.iter().map(|s| s.service.as_str()).collect();
+    assert_eq!(names, vec!["r0", "r1"]);
+    let r0 = &a.services[0];
+    assert_eq!((r0.rollouts, r0.rollbacks), (2, 1));
+    assert_eq!(r0.lead_time_hours.median, Some(3.0));
+    assert_eq!(r0.per_week, 0.152);
+    assert_eq!(r0.dora.lead_time, Some(Tier::Elite));
+    assert_eq!(a.services[1].lead_time_hours.changes, 0);
+    assert_eq!(
+        s.org.services.len(),
+        3,
+        "the organisation lists every service"
+    );
     // Survey: deploy_ease mean 6.4 → (6.4−1)/9·100 = 60; NPS: 2 promoters, 1 passive,
     // 2 detractors → 0 → 50; wait: 100,100,50,0,0 → 50; docs_clarity unanswered.
     assert_eq!(a.survey.means["deploy_ease"], 6.4);
@@ -272,9 +300,9 @@ proptest! {
     fn the_score_ignores_the_order_of_rows(order in proptest::collection::vec(0usize..64, 1..24)) {
         let base = score(facts(), 5);
         let mut f = facts();
-        let mut changes: Vec<(u32, i64)> = f.change_repo.iter().copied().zip(f.change_lead_seconds.iter().copied()).collect();
+        let mut changes: Vec<(u32, i64)> = f.change_service.iter().copied().zip(f.change_lead_seconds.iter().copied()).collect();
         shuffle(&mut changes, &order);
-        (f.change_repo, f.change_lead_seconds) = changes.into_iter().unzip();
+        (f.change_service, f.change_lead_seconds) = changes.into_iter().unzip();
         let mut answers: Vec<_> = (0..f.answer_team.len())
             .map(|i| (f.answer_team[i], f.answer_question[i], f.answer_number[i], f.answer_choice[i]))
             .collect();

@@ -7,6 +7,7 @@ use std::fmt::Write;
 use rand::RngCore;
 use sqlx::QueryBuilder;
 
+use super::rollouts::refresh_rollouts;
 use super::{with_pool, Pool, Result, Store, CHUNK};
 use crate::model::SurveyResponse;
 use crate::store::FactBatch;
@@ -77,8 +78,9 @@ fn copy_row(out: &mut String, fields: &[Field]) {
 
 impl Store {
     /// Writes `batch` into tables that do not hold its rows yet (a duplicate key fails the
-    /// whole load). On SQLite this is [`Store::write_batch`]; on PostgreSQL cursors are not
-    /// written. Returns the rows written.
+    /// whole load). On SQLite this is [`Store::write_batch`]; on PostgreSQL cursors and
+    /// services are not written. The rollouts of the services loaded are derived again.
+    /// Returns the rows written.
     pub async fn bulk_load(&self, batch: &FactBatch) -> Result<u64> {
         let Pool::Postgres(pool) = &self.pool else {
             return self.write_batch(batch).await;
@@ -155,6 +157,7 @@ impl Store {
                     d.source.as_str().into(),
                     d.external_id.as_str().into(),
                     d.repo.as_str().into(),
+                    d.service.as_str().into(),
                     d.sha.as_str().into(),
                     d.environment.as_str().into(),
                     d.finished_at.into(),
@@ -162,13 +165,14 @@ impl Store {
             );
         }
         jobs.push(copy(
-            "deployments (source, external_id, repo, sha, environment, finished_at)",
+            "deployments (source, external_id, repo, service, sha, environment, finished_at)",
             &mut text,
         ));
         for c in &batch.changes {
             copy_row(
                 &mut text,
                 &[
+                    c.service.as_str().into(),
                     c.repo.as_str().into(),
                     c.sha.as_str().into(),
                     c.deployment_source.as_str().into(),
@@ -179,7 +183,7 @@ impl Store {
                 ],
             );
         }
-        jobs.push(copy("deployment_changes (repo, sha, deployment_source, deployment_id, committed_at, deployed_at, lead_time_seconds)", &mut text));
+        jobs.push(copy("deployment_changes (service, repo, sha, deployment_source, deployment_id, committed_at, deployed_at, lead_time_seconds)", &mut text));
         for r in &batch.requests {
             copy_row(
                 &mut text,
@@ -199,6 +203,17 @@ impl Store {
         for (statement, data) in jobs.into_iter().filter(|(_, d)| !d.is_empty()) {
             rows += copy_in(&mut conn, &statement, data.as_bytes()).await?;
         }
+        let mut touched: Vec<String> = batch
+            .deployments
+            .iter()
+            .map(|d| d.service.clone())
+            .chain(batch.changes.iter().map(|c| c.service.clone()))
+            .collect();
+        touched.sort();
+        touched.dedup();
+        let mut tx = sqlx::Connection::begin(&mut *conn).await?;
+        refresh_rollouts!(tx, touched);
+        tx.commit().await?;
         Ok(rows)
     }
 

@@ -59,20 +59,21 @@ impl Store {
         Ok(())
     }
 
-    /// The latest deployment of `repo` (any source) that finished before `before`, other than
-    /// `(source, external_id)`: its SHA and finish time.
+    /// The latest deployment of `service` (any source) that finished before `before`, other
+    /// than `(source, external_id)`: its SHA and finish time.
     pub async fn previous_deployment(
         &self,
-        repo: &str,
+        service: &str,
         before: i64,
         source: &str,
         external_id: &str,
     ) -> Result<Option<(String, i64)>> {
-        let sql = "SELECT sha, finished_at FROM deployments WHERE repo = $1 AND finished_at < $2 \
+        let sql =
+            "SELECT sha, finished_at FROM deployments WHERE service = $1 AND finished_at < $2 \
                    AND NOT (source = $3 AND external_id = $4) \
                    ORDER BY finished_at DESC, source, external_id LIMIT 1";
         let row: Option<(String, i64)> = with_pool!(self, pool => sqlx::query_as(sql)
-            .bind(repo).bind(before).bind(source).bind(external_id)
+            .bind(service).bind(before).bind(source).bind(external_id)
             .fetch_optional(pool).await?);
         Ok(row)
     }

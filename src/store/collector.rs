@@ -19,6 +19,8 @@ pub struct CollectorRun {
     pub items: i64,
     /// The error, for a failed run.
     pub error: Option<String>,
+    /// Problems noted without failing the run (bad roster lines, unmapped images).
+    pub warnings: i64,
 }
 
 impl Store {
@@ -55,24 +57,44 @@ impl Store {
         Ok(())
     }
 
+    /// Records how many warnings run `id` noted (problems that did not stop it).
+    pub async fn record_run_warnings(&self, id: i64, warnings: i64) -> Result<()> {
+        let sql = "UPDATE collector_runs SET warnings = $1 WHERE id = $2";
+        with_pool!(self, pool => sqlx::query(sql)
+            .bind(warnings).bind(id).execute(pool).await.map(|_| ())?);
+        Ok(())
+    }
+
     /// The latest runs, newest first.
     pub async fn recent_runs(&self, limit: i64) -> Result<Vec<CollectorRun>> {
-        type Row = (i64, String, i64, Option<i64>, String, i64, Option<String>);
-        let sql = "SELECT id, source, started_at, finished_at, outcome, items, error \
+        type Row = (
+            i64,
+            String,
+            i64,
+            Option<i64>,
+            String,
+            i64,
+            Option<String>,
+            i64,
+        );
+        let sql = "SELECT id, source, started_at, finished_at, outcome, items, error, warnings \
                    FROM collector_runs ORDER BY id DESC LIMIT $1";
         let rows: Vec<Row> =
             with_pool!(self, pool => sqlx::query_as(sql).bind(limit).fetch_all(pool).await?);
         Ok(rows
             .into_iter()
             .map(
-                |(id, source, started_at, finished_at, outcome, items, error)| CollectorRun {
-                    id,
-                    source,
-                    started_at,
-                    finished_at,
-                    outcome,
-                    items,
-                    error,
+                |(id, source, started_at, finished_at, outcome, items, error, warnings)| {
+                    CollectorRun {
+                        id,
+                        source,
+                        started_at,
+                        finished_at,
+                        outcome,
+                        items,
+                        error,
+                        warnings,
+                    }
                 },
             )
             .collect())

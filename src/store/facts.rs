@@ -5,10 +5,12 @@
 
 use sqlx::QueryBuilder;
 
+use super::rollouts::refresh_rollouts;
+use super::services::CONFIG_SOURCE;
 use super::{now, with_pool, Result, Store, CHUNK};
 use crate::model::{
     Commit, Cursor, Deployment, DeploymentChange, Developer, Incident, Namespace, Repository,
-    SelfServiceRequest, Team,
+    SelfServiceRequest, Service, Team,
 };
 
 /// An incident marks the failure of the rollout before it, which may have finished in the
@@ -24,6 +26,8 @@ pub struct FactBatch {
     pub developers: Vec<Developer>,
     /// Repositories (owner, archived and last push updated).
     pub repositories: Vec<Repository>,
+    /// Path services of the catalog or the demo (a configured service of the same name wins).
+    pub services: Vec<Service>,
     /// Commits (written once).
     pub commits: Vec<Commit>,
     /// Production deployments (written once per source and id).
@@ -46,6 +50,7 @@ impl FactBatch {
         self.teams.len()
             + self.developers.len()
             + self.repositories.len()
+            + self.services.len()
             + self.commits.len()
             + self.deployments.len()
             + self.changes.len()
@@ -85,11 +90,22 @@ impl FactBatch {
 
 impl Store {
     /// Writes the whole batch in one transaction. Returns the number of rows inserted or changed.
+    /// The rollouts of every service whose deployments or changes changed are derived again in
+    /// the same transaction.
     pub async fn write_batch(&self, batch: &FactBatch) -> Result<u64> {
         let at = now();
+        let mut touched: Vec<String> = batch
+            .deployments
+            .iter()
+            .map(|d| d.service.clone())
+            .chain(batch.changes.iter().map(|c| c.service.clone()))
+            .collect();
+        touched.sort();
+        touched.dedup();
         with_pool!(self, pool => {
             let mut tx = pool.begin().await?;
             let mut rows = 0;
+            let mut delivery = 0;
             for chunk in batch.teams.chunks(CHUNK) {
                 let mut q = QueryBuilder::new("INSERT INTO teams (name, source, updated_at) ");
                 q.push_values(chunk, |mut b, t| {
@@ -155,6 +171,26 @@ impl Store {
                     q.build().execute(&mut *tx).await?;
                 }
             }
+            for chunk in batch.services.chunks(CHUNK) {
+                let mut q = QueryBuilder::new(
+                    "INSERT INTO services (name, repo, path, team, source, updated_at) ",
+                );
+                q.push_values(chunk, |mut b, s| {
+                    b.push_bind(s.name.clone())
+                        .push_bind(s.repo.clone())
+                        .push_bind(s.path.clone())
+                        .push_bind(s.team.clone())
+                        .push_bind(s.source.clone())
+                        .push_bind(at);
+                });
+                q.push(" ON CONFLICT (name) DO UPDATE SET repo = excluded.repo, path = excluded.path, \
+                     team = excluded.team, source = excluded.source, updated_at = excluded.updated_at \
+                     WHERE services.source <> ");
+                q.push_bind(CONFIG_SOURCE);
+                q.push(" AND (services.repo <> excluded.repo OR services.path <> excluded.path \
+                     OR services.team IS DISTINCT FROM excluded.team OR services.source <> excluded.source)");
+                rows += q.build().execute(&mut *tx).await?.rows_affected();
+            }
             for chunk in batch.commits.chunks(CHUNK) {
                 let mut q = QueryBuilder::new(
                     "INSERT INTO commits (repo, sha, author_login, authored_at, committed_at, is_bot) ",
@@ -172,26 +208,28 @@ impl Store {
             }
             for chunk in batch.deployments.chunks(CHUNK) {
                 let mut q = QueryBuilder::new(
-                    "INSERT INTO deployments (source, external_id, repo, sha, environment, finished_at) ",
+                    "INSERT INTO deployments (source, external_id, repo, service, sha, environment, finished_at) ",
                 );
                 q.push_values(chunk, |mut b, d| {
                     b.push_bind(d.source.clone())
                         .push_bind(d.external_id.clone())
                         .push_bind(d.repo.clone())
+                        .push_bind(d.service.clone())
                         .push_bind(d.sha.clone())
                         .push_bind(d.environment.clone())
                         .push_bind(d.finished_at);
                 });
                 q.push(" ON CONFLICT (source, external_id) DO NOTHING");
-                rows += q.build().execute(&mut *tx).await?.rows_affected();
+                delivery += q.build().execute(&mut *tx).await?.rows_affected();
             }
             for chunk in batch.changes.chunks(CHUNK) {
                 let mut q = QueryBuilder::new(
                     "INSERT INTO deployment_changes \
-                     (repo, sha, deployment_source, deployment_id, committed_at, deployed_at, lead_time_seconds) ",
+                     (service, repo, sha, deployment_source, deployment_id, committed_at, deployed_at, lead_time_seconds) ",
                 );
                 q.push_values(chunk, |mut b, c| {
-                    b.push_bind(c.repo.clone())
+                    b.push_bind(c.service.clone())
+                        .push_bind(c.repo.clone())
                         .push_bind(c.sha.clone())
                         .push_bind(c.deployment_source.clone())
                         .push_bind(c.deployment_id.clone())
@@ -199,16 +237,20 @@ impl Store {
                         .push_bind(c.deployed_at)
                         .push_bind(c.lead_time_seconds());
                 });
-                // A commit counts once, at the first deployment that contains it, whatever
-                // order the sources report deployments in.
+                // A commit counts once per service, at the first deployment that contains it,
+                // whatever order the sources report deployments in.
                 q.push(
-                    " ON CONFLICT (repo, sha) DO UPDATE SET deployment_source = excluded.deployment_source, \
+                    " ON CONFLICT (service, sha) DO UPDATE SET deployment_source = excluded.deployment_source, \
                      deployment_id = excluded.deployment_id, deployed_at = excluded.deployed_at, \
                      lead_time_seconds = excluded.lead_time_seconds \
                      WHERE excluded.deployed_at < deployment_changes.deployed_at",
                 );
-                rows += q.build().execute(&mut *tx).await?.rows_affected();
+                delivery += q.build().execute(&mut *tx).await?.rows_affected();
             }
+            if delivery > 0 {
+                refresh_rollouts!(tx, touched);
+            }
+            rows += delivery;
             for chunk in batch.requests.chunks(CHUNK) {
                 let mut q = QueryBuilder::new(
                     "INSERT INTO self_service_requests \
@@ -274,25 +316,46 @@ impl Store {
         })
     }
 
-    /// The deployment changes deployed in `[start, end)`, each with its repository's team
-    /// (`None` while the owner is unknown).
+    /// The deployment changes deployed in `[start, end)`, each with its service's team (the
+    /// service's own, else its repository's; `None` while the owner is unknown).
     pub async fn changes_deployed_between(
         &self,
         start: i64,
         end: i64,
     ) -> Result<Vec<(Option<String>, DeploymentChange)>> {
-        type Row = (String, String, String, String, i64, i64, Option<String>);
-        let sql = "SELECT c.repo, c.sha, c.deployment_source, c.deployment_id, c.committed_at, c.deployed_at, r.team \
-                   FROM deployment_changes c LEFT JOIN repositories r ON r.slug = c.repo \
-                   WHERE c.deployed_at >= $1 AND c.deployed_at < $2 ORDER BY c.deployed_at, c.repo, c.sha";
+        type Row = (
+            String,
+            String,
+            String,
+            String,
+            String,
+            i64,
+            i64,
+            Option<String>,
+        );
+        let sql = "SELECT c.service, c.repo, c.sha, c.deployment_source, c.deployment_id, c.committed_at, \
+                   c.deployed_at, COALESCE(s.team, r.team) \
+                   FROM deployment_changes c LEFT JOIN services s ON s.name = c.service \
+                   LEFT JOIN repositories r ON r.slug = c.repo \
+                   WHERE c.deployed_at >= $1 AND c.deployed_at < $2 ORDER BY c.deployed_at, c.service, c.sha";
         let rows: Vec<Row> = with_pool!(self, pool => sqlx::query_as(sql).bind(start).bind(end).fetch_all(pool).await?);
         Ok(rows
             .into_iter()
             .map(
-                |(repo, sha, deployment_source, deployment_id, committed_at, deployed_at, team)| {
+                |(
+                    service,
+                    repo,
+                    sha,
+                    deployment_source,
+                    deployment_id,
+                    committed_at,
+                    deployed_at,
+                    team,
+                )| {
                     (
                         team,
                         DeploymentChange {
+                            service,
                             repo,
                             sha,
                             deployment_source,

@@ -12,7 +12,9 @@ mod copy_out;
 mod facts;
 mod incidents;
 mod org;
+mod rollouts;
 mod scoring;
+mod services;
 mod snapshots;
 mod sqlite_scan;
 mod survey;
@@ -31,7 +33,7 @@ pub use collector::CollectorRun;
 pub use facts::FactBatch;
 pub use org::{Onboarding, TableCounts};
 pub use scoring::{
-    CohortDeveloper, Dictionary, FactRange, NamespaceFacts, RepoFacts, ScoringFacts,
+    CohortDeveloper, Dictionary, FactRange, NamespaceFacts, RepoFacts, ScoringFacts, ServiceFacts,
     SqlPercentiles, PLATFORM_SOURCES,
 };
 pub use snapshots::Snapshot;
@@ -136,11 +138,19 @@ impl Store {
         }
     }
 
-    /// Applies the migrations of this backend that are not applied yet.
+    /// Applies the migrations of this backend that are not applied yet. A database that has
+    /// deployments but no rollouts yet (one from before rollouts) gets them derived.
     pub async fn migrate(&self) -> Result<()> {
         match &self.pool {
             Pool::Sqlite(pool) => SQLITE_MIGRATIONS.run(pool).await?,
             Pool::Postgres(pool) => POSTGRES_MIGRATIONS.run(pool).await?,
+        }
+        let sql =
+            "SELECT EXISTS (SELECT 1 FROM deployments) AND NOT EXISTS (SELECT 1 FROM rollouts)";
+        let (missing,): (bool,) =
+            with_pool!(self, pool => sqlx::query_as(sql).fetch_one(pool).await?);
+        if missing {
+            self.refresh_all_rollouts().await?;
         }
         Ok(())
     }

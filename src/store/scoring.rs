@@ -82,6 +82,15 @@ pub struct CohortDeveloper {
     pub first_commit_at: Option<i64>,
 }
 
+/// A service as scoring sees it: its repository and its own team, if it has one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServiceFacts {
+    /// Code of its repository in `repo_names`.
+    pub repo: u32,
+    /// The service's own team (`[[services]]` or catalog); `None`: its repository's.
+    pub team: Option<String>,
+}
+
 /// The facts of one scoring run, as columns.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ScoringFacts {
@@ -89,11 +98,21 @@ pub struct ScoringFacts {
     pub repo_names: Dictionary,
     /// One entry per code of `repo_names`.
     pub repos: Vec<RepoFacts>,
-    /// Changes deployed in the period: repository code.
-    pub change_repo: Vec<u32>,
+    /// Service names; `service` columns below are codes into it.
+    pub service_names: Dictionary,
+    /// One entry per code of `service_names`.
+    pub services: Vec<ServiceFacts>,
+    /// Changes deployed in the period: service code.
+    pub change_service: Vec<u32>,
     /// Changes deployed in the period: lead time in seconds.
     pub change_lead_seconds: Vec<i64>,
-    /// Deployments finished in the period or the window: repository code.
+    /// Rollouts and rollbacks in the period: service code.
+    pub rollout_service: Vec<u32>,
+    /// Rollouts: a rollback (not counted as a rollout).
+    pub rollout_back: Vec<bool>,
+    /// Rollouts: finish time.
+    pub rollout_at: Vec<i64>,
+    /// Deployments finished in the period or the window (adoption): repository code.
     pub deploy_repo: Vec<u32>,
     /// Deployments: made through the platform (ArgoCD or the orchestrator).
     pub deploy_platform: Vec<bool>,
@@ -171,6 +190,9 @@ impl Store {
         timed("repositories", facts.repos.len());
         self.load_deployments(range, &mut facts).await?;
         timed("deployments", facts.deploy_repo.len());
+        let explicit = self.service_teams().await?;
+        self.load_rollouts(range, &explicit, &mut facts).await?;
+        timed("rollouts", facts.rollout_at.len());
         self.load_cohort(range, &mut facts).await?;
         timed("cohort", facts.cohort.len());
         self.load_requests(range, &mut facts).await?;
@@ -186,15 +208,16 @@ impl Store {
         let changes = changes
             .await
             .map_err(|e| StoreError::Task(e.to_string()))??;
-        // The changes' own repository codes, recoded into the shared dictionary.
+        // The changes' own service codes, recoded into the shared dictionary.
         let recode: Vec<u32> = changes
-            .repo_names
+            .service_names
             .values
             .iter()
-            .map(|slug| repo_code(&mut facts, slug))
+            .zip(&changes.service_repo)
+            .map(|(service, repo)| service_code(&mut facts, service, repo, &explicit))
             .collect();
-        facts.change_repo = changes
-            .repo
+        facts.change_service = changes
+            .service
             .into_iter()
             .map(|code| recode[code as usize])
             .collect();
@@ -213,12 +236,13 @@ impl Store {
         let Pool::Postgres(pool) = &self.pool else {
             return Ok(None);
         };
-        let sql = "SELECT r.team, GROUPING(r.team) = 1, \
+        let sql = "SELECT COALESCE(s.team, r.team), GROUPING(COALESCE(s.team, r.team)) = 1, \
                    percentile_cont(0.5) WITHIN GROUP (ORDER BY c.lead_time_seconds) / 3600.0, \
                    percentile_cont(0.9) WITHIN GROUP (ORDER BY c.lead_time_seconds) / 3600.0, COUNT(*) \
-                   FROM deployment_changes c LEFT JOIN repositories r ON r.slug = c.repo \
+                   FROM deployment_changes c LEFT JOIN services s ON s.name = c.service \
+                   LEFT JOIN repositories r ON r.slug = c.repo \
                    WHERE c.deployed_at >= $1 AND c.deployed_at < $2 \
-                   GROUP BY GROUPING SETS ((r.team), ()) ORDER BY 2 DESC, 1";
+                   GROUP BY GROUPING SETS ((COALESCE(s.team, r.team)), ()) ORDER BY 2 DESC, 1";
         let rows: Vec<(Option<String>, bool, f64, f64, i64)> = sqlx::query_as(sql)
             .bind(start)
             .bind(end)
@@ -278,32 +302,71 @@ impl Store {
 
     async fn load_changes(&self, range: &FactRange) -> Result<Changes> {
         let sql = format!(
-            "SELECT repo, lead_time_seconds FROM deployment_changes \
+            "SELECT service, repo, lead_time_seconds FROM deployment_changes \
              WHERE deployed_at >= {} AND deployed_at < {}",
             range.start, range.end
         );
         let mut changes = Changes::default();
-        let mut push = |repo: &str, lead: i64| {
-            changes.repo.push(changes.repo_names.code(repo));
+        let mut push = |service: &str, repo: &str, lead: i64| {
+            let code = changes.service_names.code(service);
+            if code as usize == changes.service_repo.len() {
+                changes.service_repo.push(repo.to_string());
+            }
+            changes.service.push(code);
             changes.lead_seconds.push(lead);
         };
         match &self.pool {
             Pool::Postgres(pool) => {
                 copy_out(pool, &sql, |f| {
-                    push(required(f[0].str()?)?, required(f[1].i64()?)?);
+                    push(
+                        required(f[0].str()?)?,
+                        required(f[1].str()?)?,
+                        required(f[2].i64()?)?,
+                    );
                     Ok(())
                 })
                 .await?
             }
             Pool::Sqlite(pool) => {
                 scan(pool, &sql, |r| {
-                    push(required(r.str(0))?, required(r.i64(1))?);
+                    push(
+                        required(r.str(0))?,
+                        required(r.str(1))?,
+                        required(r.i64(2))?,
+                    );
                     Ok(())
                 })
                 .await?
             }
         }
         Ok(changes)
+    }
+
+    /// The teams services have of their own (`[[services]]`, the catalog), by service name.
+    async fn service_teams(&self) -> Result<HashMap<String, String>> {
+        let sql = "SELECT name, team FROM services WHERE team IS NOT NULL";
+        let rows: Vec<(String, String)> =
+            with_pool!(self, pool => sqlx::query_as(sql).fetch_all(pool).await?);
+        Ok(rows.into_iter().collect())
+    }
+
+    async fn load_rollouts(
+        &self,
+        range: &FactRange,
+        explicit: &HashMap<String, String>,
+        facts: &mut ScoringFacts,
+    ) -> Result<()> {
+        let sql = "SELECT service, repo, kind = 'rollback', finished_at FROM rollouts \
+                   WHERE finished_at >= $1 AND finished_at < $2";
+        let rows: Vec<(String, String, bool, i64)> = with_pool!(self, pool => sqlx::query_as(sql)
+            .bind(range.start).bind(range.end).fetch_all(pool).await?);
+        for (service, repo, back, at) in rows {
+            let code = service_code(facts, &service, &repo, explicit);
+            facts.rollout_service.push(code);
+            facts.rollout_back.push(back);
+            facts.rollout_at.push(at);
+        }
+        Ok(())
     }
 
     async fn load_deployments(&self, range: &FactRange, facts: &mut ScoringFacts) -> Result<()> {
@@ -439,12 +502,14 @@ impl Store {
     }
 }
 
-/// The changes of a period, with repository codes of their own (they load concurrently with
-/// the tables that fill the shared dictionary).
+/// The changes of a period, with service codes of their own (they load concurrently with the
+/// tables that fill the shared dictionaries).
 #[derive(Default)]
 struct Changes {
-    repo_names: Dictionary,
-    repo: Vec<u32>,
+    service_names: Dictionary,
+    /// The repository of each service code.
+    service_repo: Vec<String>,
+    service: Vec<u32>,
     lead_seconds: Vec<i64>,
 }
 
@@ -464,6 +529,24 @@ fn required<T>(value: Option<T>) -> Result<T> {
             "unexpected NULL in a NOT NULL column".into(),
         ))
     })
+}
+
+/// The code of `service` (of repository `repo`), with its own team from `explicit`.
+fn service_code(
+    facts: &mut ScoringFacts,
+    service: &str,
+    repo: &str,
+    explicit: &HashMap<String, String>,
+) -> u32 {
+    let code = facts.service_names.code(service);
+    if code as usize == facts.services.len() {
+        let repo = repo_code(facts, repo);
+        facts.services.push(ServiceFacts {
+            repo,
+            team: explicit.get(service).cloned(),
+        });
+    }
+    code
 }
 
 /// The code of repository `slug`; a repository missing from `repositories` gets one with no team.

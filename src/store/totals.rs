@@ -1,4 +1,4 @@
-//! Running totals for the metrics' counters: deployments and self-service requests per team,
+//! Running totals for the metrics' counters: rollouts and self-service requests per team,
 //! collector runs per source and outcome. `/metrics` counters start from these after a restart.
 
 use super::{with_pool, Result, Store};
@@ -6,7 +6,8 @@ use super::{with_pool, Result, Store};
 /// Totals of everything counted since the database began.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct Totals {
-    /// Production deployments per owning team (`None`: repository without a known owner).
+    /// Production rollouts (one per service and commit, rollbacks apart) per owning team
+    /// (`None`: a service without a known owner).
     pub deployments: Vec<(Option<String>, i64)>,
     /// Finished self-service requests per requesting team.
     pub requests: Vec<RequestTotal>,
@@ -56,8 +57,9 @@ pub struct RunTotal {
 impl Store {
     /// The running totals behind the metrics' counters.
     pub async fn totals(&self) -> Result<Totals> {
-        let deployments_sql = "SELECT r.team, COUNT(*) FROM deployments d \
-            LEFT JOIN repositories r ON r.slug = d.repo GROUP BY r.team ORDER BY r.team";
+        let deployments_sql = "SELECT COALESCE(s.team, r.team), COUNT(*) FROM rollouts o \
+            LEFT JOIN services s ON s.name = o.service LEFT JOIN repositories r ON r.slug = o.repo \
+            WHERE o.kind = 'rollout' GROUP BY COALESCE(s.team, r.team) ORDER BY 1";
         let requests_sql = "SELECT team, COUNT(*), \
             SUM(CASE WHEN status = 'succeeded' AND NOT human_intervention THEN 1 ELSE 0 END) \
             FROM self_service_requests WHERE status <> 'running' GROUP BY team ORDER BY team";

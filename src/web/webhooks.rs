@@ -175,6 +175,11 @@ async fn github(
     let v = parse(&body)?;
     let state_name = text(&v, "deployment_status.state")?;
     let environment = text(&v, "deployment.environment")?;
+    let repo = text(&v, "repository.full_name")?;
+    let payload = v
+        .pointer("/deployment/payload")
+        .cloned()
+        .unwrap_or_default();
     let deployment = Deployment {
         source: "github".into(),
         external_id: v
@@ -182,16 +187,14 @@ async fn github(
             .and_then(Value::as_i64)
             .ok_or_else(|| WebError::BadRequest("deployment.id: expected a number".into()))?
             .to_string(),
-        repo: text(&v, "repository.full_name")?.into(),
+        repo: repo.into(),
+        service: crate::services::of_github(repo, environment, &payload),
         sha: text(&v, "deployment.sha")?.into(),
         environment: environment.into(),
         finished_at: time(&v, "deployment_status.created_at")?,
     };
-    let production = config
-        .github
-        .production_environments
-        .iter()
-        .any(|e| e.eq_ignore_ascii_case(environment));
+    let production =
+        crate::services::is_production(environment, &config.github.production_environments);
     if state_name == "success" && production {
         let finished_at = deployment.finished_at;
         let batch = FactBatch {

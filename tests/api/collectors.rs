@@ -10,7 +10,7 @@ use dxs::model::{DeploymentChange, RequestStatus, SelfServiceRequest};
 use dxs::store::{Onboarding, Store, TableCounts};
 use tokio::sync::Notify;
 
-use crate::helpers::{config, TestDb};
+use crate::helpers::{config_file, TestDb};
 use crate::scenario::{sha, Scenario, ROSTER};
 use crate::stub::{Fault, Stub};
 
@@ -27,11 +27,16 @@ pub struct Env {
 impl Env {
     /// The standard scenario with `extra` config overrides.
     pub async fn start(extra: &[(&str, &str)]) -> Env {
-        Env::with_scenario(Scenario::standard(), extra).await
+        Env::serve(Scenario::standard(), "", extra).await
     }
 
     /// `scenario` with `extra` config overrides.
     pub async fn with_scenario(scenario: Scenario, extra: &[(&str, &str)]) -> Env {
+        Env::serve(scenario, "", extra).await
+    }
+
+    /// `scenario` served by the stub, with the configuration file `toml` and `extra` overrides.
+    pub async fn serve(scenario: Scenario, toml: &str, extra: &[(&str, &str)]) -> Env {
         crate::helpers::init_tracing();
         let stub = Stub::start(scenario).await;
         let dir = tempfile::tempdir().unwrap();
@@ -41,7 +46,7 @@ impl Env {
         let mut all: Vec<(&str, &str)> = vars.iter().map(|(k, v)| (*k, v.as_str())).collect();
         all.extend_from_slice(extra);
         Env {
-            config: config(&all),
+            config: config_file(toml, &all),
             stub,
             dir,
         }
@@ -242,8 +247,10 @@ async fn scenario_stores_the_lead_times_onboarding_and_self_service_computed_by_
         let summaries = env.collect(&db.store).await;
         assert_all_succeeded(&summaries);
         assert_scenario(&db.store).await;
-        let github = &summaries[0];
-        assert_eq!(github.source, Source::Github);
+        let github = summaries
+            .iter()
+            .find(|s| s.source == Source::Github)
+            .unwrap();
         assert_eq!(github.stats.rate_limit_remaining, Some(4990));
         assert!(
             github.warnings.iter().any(|w| w.contains("line 5")),
@@ -306,7 +313,8 @@ async fn a_second_run_with_nothing_new_writes_nothing_and_spends_one_request_per
         let github: Vec<_> = hits.iter().filter(|h| h.path.starts_with("/gh/")).collect();
         assert_eq!(github.len(), 3 + 4, "{github:?}");
         assert!(github.iter().all(|h| h.status == 304), "{github:?}");
-        assert_eq!(summaries[0].stats.not_modified, 7);
+        let github = summaries.iter().find(|s| s.source == Source::Github);
+        assert_eq!(github.unwrap().stats.not_modified, 7);
         // ArgoCD: one 304. Backstage: the catalog (304) and the task page holding the
         // unfinished task t4, re-checked until it finishes.
         let argocd: Vec<_> = hits

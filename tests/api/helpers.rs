@@ -128,12 +128,17 @@ pub fn init_tracing() {
 
 /// The default configuration with `DXS_*`-style overrides given as `(key, value)` pairs.
 pub fn config(overrides: &[(&str, &str)]) -> Config {
+    config_file("", overrides)
+}
+
+/// The configuration of the file `toml` with `DXS_*`-style overrides.
+pub fn config_file(toml: &str, overrides: &[(&str, &str)]) -> Config {
     let vars: Vec<(String, String)> = overrides
         .iter()
         .map(|(k, v)| (k.to_string(), v.to_string()))
         .collect();
     let env = vars.clone();
-    Config::from_parts("", vars, move |name| {
+    Config::from_parts(toml, vars, move |name| {
         env.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone())
     })
     .expect("test config is valid")

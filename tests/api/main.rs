@@ -6,6 +6,8 @@ mod collectors;
 mod collectors_bounds;
 mod collectors_faults;
 mod dashboards;
+mod delivery;
+mod delivery_scenario;
 mod deploy;
 mod helpers;
 mod incidents;

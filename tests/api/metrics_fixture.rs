@@ -51,6 +51,7 @@ pub async fn write_org(store: &Store, teams: usize, repos: usize) {
                 source: "argocd".into(),
                 external_id: format!("{slug}#{d}"),
                 repo: slug.clone(),
+                service: slug.clone(),
                 sha: format!("{i:04x}{d:036x}"),
                 environment: "production".into(),
                 finished_at: 1_780_000_000 + d as i64,

@@ -105,11 +105,13 @@ fn later_facts(after: i64, pushed_repo: &str) -> FactBatch {
             source: "github".into(),
             external_id: "later-1".into(),
             repo: "acme/newcomers-api".into(),
+            service: "acme/newcomers-api".into(),
             sha: "f".repeat(40),
             environment: "production".into(),
             finished_at: at + 7200,
         }],
         changes: vec![DeploymentChange {
+            service: "acme/newcomers-api".into(),
             repo: "acme/newcomers-api".into(),
             sha: "f".repeat(40),
             deployment_source: "github".into(),

@@ -56,6 +56,7 @@ pub struct Issue(
 );
 
 /// Everything the stub serves.
+#[derive(Default)]
 pub struct Scenario {
     /// `(full_name, pushed_at, archived)`.
     pub repos: Vec<(&'static str, &'static str, bool)>,
@@ -73,6 +74,12 @@ pub struct Scenario {
     pub tasks: Vec<Task>,
     /// GitHub issues (incidents when labelled so).
     pub issues: Vec<Issue>,
+    /// Files each commit touches `(repo, commit name, paths)`; a commit not listed touches none.
+    pub files: Vec<(&'static str, &'static str, Vec<&'static str>)>,
+    /// GitHub deployments' `payload.service` `(repo, deployment id, service)`.
+    pub payloads: Vec<(&'static str, i64, &'static str)>,
+    /// Catalog components' `backstage.io/source-location` `(component name, location)`.
+    pub locations: Vec<(&'static str, &'static str)>,
 }
 
 /// The roster of the scenario; line 5 is bad.
@@ -336,6 +343,7 @@ impl Scenario {
                     false,
                 ),
             ],
+            ..Scenario::default()
         }
     }
 }

@@ -61,6 +61,11 @@ impl Scenario {
                 v["original_environment"] = json!(d.3);
                 v["production_environment"] = json!(d.3 == "production");
                 v["created_at"] = json!(d.4);
+                if let Some((_, _, service)) =
+                    self.payloads.iter().find(|p| p.0 == repo && p.1 == d.1)
+                {
+                    v["payload"] = json!({ "service": service });
+                }
                 v["url"] = json!(format!(
                     "https://api.github.com/repos/{repo}/deployments/{}",
                     d.1
@@ -135,6 +140,28 @@ impl Scenario {
         found.into_iter().map(|c| self.commit_json(c)).collect()
     }
 
+    /// `GET /repos/{repo}/commits?sha=&path=&since=`: the commits reachable from `sha` that
+    /// touch `path`, committed since `since`, newest first.
+    pub fn commits_touching(&self, repo: &str, head: &str, path: &str, since: &str) -> Vec<Value> {
+        let history = self.history(repo);
+        let Some(h) = history.iter().position(|c| sha(c.1) == head) else {
+            return vec![];
+        };
+        let prefix = format!("{}/", path.trim_end_matches('/'));
+        let touches = |c: &C| {
+            self.files.iter().any(|(r, name, files)| {
+                *r == repo && *name == c.1 && files.iter().any(|f| f.starts_with(&prefix))
+            })
+        };
+        let mut found: Vec<&C> = history[..=h]
+            .iter()
+            .copied()
+            .filter(|c| touches(c) && c.4 >= since)
+            .collect();
+        found.reverse();
+        found.into_iter().map(|c| self.commit_json(c)).collect()
+    }
+
     /// `GET /api/v1/applications?selector=env=production`.
     pub fn applications(&self) -> Value {
         let items: Vec<Value> = self
@@ -175,6 +202,9 @@ impl Scenario {
                 let mut v = fixture("backstage/component.json");
                 v["metadata"]["name"] = json!(name);
                 v["metadata"]["annotations"]["github.com/project-slug"] = json!(slug);
+                if let Some((_, location)) = self.locations.iter().find(|l| l.0 == *name) {
+                    v["metadata"]["annotations"]["backstage.io/source-location"] = json!(location);
+                }
                 v["spec"]["owner"] = json!(owner);
                 v
             })

@@ -28,6 +28,7 @@ fn commit(repo: &str, sha: &str, author: &str, at: i64) -> Commit {
 
 fn change(sha: &str, deployment: &str, committed_at: i64, deployed_at: i64) -> DeploymentChange {
     DeploymentChange {
+        service: "acme/api".into(),
         repo: "acme/api".into(),
         sha: sha.into(),
         deployment_source: "github".into(),
@@ -66,6 +67,7 @@ fn sample_batch() -> FactBatch {
             archived: false,
             pushed_at: Some(5_000),
         }],
+        services: vec![],
         commits: vec![
             commit("acme/api", "a1", "ada", 2_000),
             commit("acme/api", "a2", "renovate[bot]", 2_500),
@@ -74,6 +76,7 @@ fn sample_batch() -> FactBatch {
             source: "github".into(),
             external_id: "77".into(),
             repo: "acme/api".into(),
+            service: "acme/api".into(),
             sha: "a2".into(),
             environment: "production".into(),
             finished_at: 9_000,

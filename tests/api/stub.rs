@@ -387,6 +387,14 @@ fn route(s: &Scenario, path: &str, query: &HashMap<String, String>) -> Option<Ro
         ["gh", "repos", o, r, "commits", sha] => {
             Some(Routed::One(s.commit(&format!("{o}/{r}"), sha)?))
         }
+        ["gh", "repos", o, r, "commits"] if query.contains_key("path") => {
+            Some(Routed::List(s.commits_touching(
+                &format!("{o}/{r}"),
+                query.get("sha")?,
+                query.get("path")?,
+                query.get("since")?,
+            )))
+        }
         ["gh", "repos", o, r, "commits"] => Some(Routed::List(s.commits_by(
             &format!("{o}/{r}"),
             query.get("author")?,

@@ -91,6 +91,7 @@ pub async fn generate(store: &Store) {
                 source: source.into(),
                 external_id: id.clone(),
                 repo: repo(r),
+                service: repo(r),
                 sha: head,
                 environment: "production".into(),
                 finished_at: at,
@@ -111,6 +112,7 @@ pub async fn generate(store: &Store) {
                     is_bot: false,
                 });
                 batch.changes.push(DeploymentChange {
+                    service: repo(r),
                     repo: repo(r),
                     sha,
                     deployment_source: source.into(),

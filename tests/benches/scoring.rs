@@ -188,7 +188,13 @@ async fn child(url: &str) {
                 .map(|t| names.binary_search(&t).unwrap() as u32)
         })
         .collect();
-    let (repo, lead) = (facts.change_repo.clone(), facts.change_lead_seconds.clone());
+    // Each benchmark repository is one service: the change's repository through its service.
+    let repo: Vec<u32> = facts
+        .change_service
+        .iter()
+        .map(|s| facts.services[*s as usize].repo)
+        .collect();
+    let lead = facts.change_lead_seconds.clone();
     let rules2 = rules.clone();
     let t1 = Instant::now();
     let score = tokio::task::spawn_blocking(move || {
