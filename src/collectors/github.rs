@@ -1,4 +1,4 @@
-//! The GitHub collector: the roster, repositories and team ownership ([`super::github_org`]),
+//! The GitHub collector: repositories and team ownership ([`super::github_org`]),
 //! production deployments with their statuses and changes, incidents ([`super::incidents`]), and
 //! the first commit of each roster developer since their start date.
 //!
@@ -10,7 +10,7 @@ use serde::Deserialize;
 
 use super::changes::{self, ApiCommit};
 use super::http::Api;
-use super::{github_org, incidents, rfc3339, roster, unix, CollectError, Collector, Run};
+use super::{github_org, incidents, rfc3339, unix, CollectError, Collector, Run};
 use crate::model::{Deployment, Repository};
 use crate::services::{self, Services};
 use crate::store::FactBatch;
@@ -18,7 +18,7 @@ use crate::store::FactBatch;
 /// A deployment still pending after this long is treated as settled (abandoned).
 const PENDING_GIVE_UP_SECS: i64 = 86_400;
 
-/// Collects from GitHub (and imports the roster).
+/// Collects from GitHub.
 pub struct GithubCollector;
 
 #[derive(Debug, Deserialize)]
@@ -39,7 +39,6 @@ struct ApiStatus {
 
 impl Collector for GithubCollector {
     async fn collect(&self, run: &mut Run<'_>) -> Result<(), CollectError> {
-        import_roster(run).await?;
         let api = run.api(run.config.github.token.clone());
         let repos = github_org::repositories(run, &api).await?;
         github_org::teams(run, &api).await?;
@@ -50,28 +49,6 @@ impl Collector for GithubCollector {
         incidents::collect(run, &api).await?;
         first_commits(run, &api, &repos).await
     }
-}
-
-async fn import_roster(run: &mut Run<'_>) -> Result<(), CollectError> {
-    let path = &run.config.roster.file;
-    let text = match std::fs::read_to_string(path) {
-        Ok(text) => text,
-        Err(e) => {
-            run.warn(format!("roster {}: {e}", path.display()));
-            return Ok(());
-        }
-    };
-    let roster = roster::parse(&text);
-    for error in &roster.errors {
-        run.warn(format!("roster {}: {error}", path.display()));
-    }
-    let batch = FactBatch {
-        teams: roster.teams,
-        developers: roster.developers,
-        ..FactBatch::default()
-    };
-    run.write(&batch).await?;
-    Ok(())
 }
 
 async fn deployments(

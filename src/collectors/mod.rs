@@ -276,10 +276,7 @@ pub async fn collect(
     progress: ProgressFn,
 ) -> Vec<SourceSummary> {
     let mut summaries = Vec::with_capacity(sources.len());
-    if let Err(e) = store.sync_config_services(&config.services).await {
-        tracing::error!(error = %e, "[[services]] not stored: deployments keep the services known before");
-    }
-    for &source in sources {
+    for (i, &source) in sources.iter().enumerate() {
         let mut run = Run {
             config,
             store,
@@ -295,7 +292,12 @@ pub async fn collect(
         let result = match store.start_run(source.name()).await {
             Ok(id) => {
                 let span = tracing::info_span!("collect", source = source.name(), run = id);
+                let prepared = match i {
+                    0 => prepare(&mut run).instrument(span.clone()).await,
+                    _ => Ok(()),
+                };
                 let result = match source {
+                    _ if prepared.is_err() => prepared,
                     Source::Github => {
                         github::GithubCollector
                             .collect(&mut run)
@@ -361,6 +363,14 @@ pub async fn collect(
         });
     }
     summaries
+}
+
+/// The facts every source relies on, from local files and the configuration, written by the
+/// first source's run: the roster (bad lines are that run's warnings) and `[[services]]`.
+async fn prepare(run: &mut Run<'_>) -> Result<(), CollectError> {
+    roster::import(run).await?;
+    run.items += run.store.sync_config_services(&run.config.services).await?;
+    Ok(())
 }
 
 /// Parses an RFC 3339 time into UNIX seconds.

@@ -6,7 +6,9 @@ use std::collections::HashSet;
 
 use chrono::NaiveDate;
 
+use super::{CollectError, Run};
 use crate::model::{Developer, Team};
+use crate::store::FactBatch;
 
 /// What a roster file holds.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
@@ -17,6 +19,30 @@ pub struct Roster {
     pub teams: Vec<Team>,
     /// One message per bad line: `line N: why`.
     pub errors: Vec<String>,
+}
+
+/// Imports `roster.file` in `run`: the good lines are written, each bad one is a warning (a
+/// missing file too: dxs then runs without a roster).
+pub(super) async fn import(run: &mut Run<'_>) -> Result<(), CollectError> {
+    let path = &run.config.roster.file;
+    let text = match std::fs::read_to_string(path) {
+        Ok(text) => text,
+        Err(e) => {
+            run.warn(format!("roster {}: {e}", path.display()));
+            return Ok(());
+        }
+    };
+    let roster = parse(&text);
+    for error in &roster.errors {
+        run.warn(format!("roster {}: {error}", path.display()));
+    }
+    let batch = FactBatch {
+        teams: roster.teams,
+        developers: roster.developers,
+        ..FactBatch::default()
+    };
+    run.write(&batch).await?;
+    Ok(())
 }
 
 /// Parses the roster text.
