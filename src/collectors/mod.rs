@@ -276,6 +276,8 @@ pub async fn collect(
     progress: ProgressFn,
 ) -> Vec<SourceSummary> {
     let mut summaries = Vec::with_capacity(sources.len());
+    // The roster and [[services]] are for the sources every configuration has.
+    let first_of_all = sources.iter().position(|s| Source::ALL.contains(s));
     for (i, &source) in sources.iter().enumerate() {
         let mut run = Run {
             config,
@@ -292,9 +294,9 @@ pub async fn collect(
         let result = match store.start_run(source.name()).await {
             Ok(id) => {
                 let span = tracing::info_span!("collect", source = source.name(), run = id);
-                let prepared = match i {
-                    0 => prepare(&mut run).instrument(span.clone()).await,
-                    _ => Ok(()),
+                let prepared = match Some(i) == first_of_all {
+                    true => prepare(&mut run).instrument(span.clone()).await,
+                    false => Ok(()),
                 };
                 let result = match source {
                     _ if prepared.is_err() => prepared,
@@ -365,8 +367,9 @@ pub async fn collect(
     summaries
 }
 
-/// The facts every source relies on, from local files and the configuration, written by the
-/// first source's run: the roster (bad lines are that run's warnings) and `[[services]]`.
+/// The facts the sources rely on, from local files and the configuration, written by the run
+/// of the first of [`Source::ALL`]: the roster (bad lines are that run's warnings) and
+/// `[[services]]`.
 async fn prepare(run: &mut Run<'_>) -> Result<(), CollectError> {
     roster::import(run).await?;
     run.items += run.store.sync_config_services(&run.config.services).await?;
