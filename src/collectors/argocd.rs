@@ -1,15 +1,25 @@
 //! The ArgoCD collector: `GET /api/v1/applications?selector=<production_selector>` (one
 //! conditional request), each Application's `status.history[]` entry (a successful sync:
-//! `revision`, `deployedAt`, `source.repoURL`) becomes a deployment of the GitHub repository its
-//! repoURL names. Changes and lead times come from GitHub's compare, as for GitHub deployments;
-//! a commit reported by both sources counts once, at its earliest deployment.
+//! `revision`, `deployedAt`, `source.repoURL`; `revisions[]` and `sources[]` for multi-source
+//! Applications, each source apart) becomes a deployment. A source that is the service's own
+//! repository (an image of `status.summary.images` maps to it, or the Application lists none) is
+//! deployed at the revision; any other source is a config repository, whose revision deploys the
+//! images its manifests name ([`super::gitops`]). Changes and lead times come from GitHub's
+//! compare, as for GitHub deployments; a commit reported by both sources counts once, at its
+//! earliest deployment.
 //!
-//! The cursor of each Application is the highest history id written. One batch per Application.
+//! The cursor of each Application is the highest history id settled (every entry up to it
+//! linked); an entry that could not be linked keeps the cursor below it and the list's ETag
+//! unsaved, so the next run tries it again. One batch per Application.
+
+use std::collections::HashSet;
 
 use serde::Deserialize;
 
+use super::gitops::{self, split_image, Linker};
+use super::http::Api;
 use super::{changes, unix, CollectError, Collector, Run};
-use crate::model::Deployment;
+use crate::model::{Commit, Deployment};
 use crate::services::Services;
 use crate::store::FactBatch;
 
@@ -42,6 +52,8 @@ struct Metadata {
 struct AppSpec {
     #[serde(default)]
     source: Option<AppSource>,
+    #[serde(default)]
+    sources: Vec<AppSource>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -54,6 +66,14 @@ struct AppSource {
 struct AppStatus {
     #[serde(default)]
     history: Vec<History>,
+    #[serde(default)]
+    summary: Option<Summary>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct Summary {
+    #[serde(default)]
+    images: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -61,10 +81,43 @@ struct History {
     id: i64,
     #[serde(default)]
     revision: String,
+    #[serde(default)]
+    revisions: Vec<String>,
     #[serde(rename = "deployedAt")]
     deployed_at: String,
     #[serde(default)]
     source: Option<AppSource>,
+    #[serde(default)]
+    sources: Vec<AppSource>,
+}
+
+/// What one history entry deployed, and whether all of it could be linked.
+#[derive(Default)]
+struct Linked {
+    deployments: Vec<Deployment>,
+    commits: Vec<Commit>,
+    settled: bool,
+}
+
+/// One Application being read: its names, the images it runs now, and the run's linker.
+struct AppContext<'a> {
+    /// `namespace/name`.
+    key: String,
+    name: String,
+    summary: Vec<String>,
+    linker: &'a Linker<'a>,
+    services: &'a Services,
+}
+
+impl AppContext<'_> {
+    /// True when `repo` is the Application's own repository rather than a config repository.
+    fn own_repository(&self, repo: &str, org: &str) -> bool {
+        self.summary.is_empty()
+            || self.summary.iter().any(|image| {
+                matches!(self.linker.target(split_image(image).0, org),
+                    Ok(Some((r, _))) if r.eq_ignore_ascii_case(repo))
+            })
+    }
 }
 
 impl Collector for ArgoCdCollector {
@@ -82,12 +135,14 @@ impl Collector for ArgoCdCollector {
         };
         let github = run.api(run.config.github.token.clone());
         let services = Services::new(run.store.services().await?);
+        let repos = run.store.repositories().await?;
+        let linker = Linker::new(&argocd.gitops, &services, &repos);
+        let mut warned = HashSet::new();
+        let mut all_settled = true;
         for app in page.body.items.unwrap_or_default() {
-            let scope = format!(
-                "app:{}/{}",
-                app.metadata.namespace.as_deref().unwrap_or(""),
-                app.metadata.name
-            );
+            let namespace = app.metadata.namespace.as_deref().unwrap_or("");
+            let key = format!("{namespace}/{}", app.metadata.name);
+            let scope = format!("app:{key}");
             let done: i64 = match run.since {
                 Some(_) => -1,
                 None => run
@@ -96,36 +151,51 @@ impl Collector for ArgoCdCollector {
                     .and_then(|v| v.parse().ok())
                     .unwrap_or(-1),
             };
-            let app_repo = app.spec.and_then(|s| s.source).map(|s| s.repo_url);
-            let history = app.status.map(|s| s.history).unwrap_or_default();
+            let spec = app.spec.unwrap_or(AppSpec {
+                source: None,
+                sources: vec![],
+            });
+            let status = app.status.unwrap_or(AppStatus {
+                history: vec![],
+                summary: None,
+            });
+            let context = AppContext {
+                key,
+                name: app.metadata.name,
+                summary: status.summary.unwrap_or_default().images,
+                linker: &linker,
+                services: &services,
+            };
+            let history = status.history;
             let newest = history.iter().map(|h| h.id).max().unwrap_or(done).max(done);
-            let mut found = Vec::new();
+            let mut found: Vec<Deployment> = Vec::new();
+            let mut commits = Vec::new();
+            let mut unsettled: Option<i64> = None;
             for h in history.into_iter().filter(|h| h.id > done) {
-                let repo_url = h.source.map(|s| s.repo_url).or(app_repo.clone());
-                let (Some(repo), Some(finished_at)) = (
-                    repo_url.as_deref().and_then(repo_slug),
-                    unix(&h.deployed_at),
-                ) else {
-                    run.warn(format!(
-                        "{scope}: history {} has no GitHub repoURL or deployedAt",
-                        h.id
-                    ));
+                let Some(finished_at) = unix(&h.deployed_at) else {
+                    run.warn(format!("{scope}: history {} has no deployedAt", h.id));
                     continue;
                 };
-                if run.since.is_some_and(|s| finished_at < s) || h.revision.is_empty() {
+                if run.since.is_some_and(|s| finished_at < s) {
                     continue;
                 }
-                found.push(Deployment {
-                    source: "argocd".into(),
-                    external_id: format!("{}:{}", scope.trim_start_matches("app:"), h.id),
-                    service: services.of_application(&repo, &app.metadata.name),
-                    repo,
-                    sha: h.revision,
-                    environment: "production".into(),
+                let entry = h.id;
+                let linked = link(
+                    run,
+                    (&api, &github),
+                    &context,
+                    &spec,
+                    h,
                     finished_at,
-                });
+                    &mut warned,
+                )
+                .await?;
+                if !linked.settled {
+                    unsettled = Some(unsettled.map_or(entry, |u| u.min(entry)));
+                }
+                found.extend(linked.deployments);
+                commits.extend(linked.commits);
             }
-            let mut commits = Vec::new();
             let mut changes = Vec::new();
             let mut repos: Vec<String> = found.iter().map(|d| d.repo.clone()).collect();
             repos.sort();
@@ -137,18 +207,141 @@ impl Collector for ArgoCdCollector {
                 commits.extend(c);
                 changes.extend(ch);
             }
+            all_settled &= unsettled.is_none();
+            let cursor = unsettled.map_or(newest, |id| (id - 1).max(done));
             let batch = FactBatch {
                 deployments: found,
                 commits,
                 changes,
-                cursors: vec![run.new_cursor(&scope, newest)],
+                cursors: vec![run.new_cursor(&scope, cursor)],
                 ..FactBatch::default()
             };
             run.write(&batch).await?;
         }
-        api.save_etag(page.etag).await?;
+        if all_settled {
+            api.save_etag(page.etag).await?;
+        }
         Ok(())
     }
+}
+
+/// Links one history entry: each of its sources is a deployment of its own repository at the
+/// revision, or (a config repository) of the images that revision's manifests name. Problems
+/// are warned about once per run (`warned`) and leave the entry unsettled.
+async fn link(
+    run: &mut Run<'_>,
+    (argo, github): (&Api, &Api),
+    app: &AppContext<'_>,
+    spec: &AppSpec,
+    h: History,
+    finished_at: i64,
+    warned: &mut HashSet<String>,
+) -> Result<Linked, CollectError> {
+    let org = run.config.github.org.clone();
+    let mut out = Linked {
+        settled: true,
+        ..Linked::default()
+    };
+    let mut warn = |run: &mut Run<'_>, out: &mut Linked, message: String| {
+        out.settled = false;
+        if warned.insert(message.clone()) {
+            run.warn(message);
+        }
+    };
+    // (source position for multi-source Applications, repoURL, revision)
+    let sources: Vec<(Option<usize>, Option<String>, String)> = if h.revisions.is_empty() {
+        let url = h.source.or(spec.source.as_ref().map(|s| AppSource {
+            repo_url: s.repo_url.clone(),
+        }));
+        vec![(None, url.map(|s| s.repo_url), h.revision)]
+    } else {
+        let urls: Vec<String> = if h.sources.is_empty() {
+            &spec.sources
+        } else {
+            &h.sources
+        }
+        .iter()
+        .map(|s| s.repo_url.clone())
+        .collect();
+        h.revisions
+            .into_iter()
+            .enumerate()
+            .map(|(i, r)| (Some(i + 1), urls.get(i).cloned(), r))
+            .collect()
+    };
+    let id = format!("{}:{}", app.key, h.id);
+    for (position, url, revision) in sources {
+        if revision.is_empty() {
+            continue;
+        }
+        let Some(repo) = url.as_deref().and_then(repo_slug) else {
+            // A Helm chart repository or another non-Git source: nothing of ours to deploy.
+            continue;
+        };
+        if app.own_repository(&repo, &org) {
+            out.deployments.push(Deployment {
+                source: "argocd".into(),
+                external_id: position.map_or(id.clone(), |p| format!("{id}#{p}")),
+                service: app.services.of_application(&repo, &app.name),
+                repo,
+                sha: revision,
+                environment: "production".into(),
+                finished_at,
+            });
+            continue;
+        }
+        let images = gitops::images(run, argo, (&app.key, &app.name), &revision, position).await?;
+        let images = match images {
+            Ok(images) => images,
+            Err(e) => {
+                warn(run, &mut out, format!("app {}: {e}", app.key));
+                continue;
+            }
+        };
+        for image in images {
+            let (name, tag) = split_image(&image);
+            let (repo, service) = match app.linker.target(name, &org) {
+                Ok(Some(target)) => target,
+                Ok(None) => continue,
+                Err(e) => {
+                    warn(run, &mut out, format!("app {}: {e}", app.key));
+                    continue;
+                }
+            };
+            let Some(sha) = tag.and_then(|t| app.linker.sha_of(t)) else {
+                let message = format!(
+                    "app {}: image {image}: tag matches no argocd.image_tag_pattern",
+                    app.key
+                );
+                warn(run, &mut out, message);
+                continue;
+            };
+            let (sha, commit) = match gitops::resolve(run, github, &repo, sha).await? {
+                Ok(resolved) => resolved,
+                Err(e) => {
+                    warn(
+                        run,
+                        &mut out,
+                        format!("app {}: image {image}: {e}", app.key),
+                    );
+                    continue;
+                }
+            };
+            out.commits.extend(commit);
+            if out.deployments.iter().all(|d| d.service != service) {
+                out.deployments.push(Deployment {
+                    source: "argocd".into(),
+                    external_id: format!("{id}:{service}"),
+                    repo,
+                    service,
+                    sha,
+                    environment: "production".into(),
+                    finished_at,
+                });
+            }
+        }
+    }
+    Ok(out)
 }
 
 /// `owner/name` of a Git URL: `https://github.com/acme/api.git`, `git@github.com:acme/api.git`,

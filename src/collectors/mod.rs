@@ -10,6 +10,7 @@ mod argocd;
 mod changes;
 mod github;
 mod github_org;
+mod gitops;
 pub mod http;
 mod incidents;
 mod kubernetes;

@@ -10,6 +10,7 @@ mod collect;
 mod collector;
 mod copy_out;
 mod facts;
+mod gitops;
 mod incidents;
 mod org;
 mod rollouts;

@@ -12,7 +12,9 @@ use crate::helpers::TestDb;
 use crate::scenario::sha;
 
 /// Every commit name of the scenario, to read SHAs back as names.
-const NAMES: [&str; 8] = ["s1", "s2", "s3", "s4", "s5", "a1", "a2", "a3"];
+const NAMES: [&str; 12] = [
+    "s1", "s2", "s3", "s4", "s5", "a1", "a2", "a3", "w1", "w2", "k1", "k2",
+];
 
 fn name(full: &str) -> String {
     NAMES
@@ -38,10 +40,17 @@ fn at(rfc3339: &str) -> i64 {
 /// * acme/api: ArgoCD history 1 deploys a1 at 07 10:00, before GitHub 501 (10:30): 1 h. 502
 ///   deploys a2 at 08 10:00 (1 h), 503 redeploys a2, 504 deploys a3 at 09 10:00 (1 h). History
 ///   2 re-syncs a1; history 3 goes back to a2 at 09 12:00: a rollback, no change.
-const CHANGES: [(&str, &str, i64, &str); 8] = [
+/// * storefront (GitOps over acme/deploy): revision d1 at 10 12:00 runs web sha-w1 (first:
+///   head, 4 h) and worker k1 by its short SHA (3 h); d2 at 11 12:00 changes only the worker to
+///   k2 (3 h; web re-synced); d3 at 12 12:00 moves web to w2 (4 h).
+const CHANGES: [(&str, &str, i64, &str); 12] = [
     ("acme/api", "a1", 3_600, "argocd"),
     ("acme/api", "a2", 3_600, "github"),
     ("acme/api", "a3", 3_600, "github"),
+    ("acme/web", "w1", 14_400, "argocd"),
+    ("acme/web", "w2", 14_400, "argocd"),
+    ("acme/worker", "k1", 10_800, "argocd"),
+    ("acme/worker", "k2", 10_800, "argocd"),
     ("cart", "s1", 1_800, "github"),
     ("cart", "s3", 172_800, "github"),
     ("checkout-web", "s2", 1_800, "github"),
@@ -107,6 +116,34 @@ fn expected_rollouts() -> Vec<(String, String, String, RolloutKind, i64)> {
             Rollback,
             "2026-10-09T12:00:00Z",
         ),
+        r(
+            "platform",
+            "acme/web",
+            "w1",
+            Rollout,
+            "2026-10-10T12:00:00Z",
+        ),
+        r(
+            "platform",
+            "acme/worker",
+            "k1",
+            Rollout,
+            "2026-10-10T12:00:00Z",
+        ),
+        r(
+            "platform",
+            "acme/worker",
+            "k2",
+            Rollout,
+            "2026-10-11T12:00:00Z",
+        ),
+        r(
+            "platform",
+            "acme/web",
+            "w2",
+            Rollout,
+            "2026-10-12T12:00:00Z",
+        ),
     ]
 }
 
@@ -156,8 +193,8 @@ pub async fn assert_delivery(store: &Store) {
     );
     assert_eq!(rollback[0].1.source, "argocd");
 
-    // dxs_deployments_total counts rollouts: 9 GitHub production deployments and 3 ArgoCD
-    // history entries are 7 rollouts.
+    // dxs_deployments_total counts rollouts: 8 GitHub production deployments, 3 ArgoCD history
+    // entries of api and 3 revisions of two images each are 11 rollouts.
     let mut totals = store.totals().await.unwrap().deployments;
     totals.sort();
     let some = |t: &str, n| (Some(t.to_string()), n);
@@ -166,10 +203,11 @@ pub async fn assert_delivery(store: &Store) {
         vec![
             some("checkout", 2),
             some("payments", 3),
+            some("platform", 4),
             some("storefront", 2)
         ]
     );
-    assert_eq!(store.counts().await.unwrap().deployments, 8 + 3);
+    assert_eq!(store.counts().await.unwrap().deployments, 8 + 3 + 6);
 }
 
 /// The quarter scored as of 18 October 12:00: 17.5 days, 2.5 weeks.
@@ -186,11 +224,22 @@ async fn score(store: &Store, env: &Env) -> Score {
 }
 
 #[tokio::test]
-async fn monorepo_services_and_rollouts_counted_once_match_the_figures_computed_by_hand() {
+async fn gitops_monorepo_services_and_rollouts_counted_once_match_the_figures_computed_by_hand() {
     for db in TestDb::all().await {
         let env = Env::serve(delivery(), CONFIG, &[]).await;
-        assert_all_succeeded(&env.collect(&db.store).await);
+        let summaries = env.collect(&db.store).await;
+        assert_all_succeeded(&summaries);
+        // Everything linked: no warning but the shared roster's bad line 5.
+        let warnings: Vec<&String> = summaries.iter().flat_map(|s| &s.warnings).collect();
+        assert_eq!(warnings.len(), 1, "{warnings:?}");
         assert_delivery(&db.store).await;
+        // Each config-repository revision's manifests were read once; the short tag once.
+        let hits = env.stub.hits();
+        let manifests = hits
+            .iter()
+            .filter(|h| h.path.contains("/manifests?revision="))
+            .count();
+        assert_eq!(manifests, 3);
 
         let s = score(&db.store, &env).await;
         let team = |name: &str| s.team(name).unwrap();
@@ -225,17 +274,35 @@ async fn monorepo_services_and_rollouts_counted_once_match_the_figures_computed_
             team("storefront").dora.deployment_frequency,
             Some(Tier::Medium)
         );
-        // The organisation: 7 rollouts of 3 services: 7 / 2.5 / 3 = 0.933 a week, medium;
-        // 8 changes, median of 0.5, 0.5, 1, 1, 1, 2, 25, 48 h = 1 h.
-        assert_eq!(s.org.deployments.count, 7);
-        assert_eq!(s.org.deployments.services, 3);
-        assert_eq!(s.org.deployments.repositories, 2);
-        assert_eq!(s.org.deployments.per_service_week, Some(0.933));
+        // platform (GitOps): web 2 and worker 2 rollouts: 4 / 2.5 / 2 = 0.8, medium; lead
+        // times 4, 4, 3, 3 h: median 3.5 h.
+        let platform = team("platform");
+        assert_eq!(
+            (platform.deployments.count, platform.deployments.services),
+            (4, 2)
+        );
+        assert_eq!(platform.dora.deployment_frequency, Some(Tier::Medium));
+        assert_eq!(platform.lead_time_hours.median, Some(3.5));
+        let names: Vec<&str> = platform
+            .services
+            .iter()
+            .map(|s| s.service.as_str())
+            .collect();
+        assert_eq!(names, ["acme/web", "acme/worker"]);
+        assert_eq!(platform.services[1].lead_time_hours.median, Some(3.0));
+        // The organisation: 11 rollouts of 5 services in 4 repositories: 11 / 2.5 / 5 = 0.88 a
+        // week, medium; 12 changes, median of 0.5, 0.5, 1, 1, 1, 2, 3, 3, 4, 4, 25, 48 h = 2.5 h.
+        assert_eq!(s.org.deployments.count, 11);
+        assert_eq!(s.org.deployments.services, 5);
+        assert_eq!(s.org.deployments.repositories, 4);
+        assert_eq!(s.org.deployments.per_service_week, Some(0.88));
         assert_eq!(s.org.dora.deployment_frequency, Some(Tier::Medium));
-        assert_eq!(s.org.lead_time_hours.median, Some(1.0));
-        assert_eq!(s.org.lead_time_hours.changes, 8);
+        assert_eq!(s.org.lead_time_hours.median, Some(2.5));
+        assert_eq!(s.org.lead_time_hours.changes, 12);
 
-        // A rerun (nothing new upstream) adds nothing.
+        // A rerun (nothing new upstream) adds nothing, and costs one conditional request per
+        // repository, team and Application list: no manifests are read again.
+        env.stub.reset_hits();
         let before = (
             facts(&db.store).await,
             db.store.rollouts_between(0, i64::MAX).await.unwrap(),
@@ -248,12 +315,19 @@ async fn monorepo_services_and_rollouts_counted_once_match_the_figures_computed_
             db.store.rollouts_between(0, i64::MAX).await.unwrap(),
         );
         assert_eq!(after, before);
-        // So does a full re-read from a date (ETags and cursors ignored).
+        // So does a full re-read from a date (ETags and cursors ignored); a revision's
+        // manifests are still never read twice.
+        env.stub.reset_hits();
         assert_all_succeeded(
             &env.collect_since(&db.store, Some(at("2026-10-01T00:00:00Z")))
                 .await,
         );
         assert_delivery(&db.store).await;
+        assert!(!env
+            .stub
+            .hits()
+            .iter()
+            .any(|h| h.path.contains("/manifests")));
         assert_eq!(score(&db.store, &env).await.teams, s.teams);
         db.cleanup().await;
     }

@@ -7,6 +7,7 @@ mod collectors_bounds;
 mod collectors_faults;
 mod dashboards;
 mod delivery;
+mod delivery_faults;
 mod delivery_scenario;
 mod deploy;
 mod helpers;

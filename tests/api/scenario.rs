@@ -80,6 +80,10 @@ pub struct Scenario {
     pub payloads: Vec<(&'static str, i64, &'static str)>,
     /// Catalog components' `backstage.io/source-location` `(component name, location)`.
     pub locations: Vec<(&'static str, &'static str)>,
+    /// Rendered manifests of config-repository revisions `(app, revision name, manifests)`, each
+    /// manifest a JSON document as ArgoCD returns it; an Application listed here runs the
+    /// images of its last revision (`status.summary.images`).
+    pub manifests: Vec<(&'static str, &'static str, Vec<String>)>,
 }
 
 /// The roster of the scenario; line 5 is bad.

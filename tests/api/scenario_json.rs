@@ -3,7 +3,7 @@
 
 use serde_json::{json, Value};
 
-use crate::scenario::{sha, Issue, Scenario, Task, C, D};
+use crate::scenario::{sha, App, Issue, Scenario, Task, C, D};
 
 fn fixture(path: &str) -> Value {
     let file = format!("{}/tests/fixtures/{path}", env!("CARGO_MANIFEST_DIR"));
@@ -120,12 +120,12 @@ impl Scenario {
         Some((fixture("github/compare.json"), commits))
     }
 
-    /// `GET /repos/{repo}/commits/{sha}`.
+    /// `GET /repos/{repo}/commits/{sha}`: a full SHA, or a prefix of one (7 or more).
     pub fn commit(&self, repo: &str, wanted: &str) -> Option<Value> {
         let c = self
             .history(repo)
             .into_iter()
-            .find(|c| sha(c.1) == wanted)?;
+            .find(|c| sha(c.1) == wanted || (wanted.len() >= 7 && sha(c.1).starts_with(wanted)))?;
         Some(self.commit_json(c))
     }
 
@@ -162,6 +162,44 @@ impl Scenario {
         found.into_iter().map(|c| self.commit_json(c)).collect()
     }
 
+    /// What an Application runs now: the images of its last revision's manifests (a GitOps
+    /// Application), else its own repository's image at its last revision.
+    fn summary_images(&self, app: &App) -> Vec<String> {
+        let last = app.2.iter().max_by_key(|h| h.0).map_or("", |h| h.1);
+        match self.manifests.iter().find(|m| m.0 == app.0 && m.1 == last) {
+            Some((_, _, manifests)) => manifests
+                .iter()
+                .filter_map(|m| serde_json::from_str::<Value>(m).ok())
+                .filter_map(|m| {
+                    let image = m.pointer("/spec/template/spec/containers/0/image")?;
+                    image.as_str().map(String::from)
+                })
+                .collect(),
+            None => {
+                let name = app
+                    .1
+                    .trim_end_matches(".git")
+                    .rsplit(['/', ':'])
+                    .next()
+                    .unwrap();
+                vec![format!("ghcr.io/acme/{name}:{}", &sha(last)[..7])]
+            }
+        }
+    }
+
+    /// `GET /api/v1/applications/{app}/manifests?revision=`: `None` for a revision ArgoCD
+    /// cannot render.
+    pub fn app_manifests(&self, app: &str, revision: &str) -> Option<Value> {
+        let (_, _, manifests) = self
+            .manifests
+            .iter()
+            .find(|m| m.0 == app && sha(m.1) == revision)?;
+        let mut v = fixture("argocd/manifests.json");
+        v["manifests"] = json!(manifests);
+        v["revision"] = json!(revision);
+        Some(v)
+    }
+
     /// `GET /api/v1/applications?selector=env=production`.
     pub fn applications(&self) -> Value {
         let items: Vec<Value> = self
@@ -171,6 +209,7 @@ impl Scenario {
                 let mut v = fixture("argocd/application.json");
                 v["metadata"]["name"] = json!(app.0);
                 v["spec"]["source"]["repoURL"] = json!(app.1);
+                v["status"]["summary"]["images"] = json!(self.summary_images(app));
                 v["status"]["history"] = app
                     .2
                     .iter()

@@ -400,6 +400,9 @@ fn route(s: &Scenario, path: &str, query: &HashMap<String, String>) -> Option<Ro
             query.get("author")?,
             query.get("since")?,
         ))),
+        ["argo", "api", "v1", "applications", app, "manifests"] => {
+            Some(Routed::One(s.app_manifests(app, query.get("revision")?)?))
+        }
         ["argo", "api", "v1", "applications"] => {
             (query.get("selector")? == "env=production").then(|| Routed::One(s.applications()))
         }
