@@ -15,7 +15,7 @@ use crate::scoring::{self, Rules, Score, TeamScore, TELEMETRY_COMPONENTS};
 use crate::store::Store;
 use crate::survey::definition::QuestionKind;
 
-pub use table::{SortKey, TeamRow};
+pub use table::{ServiceRow, SortKey, TeamRow};
 use themes::Theme;
 
 /// A phrase is a theme when at least this many answers use it: one person's words never show.

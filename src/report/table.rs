@@ -113,6 +113,29 @@ pub struct TeamRow {
     pub responses: String,
     /// Survey figures hidden.
     pub hidden: bool,
+    /// The team's services, by name, shown under its row.
+    pub services: Vec<ServiceRow>,
+}
+
+/// One service under its team's row: its lead time and rollouts with their DORA tiers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServiceRow {
+    /// The service (a `[[services]]` or catalog name, or a repository's slug).
+    pub service: String,
+    /// Columns spanned before the lead time (DXS, change and the components).
+    pub span: usize,
+    /// Lead time median, hours.
+    pub lead_median: String,
+    /// Lead time p90, hours.
+    pub lead_p90: String,
+    /// DORA lead-time tier.
+    pub lead_tier: String,
+    /// Rollouts per week.
+    pub deploys: String,
+    /// DORA deployment-frequency tier.
+    pub deploy_tier: String,
+    /// Rollouts and rollbacks in the quarter.
+    pub rollouts: String,
 }
 
 fn tier(t: Option<Tier>) -> String {
@@ -205,5 +228,22 @@ fn row(t: &TeamScore, components: &[String]) -> TeamRow {
             None => t.responses.to_string(),
         },
         hidden: t.hidden,
+        services: t
+            .services
+            .iter()
+            .map(|s| ServiceRow {
+                service: s.service.clone(),
+                span: 2 + components.len(),
+                lead_median: hours(s.lead_time_hours.median),
+                lead_p90: hours(s.lead_time_hours.p90),
+                lead_tier: tier(s.dora.lead_time),
+                deploys: format!("{:.1}", s.per_week),
+                deploy_tier: tier(s.dora.deployment_frequency),
+                rollouts: match s.rollbacks {
+                    0 => format!("{} rollouts", s.rollouts),
+                    n => format!("{} rollouts, {n} rolled back", s.rollouts),
+                },
+            })
+            .collect(),
     }
 }

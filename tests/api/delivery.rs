@@ -3,6 +3,7 @@
 //! figures computed by hand, on SQLite and PostgreSQL, and a rerun that adds nothing.
 
 use dxs::model::RolloutKind;
+use dxs::report::{self, ReportOptions, SortKey};
 use dxs::scoring::{self, Rules, Score, Tier};
 use dxs::store::Store;
 
@@ -299,6 +300,46 @@ async fn gitops_monorepo_services_and_rollouts_counted_once_match_the_figures_co
         assert_eq!(s.org.dora.deployment_frequency, Some(Tier::Medium));
         assert_eq!(s.org.lead_time_hours.median, Some(2.5));
         assert_eq!(s.org.lead_time_hours.changes, 12);
+
+        // The report's team table shows each service under its team, with its own tiers.
+        scoring::write_snapshot(&db.store, &s, at("2026-10-18T12:00:00Z"))
+            .await
+            .unwrap();
+        let options = ReportOptions {
+            quarter: "2026-Q4".parse().unwrap(),
+            sort: SortKey::default(),
+            detail: false,
+            standalone: true,
+        };
+        let html = report::build(&db.store, &env.config, &options)
+            .await
+            .unwrap()
+            .unwrap()
+            .to_html()
+            .unwrap();
+        for service in [
+            "cart",
+            "checkout-web",
+            "acme/api",
+            "acme/web",
+            "acme/worker",
+        ] {
+            assert!(
+                html.contains(&format!("data-service=\"{service}\"")),
+                "{service}"
+            );
+        }
+        let cart = &html[html.find("data-service=\"cart\"").unwrap()..];
+        let cart = &cart[..cart.find("</tr>").unwrap()];
+        assert!(
+            cart.contains("2 rollouts") && cart.contains("24.2 h / "),
+            "{cart}"
+        );
+        assert!(
+            cart.contains(">high</span>") && cart.contains(">medium</span>"),
+            "{cart}"
+        );
+        assert!(html.contains("3 rollouts, 1 rolled back"));
 
         // A rerun (nothing new upstream) adds nothing, and costs one conditional request per
         // repository, team and Application list: no manifests are read again.
