@@ -1,6 +1,7 @@
 //! The GitHub collector: repositories and team ownership ([`super::github_org`]),
 //! production deployments with their statuses and changes, incidents ([`super::incidents`]), and
-//! the first commit of each roster developer since their start date.
+//! the first commit of each roster developer since their start date
+//! ([`super::first_commits`]).
 //!
 //! Deployments of a repository are read newest first (`GET /repos/{r}/deployments`, one request
 //! when nothing changed: a 304) down to the repository's cursor, the id below which every
@@ -8,10 +9,10 @@
 
 use serde::Deserialize;
 
-use super::changes::{self, ApiCommit};
+use super::changes;
 use super::http::Api;
-use super::{github_org, incidents, rfc3339, unix, CollectError, Collector, Run};
-use crate::model::{Deployment, Repository};
+use super::{first_commits, github_org, incidents, unix, CollectError, Collector, Run};
+use crate::model::Deployment;
 use crate::services::{self, Services};
 use crate::store::FactBatch;
 
@@ -47,7 +48,7 @@ impl Collector for GithubCollector {
             deployments(run, &api, &repo.slug, &services).await?;
         }
         incidents::collect(run, &api).await?;
-        first_commits(run, &api, &repos).await
+        first_commits::collect(run, &api).await
     }
 }
 
@@ -142,67 +143,5 @@ async fn deployments(
     };
     run.write(&batch).await?;
     api.save_etag(etag).await?;
-    Ok(())
-}
-
-/// Cursor value of a developer whose first commit is known.
-const FOUND: &str = "found";
-
-/// For each roster developer whose first commit is not found yet: their commits since their
-/// start date in each repository pushed to since the last check (so nothing is asked twice).
-/// A commit already known from a deployment does not settle it: an earlier one may exist.
-async fn first_commits(
-    run: &mut Run<'_>,
-    api: &Api,
-    repos: &[Repository],
-) -> Result<(), CollectError> {
-    let github = &run.config.github;
-    for dev in run.store.developers().await? {
-        let scope = format!("first_commit:{}", dev.login);
-        let cursor = run.cursor(&scope).await?;
-        let checked: Option<i64> = match (run.since, cursor.as_deref()) {
-            (_, Some(FOUND)) => continue,
-            (Some(_), _) => None,
-            (None, cursor) => cursor.and_then(|v| v.parse().ok()),
-        };
-        let started = chrono::Utc::now().timestamp();
-        let mut commits = Vec::new();
-        for repo in repos {
-            let pushed = repo.pushed_at.unwrap_or(i64::MAX);
-            if pushed < dev.start_at || checked.is_some_and(|c| pushed <= c) {
-                continue;
-            }
-            let url = format!(
-                "{}/repos/{}/commits?author={}&since={}&per_page=100",
-                github.api_url,
-                repo.slug,
-                dev.login,
-                rfc3339(dev.start_at)
-            );
-            let found = match api.get_all::<ApiCommit>(&url).await {
-                Err(e) if e.is_not_found() => vec![],
-                found => found?,
-            };
-            commits.extend(
-                found
-                    .into_iter()
-                    .filter_map(|c| c.into_commit(&repo.slug, &github.bot_logins)),
-            );
-        }
-        let found = commits
-            .iter()
-            .any(|c| !c.is_bot && c.authored_at >= dev.start_at);
-        let value = if found {
-            FOUND.to_string()
-        } else {
-            started.to_string()
-        };
-        let batch = FactBatch {
-            commits,
-            cursors: vec![run.new_cursor(&scope, value)],
-            ..FactBatch::default()
-        };
-        run.write(&batch).await?;
-    }
     Ok(())
 }

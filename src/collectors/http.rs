@@ -439,7 +439,10 @@ impl Api {
             Err(e) => return Outcome::Retry(e.to_string()),
         };
         let headers = response.headers();
-        if let Some(left) = header(headers, "x-ratelimit-remaining").and_then(|v| v.parse().ok()) {
+        // The figure reported is the core limit's: search's own (30 a minute) would hide it.
+        let core = matches!(header(headers, "x-ratelimit-resource"), None | Some("core"));
+        let left = header(headers, "x-ratelimit-remaining").and_then(|v| v.parse().ok());
+        if let Some(left) = left.filter(|_| core) {
             self.count(|s| s.rate_limit_remaining = Some(left));
         }
         let status = response.status();

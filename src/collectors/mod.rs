@@ -8,6 +8,7 @@
 
 mod argocd;
 mod changes;
+mod first_commits;
 mod github;
 mod github_org;
 mod gitops;
@@ -384,7 +385,7 @@ pub(crate) fn unix(rfc3339: &str) -> Option<i64> {
         .map(|t| t.timestamp())
 }
 
-/// Formats UNIX seconds as RFC 3339 (UTC, `Z`), as GitHub's `since` wants it.
+/// Formats UNIX seconds as RFC 3339 (UTC, `Z`), as GitHub's queries want it.
 pub(crate) fn rfc3339(unix: i64) -> String {
     chrono::DateTime::from_timestamp(unix, 0)
         .unwrap_or_default()

@@ -5,6 +5,7 @@ mod cli;
 mod collectors;
 mod collectors_bounds;
 mod collectors_faults;
+mod collectors_search;
 mod dashboards;
 mod delivery;
 mod delivery_faults;

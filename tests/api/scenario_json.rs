@@ -129,15 +129,34 @@ impl Scenario {
         Some(self.commit_json(c))
     }
 
-    /// `GET /repos/{repo}/commits?author=&since=`, newest first.
-    pub fn commits_by(&self, repo: &str, author: &str, since: &str) -> Vec<Value> {
+    /// `GET /search/commits?q=author:LOGIN+org:ORG+committer-date:>=DAY&sort=committer-date&order=asc`:
+    /// the org's commits by `author` committed on or after `day`, oldest first, `per_page` of them.
+    pub fn search_commits(&self, org: &str, author: &str, day: &str, per_page: usize) -> Value {
         let mut found: Vec<&C> = self
-            .history(repo)
-            .into_iter()
-            .filter(|c| c.2 == author && c.4 >= since)
+            .commits
+            .iter()
+            .filter(|c| c.0.starts_with(&format!("{org}/")) && c.2 == author && c.4 >= day)
             .collect();
-        found.reverse();
-        found.into_iter().map(|c| self.commit_json(c)).collect()
+        found.sort_by_key(|c| c.4);
+        let mut envelope = fixture("github/search_commits.json");
+        let template = envelope["items"][0].clone();
+        let items: Vec<Value> = found
+            .iter()
+            .take(per_page)
+            .map(|c| {
+                let mut item = template.clone();
+                let commit = self.commit_json(c);
+                for key in ["sha", "commit", "author"] {
+                    item[key] = commit[key].clone();
+                }
+                item["repository"]["full_name"] = json!(c.0);
+                item["repository"]["name"] = json!(c.0.split('/').nth(1));
+                item
+            })
+            .collect();
+        envelope["total_count"] = json!(found.len());
+        envelope["items"] = Value::Array(items);
+        envelope
     }
 
     /// `GET /repos/{repo}/commits?sha=&path=&since=`: the commits reachable from `sha` that

@@ -137,9 +137,18 @@ fn record(stub: &Stub, path: &str, status: u16, headers: &HeaderMap) {
     });
 }
 
-fn rate_limited(reset: i64) -> Response {
+/// GitHub's rate-limit resource of a path: search has its own limit.
+fn resource(path: &str) -> &'static str {
+    match path.starts_with("/gh/search/") {
+        true => "search",
+        false => "core",
+    }
+}
+
+fn rate_limited(path: &str, reset: i64) -> Response {
     Response::builder()
         .status(403)
+        .header("x-ratelimit-resource", resource(path))
         .header("x-ratelimit-remaining", "0")
         .header("x-ratelimit-reset", reset.to_string())
         .body(Body::from("{\"message\":\"API rate limit exceeded\"}"))
@@ -159,8 +168,8 @@ async fn handle(State(stub): State<Stub>, uri: Uri, headers: HeaderMap) -> Respo
         let now = chrono::Utc::now().timestamp();
         let answer = match fault {
             Fault::Status(code) => Some(status(code)),
-            Fault::RateLimit => Some(rate_limited(now)),
-            Fault::RateLimitFor(secs) => Some(rate_limited(now + secs)),
+            Fault::RateLimit => Some(rate_limited(&path, now)),
+            Fault::RateLimitFor(secs) => Some(rate_limited(&path, now + secs)),
             Fault::Secondary => Some(
                 Response::builder()
                     .status(429)
@@ -238,9 +247,14 @@ fn answer(stub: &Stub, uri: &Uri, headers: &HeaderMap, path: &str) -> Response {
         .header("etag", &etag)
         .header("content-type", "application/json; charset=utf-8");
     if uri.path().starts_with("/gh/") {
+        let (limit, left) = match resource(path) {
+            "search" => ("30", "29"),
+            _ => ("5000", "4990"),
+        };
         response = response
-            .header("x-ratelimit-limit", "5000")
-            .header("x-ratelimit-remaining", "4990");
+            .header("x-ratelimit-resource", resource(path))
+            .header("x-ratelimit-limit", limit)
+            .header("x-ratelimit-remaining", left);
     }
     if let Some(next) = next {
         response = response.header("link", format!("<{next}>; rel=\"next\""));
@@ -395,11 +409,21 @@ fn route(s: &Scenario, path: &str, query: &HashMap<String, String>) -> Option<Ro
                 query.get("since")?,
             )))
         }
-        ["gh", "repos", o, r, "commits"] => Some(Routed::List(s.commits_by(
-            &format!("{o}/{r}"),
-            query.get("author")?,
-            query.get("since")?,
-        ))),
+        ["gh", "search", "commits"] => {
+            let terms: HashMap<&str, &str> = query
+                .get("q")?
+                .split(['+', ' '])
+                .filter_map(|t| t.split_once(':'))
+                .collect();
+            let day = terms.get("committer-date")?.strip_prefix(">=")?;
+            let per_page = query.get("per_page")?.parse().ok()?;
+            let ordered = query.get("sort")? == "committer-date" && query.get("order")? == "asc";
+            if !ordered {
+                return None;
+            }
+            let (org, author) = (terms.get("org")?, terms.get("author")?);
+            Some(Routed::One(s.search_commits(org, author, day, per_page)))
+        }
         ["argo", "api", "v1", "applications", app, "manifests"] => {
             Some(Routed::One(s.app_manifests(app, query.get("revision")?)?))
         }

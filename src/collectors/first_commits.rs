@@ -1,0 +1,128 @@
+//! Each roster developer's first commit (DESIGN §5, Onboarding lookup cost): one commit search
+//! per developer whose first commit is unknown and who started inside the window,
+//! `GET /search/commits?q=author:LOGIN+org:ORG+committer-date:>=START&sort=committer-date&order=asc&per_page=1`.
+//! Search has its own rate limit (`x-ratelimit-resource: search`), waited out by the shared
+//! policy. Once found, a developer is never asked again (cursor `first_commit:LOGIN` = `found`);
+//! never one request per developer per repository.
+
+use serde::Deserialize;
+
+use super::argocd::encode;
+use super::changes::ApiCommit;
+use super::http::Api;
+use super::{CollectError, Run};
+use crate::model::Developer;
+use crate::store::FactBatch;
+
+/// Cursor value of a developer whose first commit is known.
+const FOUND: &str = "found";
+
+#[derive(Debug, Deserialize)]
+struct SearchPage {
+    items: Vec<SearchItem>,
+}
+
+#[derive(Debug, Deserialize)]
+struct SearchItem {
+    #[serde(flatten)]
+    commit: ApiCommit,
+    repository: SearchRepository,
+}
+
+#[derive(Debug, Deserialize)]
+struct SearchRepository {
+    full_name: String,
+}
+
+/// The search URL of `dev`'s first commit in `org` on or after their start date.
+fn search_url(api_url: &str, org: &str, dev: &Developer) -> String {
+    let start = chrono::DateTime::from_timestamp(dev.start_at, 0)
+        .unwrap_or_default()
+        .format("%Y-%m-%d");
+    let q = [
+        format!("author:{}", dev.login),
+        format!("org:{org}"),
+        format!("committer-date:>={start}"),
+    ]
+    .iter()
+    .map(|term| encode(term))
+    .collect::<Vec<_>>()
+    .join("+");
+    format!("{api_url}/search/commits?q={q}&sort=committer-date&order=asc&per_page=1")
+}
+
+/// Searches the first commit of every roster developer who started inside the window (the
+/// trailing `score.window_days`, or from `--since`) and whose first commit is not found yet.
+/// A search answered 304 (conditional, nothing new) leaves the developer open.
+pub async fn collect(run: &mut Run<'_>, api: &Api) -> Result<(), CollectError> {
+    let github = &run.config.github;
+    let now = chrono::Utc::now().timestamp();
+    let window = now - i64::from(run.config.score.window_days) * 86_400;
+    let window = run.since.map_or(window, |since| since.min(window));
+    for dev in run.store.developers().await? {
+        if dev.start_at < window {
+            continue;
+        }
+        let scope = format!("first_commit:{}", dev.login);
+        if run.cursor(&scope).await?.as_deref() == Some(FOUND) {
+            continue;
+        }
+        let url = search_url(&github.api_url, &github.org, &dev);
+        let Some(page) = api.get_if_changed::<SearchPage>(&url).await? else {
+            continue;
+        };
+        let found = page.body.items.into_iter().find_map(|item| {
+            item.commit
+                .into_commit(&item.repository.full_name, &github.bot_logins)
+                .filter(|c| !c.is_bot && c.authored_at >= dev.start_at)
+        });
+        let value = match found {
+            Some(_) => FOUND.to_string(),
+            None => now.to_string(),
+        };
+        let batch = FactBatch {
+            commits: found.into_iter().collect(),
+            cursors: vec![run.new_cursor(&scope, value)],
+            ..FactBatch::default()
+        };
+        run.write(&batch).await?;
+        api.save_etag(page.etag).await?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_search_names_the_login_the_org_and_the_start_day() {
+        let dev = Developer {
+            login: "ada-l".into(),
+            team: "payments".into(),
+            start_at: 1_790_812_800,
+            email: None,
+        };
+        assert_eq!(
+            search_url("https://ghe.example.com/api/v3", "acme", &dev),
+            "https://ghe.example.com/api/v3/search/commits?q=author%3Aada-l+org%3Aacme+\
+             committer-date%3A%3E%3D2026-10-01&sort=committer-date&order=asc&per_page=1"
+        );
+    }
+
+    #[test]
+    fn a_search_item_is_a_commit_of_its_repository() {
+        let json = std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/fixtures/github/search_commits.json"
+        ))
+        .unwrap();
+        let page: SearchPage = serde_json::from_str(&json).unwrap();
+        let item = page.items.into_iter().next().unwrap();
+        assert_eq!(item.repository.full_name, "acme/api");
+        let c = item.commit.into_commit("acme/api", &[]).unwrap();
+        assert_eq!(c.author_login.as_deref(), Some("ada"));
+        assert_eq!(c.authored_at, 1_790_847_000);
+        assert!(!c.is_bot);
+    }
+}
