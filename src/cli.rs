@@ -316,6 +316,11 @@ async fn run_collect(
     let since = since.map(|d| d.and_time(chrono::NaiveTime::MIN).and_utc().timestamp());
     let http = collectors::HttpClient::new(&config.collect, store.clone())
         .map_err(|e| anyhow::anyhow!("HTTP client: {e}"))?;
+    if sources.contains(&collectors::Source::Github) && config.github.app.is_some() {
+        // A key GitHub refuses or an app not installed is a setting to fix: exit 2, named.
+        let github = http.github(&config.github).map_err(github_auth)?;
+        github.check().await.map_err(github_auth)?;
+    }
     let progress: collectors::ProgressFn = Arc::new(|source, stats, items| {
         let left = stats
             .rate_limit_remaining
@@ -345,6 +350,21 @@ async fn run_collect(
         summaries.len()
     );
     Ok(failed)
+}
+
+/// A GitHub authentication failure: a configuration error naming its key when it is one.
+fn github_auth(e: collectors::GithubAuthError) -> CliError {
+    match e.config_key() {
+        Some(key) => {
+            let text = e.to_string();
+            let reason = text.strip_prefix(&format!("{key}: ")).unwrap_or(&text);
+            CliError::Config(ConfigError::Invalid {
+                key: key.into(),
+                reason: reason.into(),
+            })
+        }
+        None => CliError::Failed(e.into()),
+    }
 }
 
 /// Starts the collection schedule of `dxs serve` on the shutdown token of the server. After

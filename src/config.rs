@@ -204,6 +204,21 @@ pub struct GithubConfig {
     pub bot_logins: Vec<String>,
     /// Secret for `POST /webhooks/github`; the orchestrator's secret when not set.
     pub webhook_secret: Option<Secret>,
+    /// A GitHub App installation to authenticate as, instead of `token`.
+    pub app: Option<GithubApp>,
+}
+
+/// A GitHub App installation (`github.app_id` ≠ 0): dxs signs a JWT with the app's private key
+/// and exchanges it for short-lived installation tokens.
+#[derive(Debug, Clone)]
+pub struct GithubApp {
+    /// The app's id (`github.app_id`), the JWT's `iss`.
+    pub app_id: u64,
+    /// The app's RSA private key in PEM, from the variable `github.app_private_key_env` names;
+    /// checked to parse when the config loads.
+    pub private_key: Secret,
+    /// `github.installation_id`; 0 = the installation on `github.org`.
+    pub installation_id: u64,
 }
 
 /// ArgoCD collector settings.
@@ -375,6 +390,9 @@ struct RawGithub {
     production_environments: Vec<String>,
     bot_logins: Vec<String>,
     webhook_secret_env: String,
+    app_id: i64,
+    app_private_key_env: String,
+    installation_id: i64,
 }
 
 impl Default for RawGithub {
@@ -387,6 +405,9 @@ impl Default for RawGithub {
             production_environments: vec!["production".into(), "prod".into()],
             bot_logins: vec![],
             webhook_secret_env: String::new(),
+            app_id: 0,
+            app_private_key_env: String::new(),
+            installation_id: 0,
         }
     }
 }
@@ -651,6 +672,11 @@ fn validate(
         Ok(secret(env).filter(|v| !v.is_empty()).map(Secret))
     };
 
+    let key = read_secret(
+        "github.app_private_key_env",
+        &raw.github.app_private_key_env,
+    )?;
+    let app = validate_github_app(&raw.github, key)?;
     let github = GithubConfig {
         api_url: check_url("github.api_url", raw.github.api_url)?,
         token: read_secret("github.token_env", &raw.github.token_env)?,
@@ -659,6 +685,7 @@ fn validate(
         production_environments: raw.github.production_environments,
         bot_logins: raw.github.bot_logins,
         webhook_secret: read_secret("github.webhook_secret_env", &raw.github.webhook_secret_env)?,
+        app,
     };
     if github.production_environments.is_empty() {
         return Err(invalid(
@@ -766,6 +793,43 @@ fn validate_kubernetes(raw: RawKubernetes) -> Result<KubernetesConfig, ConfigErr
         managed_label: non_empty("kubernetes.managed_label", raw.managed_label)?,
         team_label: non_empty("kubernetes.team_label", raw.team_label)?,
     })
+}
+
+/// The GitHub App of `github.app_id`, its key read from `github.app_private_key_env` (a PEM
+/// whose newlines may be written `\n`) and parsed now, so a bad key stops dxs at start.
+fn validate_github_app(
+    raw: &RawGithub,
+    key: Option<Secret>,
+) -> Result<Option<GithubApp>, ConfigError> {
+    let id = |key: &str, value: i64| {
+        u64::try_from(value)
+            .map_err(|_| invalid(key, format!("expected 0 or a positive id, got {value}")))
+    };
+    let app_id = id("github.app_id", raw.app_id)?;
+    let installation_id = id("github.installation_id", raw.installation_id)?;
+    if app_id == 0 {
+        return Ok(None);
+    }
+    let env = &raw.app_private_key_env;
+    let Some(key) = key else {
+        let reason = match env.is_empty() {
+            true => "github.app_id is set: name the variable holding the app's private key".into(),
+            false => format!("the variable {env} holding the app's private key is not set"),
+        };
+        return Err(invalid("github.app_private_key_env", reason));
+    };
+    let pem = key.expose().replace("\\n", "\n");
+    if let Err(e) = octocrab::auth::EncodingKey::from_rsa_pem(pem.as_bytes()) {
+        return Err(invalid(
+            "github.app_private_key_env",
+            format!("{env} does not hold an RSA private key in PEM: {e}"),
+        ));
+    }
+    Ok(Some(GithubApp {
+        app_id,
+        private_key: Secret(pem),
+        installation_id,
+    }))
 }
 
 /// A roster file that is configured must be readable. The default one may be missing: dxs
@@ -1240,6 +1304,54 @@ mod tests {
         assert!(e.to_string().starts_with("roster.file: "), "{e}");
         let config = load("", &[]).unwrap();
         assert_eq!(config.roster.file, Path::new(DEFAULT_ROSTER_FILE));
+    }
+
+    #[test]
+    fn a_github_app_needs_a_parsable_private_key() {
+        let pem = include_str!("../tests/fixtures/github/app-private-key.pem");
+        let text = "[github]\napp_id = 42\napp_private_key_env = \"APP_KEY\"\n";
+        let c = load(text, &[("APP_KEY", pem)]).unwrap();
+        let app = c.github.app.unwrap();
+        assert_eq!((app.app_id, app.installation_id), (42, 0));
+        // Newlines written as `\n` (one line in a .env file) are the same key.
+        let one_line = pem.replace('\n', "\\n");
+        assert!(load(text, &[("APP_KEY", &one_line)])
+            .unwrap()
+            .github
+            .app
+            .is_some());
+        assert!(load("", &[]).unwrap().github.app.is_none());
+        for (text, vars) in [
+            (
+                text,
+                vec![("APP_KEY", "-----BEGIN RSA PRIVATE KEY-----\nnope\n")],
+            ),
+            (text, vec![]),
+            ("[github]\napp_id = 42\n", vec![]),
+        ] {
+            assert_eq!(
+                error_key(text, &vars),
+                "github.app_private_key_env",
+                "{text}"
+            );
+        }
+        let Err(e) = load(text, &[("APP_KEY", "not a key")]) else {
+            panic!("a bad key loads")
+        };
+        assert!(
+            e.to_string()
+                .contains("APP_KEY does not hold an RSA private key"),
+            "{e}"
+        );
+        assert!(
+            !e.to_string().contains("not a key"),
+            "the secret is never printed: {e}"
+        );
+        assert_eq!(error_key("[github]\napp_id = -1", &[]), "github.app_id");
+        assert_eq!(
+            error_key("[github]\ninstallation_id = -3", &[]),
+            "github.installation_id"
+        );
     }
 
     #[test]

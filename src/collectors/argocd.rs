@@ -133,7 +133,7 @@ impl Collector for ArgoCdCollector {
         let Some(page) = page else {
             return Ok(());
         };
-        let github = run.api(run.config.github.token.clone());
+        let github = run.github_api()?;
         let services = Services::new(run.store.services().await?);
         let repos = run.store.repositories().await?;
         let linker = Linker::new(&argocd.gitops, &services, &repos);

@@ -40,7 +40,7 @@ struct ApiStatus {
 
 impl Collector for GithubCollector {
     async fn collect(&self, run: &mut Run<'_>) -> Result<(), CollectError> {
-        let api = run.api(run.config.github.token.clone());
+        let api = run.github_api()?;
         let repos = github_org::repositories(run, &api).await?;
         github_org::teams(run, &api).await?;
         let services = Services::new(run.store.services().await?);

@@ -1,6 +1,7 @@
-//! The one HTTP layer of every collector: bearer auth, timeouts, retries with exponential
-//! backoff and jitter, GitHub's primary and secondary rate limits, `Link: rel="next"` pagination
-//! and conditional requests with the ETags kept in the store.
+//! The one HTTP policy of every collector: timeouts, retries with exponential backoff and
+//! jitter, GitHub's primary, secondary and search rate limits, `Link: rel="next"` pagination and
+//! conditional requests with the ETags kept in the store. Every source goes through it, GitHub
+//! too: octocrab only signs and sends each try ([`super::transport`]).
 //!
 //! Everything is bounded: a listing reads at most `collect.max_pages` pages, a body at most
 //! `collect.max_body_bytes` bytes (read in chunks, so a larger one is never held), and a
@@ -14,13 +15,15 @@
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use reqwest::header::{ACCEPT, ETAG, IF_NONE_MATCH, USER_AGENT};
+use reqwest::header::ETAG;
 use reqwest::StatusCode;
 use serde::de::DeserializeOwned;
 
+use super::github_client::{GithubAuthError, GithubClient};
 pub use super::retry::RetryPolicy;
 use super::retry::{header, next_link, rate_limit_wait, same_origin};
-use crate::config::{CollectConfig, Secret};
+use super::transport::{self, Answer, Credentials, ReadError, SendError};
+use crate::config::{CollectConfig, GithubConfig, Secret};
 use crate::store::{Store, StoreError};
 
 /// Why a request failed for good (after its retries).
@@ -85,6 +88,15 @@ pub enum HttpError {
         /// The refused link.
         next: String,
     },
+    /// GitHub refused the app's installation token, and a fresh one too.
+    #[error("GET {url}: GitHub refused the installation token, also a fresh one (HTTP 401)")]
+    TokenRefused {
+        /// The URL.
+        url: String,
+    },
+    /// No GitHub credentials could be had.
+    #[error(transparent)]
+    GithubAuth(#[from] GithubAuthError),
     /// The ETag store failed.
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -111,6 +123,7 @@ pub struct HttpClient {
     store: Store,
     policy: RetryPolicy,
     bounds: Bounds,
+    github: Arc<Mutex<Option<Arc<GithubClient>>>>,
 }
 
 /// The caps of every listing and body, from `[collect]`.
@@ -140,6 +153,7 @@ impl HttpClient {
                 max_pages: config.max_pages,
                 max_body_bytes: config.max_body_bytes,
             },
+            github: Arc::default(),
         })
     }
 
@@ -148,10 +162,37 @@ impl HttpClient {
     pub fn api(&self, token: Option<Secret>, stats: SharedStats, conditional: bool) -> Api {
         Api {
             http: self.clone(),
-            token,
+            credentials: Credentials::Bearer(token),
             stats,
             conditional,
         }
+    }
+
+    /// A session on GitHub (octocrab, with the token or app of `github`), like [`HttpClient::api`].
+    pub fn github_api(
+        &self,
+        github: &GithubConfig,
+        stats: SharedStats,
+        conditional: bool,
+    ) -> Result<Api, GithubAuthError> {
+        Ok(Api {
+            http: self.clone(),
+            credentials: Credentials::Github(self.github(github)?),
+            stats,
+            conditional,
+        })
+    }
+
+    /// The GitHub client of `github`, made once and shared by every run of this client, so an
+    /// installation token serves until it is due for renewal.
+    pub fn github(&self, github: &GithubConfig) -> Result<Arc<GithubClient>, GithubAuthError> {
+        let mut cached = self.github.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(client) = cached.as_ref() {
+            return Ok(client.clone());
+        }
+        let client = Arc::new(GithubClient::new(github, self.client.clone())?);
+        *cached = Some(client.clone());
+        Ok(client)
     }
 
     /// How patient every source is: retries, backoff and the longest wait.
@@ -205,16 +246,19 @@ pub struct Page<T> {
 /// A session of one collector run on one source.
 pub struct Api {
     http: HttpClient,
-    token: Option<Secret>,
+    credentials: Credentials,
     stats: SharedStats,
     conditional: bool,
 }
 
 enum Outcome {
-    Done(reqwest::Response),
+    Done(Answer),
     Failed(u16),
     Retry(String),
     Wait(Duration),
+    /// GitHub refused an installation token (401).
+    Refused,
+    Auth(GithubAuthError),
 }
 
 impl Api {
@@ -314,10 +358,23 @@ impl Api {
     ) -> Result<Option<Page<T>>, HttpError> {
         let policy = self.http.policy;
         let mut attempt = 0;
+        let mut refreshed = false;
         let response = loop {
             let outcome = self.try_once(url, etag.filter(|e| !e.is_empty())).await;
             let wait = match outcome {
                 Outcome::Done(response) => break response,
+                Outcome::Auth(e) => return Err(e.into()),
+                Outcome::Refused if refreshed => {
+                    return Err(HttpError::TokenRefused { url: url.into() })
+                }
+                Outcome::Refused => {
+                    if let Credentials::Github(github) = &self.credentials {
+                        tracing::warn!(url, "installation token refused: fetching a new one");
+                        github.refresh().await;
+                    }
+                    refreshed = true;
+                    continue;
+                }
                 Outcome::Failed(status) => {
                     return Err(HttpError::Status {
                         url: url.into(),
@@ -349,18 +406,18 @@ impl Api {
             tokio::time::sleep(wait).await;
             attempt += 1;
         };
-        if response.status() == StatusCode::NOT_MODIFIED {
+        if response.status == StatusCode::NOT_MODIFIED {
             self.count(|s| s.not_modified += 1);
             return Ok(None);
         }
-        let status = response.status();
+        let status = response.status;
         if !status.is_success() {
             return Err(HttpError::Status {
                 url: url.into(),
                 status: status.as_u16(),
             });
         }
-        let headers = response.headers().clone();
+        let headers = response.headers.clone();
         let next = match next_link(&headers) {
             Some(next) if !same_origin(url, &next) => {
                 return Err(HttpError::ForeignNext {
@@ -390,64 +447,45 @@ impl Api {
     async fn read_body(
         &self,
         url: &str,
-        mut response: reqwest::Response,
+        response: Answer,
         tries: u32,
     ) -> Result<Vec<u8>, HttpError> {
         let max = self.http.bounds.max_body_bytes;
-        let too_large = || HttpError::BodyTooLarge {
-            url: url.into(),
-            max,
-        };
-        if response.content_length().is_some_and(|n| n > max) {
-            return Err(too_large());
-        }
-        let mut body = Vec::new();
-        loop {
-            match response.chunk().await {
-                Ok(Some(chunk)) if (body.len() + chunk.len()) as u64 > max => {
-                    return Err(too_large())
-                }
-                Ok(Some(chunk)) => body.extend_from_slice(&chunk),
-                Ok(None) => return Ok(body),
-                Err(e) => {
-                    return Err(HttpError::Unreachable {
-                        url: url.into(),
-                        reason: e.to_string(),
-                        tries,
-                    })
-                }
-            }
-        }
+        response.read(max).await.map_err(|e| match e {
+            ReadError::TooLarge => HttpError::BodyTooLarge {
+                url: url.into(),
+                max,
+            },
+            ReadError::Failed(reason) => HttpError::Unreachable {
+                url: url.into(),
+                reason,
+                tries,
+            },
+        })
     }
 
     async fn try_once(&self, url: &str, etag: Option<&str>) -> Outcome {
-        let mut request = self
-            .http
-            .client
-            .get(url)
-            .header(ACCEPT, "application/json")
-            .header(USER_AGENT, concat!("dxs/", env!("CARGO_PKG_VERSION")));
-        if let Some(token) = &self.token {
-            request = request.bearer_auth(token.expose());
-        }
-        if let Some(etag) = etag {
-            request = request.header(IF_NONE_MATCH, etag);
-        }
         self.count(|s| s.requests += 1);
-        let response = match request.send().await {
+        let response = match transport::send(&self.http.client, &self.credentials, url, etag).await
+        {
             Ok(response) => response,
-            Err(e) => return Outcome::Retry(e.to_string()),
+            Err(SendError::Unreachable(reason)) => return Outcome::Retry(reason),
+            Err(SendError::Auth(e)) => return Outcome::Auth(e),
         };
-        let headers = response.headers();
+        let headers = &response.headers;
         // The figure reported is the core limit's: search's own (30 a minute) would hide it.
         let core = matches!(header(headers, "x-ratelimit-resource"), None | Some("core"));
         let left = header(headers, "x-ratelimit-remaining").and_then(|v| v.parse().ok());
         if let Some(left) = left.filter(|_| core) {
             self.count(|s| s.rate_limit_remaining = Some(left));
         }
-        let status = response.status();
+        let status = response.status;
         if status.is_server_error() {
             return Outcome::Retry(format!("HTTP {}", status.as_u16()));
+        }
+        let app = matches!(&self.credentials, Credentials::Github(g) if g.is_app());
+        if status == StatusCode::UNAUTHORIZED && app {
+            return Outcome::Refused;
         }
         if status == StatusCode::FORBIDDEN || status == StatusCode::TOO_MANY_REQUESTS {
             if let Some(wait) = rate_limit_wait(headers, chrono::Utc::now().timestamp()) {
@@ -458,8 +496,9 @@ impl Api {
             }
             // A secondary rate limit without retry-after: back off exponentially. Any other
             // 403 (missing permission) is final.
-            let text = response.text().await.unwrap_or_default();
-            if text.to_ascii_lowercase().contains("secondary rate limit") {
+            let text = response.read(64 * 1024).await.unwrap_or_default();
+            let text = String::from_utf8_lossy(&text).to_ascii_lowercase();
+            if text.contains("secondary rate limit") {
                 return Outcome::Retry("HTTP 403 secondary rate limit".into());
             }
             return Outcome::Failed(status.as_u16());

@@ -10,6 +10,7 @@ mod argocd;
 mod changes;
 mod first_commits;
 mod github;
+mod github_client;
 mod github_org;
 mod gitops;
 pub mod http;
@@ -19,6 +20,7 @@ mod orchestrator;
 mod retry;
 pub mod roster;
 pub mod scheduler;
+mod transport;
 
 use std::future::Future;
 use std::sync::{Arc, Mutex};
@@ -28,6 +30,7 @@ use tracing::Instrument;
 use crate::config::Config;
 use crate::store::{FactBatch, Store, StoreError};
 
+pub use github_client::GithubAuthError;
 pub use http::{HttpClient, HttpError, Stats};
 
 /// Why a collector run failed.
@@ -42,6 +45,9 @@ pub enum CollectError {
     /// The HTTP client could not be built.
     #[error("HTTP client: {0}")]
     Client(#[from] reqwest::Error),
+    /// GitHub credentials could not be had (the app's key, its installation).
+    #[error(transparent)]
+    GithubAuth(#[from] GithubAuthError),
     /// The Kubernetes API could not be reached or refused (after the retries).
     #[error("kubernetes: {0}")]
     Kubernetes(String),
@@ -178,6 +184,16 @@ impl Run<'_> {
     pub fn api(&self, token: Option<crate::config::Secret>) -> http::Api {
         self.http
             .api(token, self.stats.clone(), self.since.is_none())
+    }
+
+    /// A session on GitHub through octocrab (`github.token_env` or the app of `github.app_id`),
+    /// conditional like [`Run::api`].
+    pub fn github_api(&self) -> Result<http::Api, CollectError> {
+        Ok(self.http.github_api(
+            &self.config.github,
+            self.stats.clone(),
+            self.since.is_none(),
+        )?)
     }
 
     /// Writes `batch` (facts and cursors, one transaction) and reports progress.

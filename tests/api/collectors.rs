@@ -37,8 +37,12 @@ impl Env {
 
     /// `scenario` served by the stub, with the configuration file `toml` and `extra` overrides.
     pub async fn serve(scenario: Scenario, toml: &str, extra: &[(&str, &str)]) -> Env {
+        Env::with_stub(Stub::start(scenario).await, toml, extra)
+    }
+
+    /// A configuration pointing at `stub`: the file `toml` and `extra` overrides.
+    pub fn with_stub(stub: Stub, toml: &str, extra: &[(&str, &str)]) -> Env {
         crate::helpers::init_tracing();
-        let stub = Stub::start(scenario).await;
         let dir = tempfile::tempdir().unwrap();
         let roster = dir.path().join("roster.csv");
         std::fs::write(&roster, ROSTER).unwrap();

@@ -9,13 +9,14 @@ use std::time::Duration;
 
 use axum::body::Body;
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode, Uri};
+use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use axum::response::Response;
 use futures_util::StreamExt;
 use serde_json::{json, Value};
 use tokio::sync::Notify;
 
 use crate::scenario::Scenario;
+use crate::stub_app::AppStub;
 
 /// Items per page of every paginated list (small, so the scenario paginates).
 const PAGE: usize = 2;
@@ -60,6 +61,8 @@ struct Inner {
     hits: Mutex<Vec<Hit>>,
     faults: Mutex<Vec<(String, Fault)>>,
     down: Mutex<Vec<String>>,
+    app: Option<Arc<AppStub>>,
+    delay: Duration,
 }
 
 /// The running stub.
@@ -71,6 +74,11 @@ pub struct Stub {
 impl Stub {
     /// Serves `scenario` on `127.0.0.1:<random port>`.
     pub async fn start(scenario: Scenario) -> Stub {
+        Stub::start_with(scenario, None, Duration::ZERO).await
+    }
+
+    /// Serves `scenario` with GitHub App authentication (`app`), each answer `delay` late.
+    pub async fn start_with(scenario: Scenario, app: Option<AppStub>, delay: Duration) -> Stub {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
         let stub = Stub {
@@ -80,6 +88,8 @@ impl Stub {
                 hits: Mutex::default(),
                 faults: Mutex::default(),
                 down: Mutex::default(),
+                app: app.map(Arc::new),
+                delay,
             }),
         };
         let app = axum::Router::new()
@@ -87,6 +97,11 @@ impl Stub {
             .with_state(stub.clone());
         tokio::spawn(async move { axum::serve(listener, app).await });
         stub
+    }
+
+    /// The GitHub App side, when started with one.
+    pub fn app(&self) -> &AppStub {
+        self.inner.app.as_deref().expect("started with an app")
     }
 
     /// `http://127.0.0.1:PORT`.
@@ -162,8 +177,14 @@ fn status(code: u16) -> Response {
         .unwrap()
 }
 
-async fn handle(State(stub): State<Stub>, uri: Uri, headers: HeaderMap) -> Response {
+async fn handle(
+    State(stub): State<Stub>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+) -> Response {
     let path = uri.path_and_query().map_or("/", |p| p.as_str()).to_string();
+    tokio::time::sleep(stub.inner.delay).await;
     if let Some(fault) = stub.take_fault(&path) {
         let now = chrono::Utc::now().timestamp();
         let answer = match fault {
@@ -215,6 +236,12 @@ async fn handle(State(stub): State<Stub>, uri: Uri, headers: HeaderMap) -> Respo
             }
         };
         if let Some(answer) = answer {
+            record(&stub, &path, answer.status().as_u16(), &headers);
+            return answer;
+        }
+    }
+    if let Some(app) = &stub.inner.app {
+        if let Some(answer) = app.answer(&method, &path, &headers) {
             record(&stub, &path, answer.status().as_u16(), &headers);
             return answer;
         }

@@ -1,0 +1,154 @@
+//! Benchmark of the GitHub collection of a large organisation against a local stub (DESIGN §9,
+//! issue 12): 2,000 repositories, 40 teams, 3,000 roster developers of whom 300 started inside
+//! the window, and 20,000 production deployments (10 a repository, each with its status and
+//! changes). Prints the requests and wall time of the first collection and of an idle rerun,
+//! the share of 304s, and the peak RSS of the process (stub included), against the targets:
+//!
+//! * first collection ≤ ((repositories + teams) × 2 + statuses + compares + 300 searches) × 1.05
+//! * idle rerun ≤ repositories + teams + 300 + 10 requests, at least 95 % of them 304
+//! * peak RSS < 512 MiB
+//!
+//! Run with `cargo bench --bench collect`.
+
+#[path = "collect_org.rs"]
+mod collect_org;
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use dxs::collectors::{self, HttpClient, Outcome, Source};
+use dxs::config::Config;
+use dxs::store::Store;
+
+use collect_org::{Counts, Org};
+
+/// One collection's cost.
+struct Cost {
+    wall: Duration,
+    requests: u64,
+    not_modified: u64,
+}
+
+fn main() {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    runtime.block_on(run());
+}
+
+async fn run() {
+    let org = Org::standard();
+    let counts = Counts::default();
+    let base = collect_org::serve(org.clone(), counts.clone()).await;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let roster = dir.path().join("roster.csv");
+    std::fs::write(&roster, org.roster()).expect("roster");
+    let store = Store::connect(&format!("sqlite://{}", dir.path().join("dxs.db").display()))
+        .await
+        .expect("sqlite");
+    store.migrate().await.expect("migrate");
+    let vars = [
+        ("DXS_GITHUB__API_URL", base),
+        ("DXS_GITHUB__ORG", "acme".to_string()),
+        ("DXS_ROSTER__FILE", roster.display().to_string()),
+        ("DXS_COLLECT__RETRY_BASE_MS", "10".to_string()),
+    ]
+    .map(|(k, v)| (k.to_string(), v));
+    let config = Config::from_parts("", vars, |name| {
+        (name == "GITHUB_TOKEN").then(|| "bench-token".to_string())
+    })
+    .expect("config");
+    let http = HttpClient::new(&config.collect, store.clone()).expect("client");
+
+    let first = collect(&config, &store, &http, &counts).await;
+    let idle = collect(&config, &store, &http, &counts).await;
+    let rss = peak_rss_kib();
+
+    let o = &org;
+    let statuses = o.deployments();
+    let compares = o.deployments();
+    let first_target =
+        (((o.repos + o.teams) * 2 + statuses + compares + o.new_devs) as f64 * 1.05) as u64;
+    let idle_target = (o.repos + o.teams + o.new_devs + 10) as u64;
+    let share_304 = idle.not_modified as f64 / idle.requests.max(1) as f64;
+    println!(
+        "collect: {} repositories, {} teams, {} roster developers ({} started in the window), {} deployments",
+        o.repos,
+        o.teams,
+        o.devs,
+        o.new_devs,
+        o.deployments()
+    );
+    println!(
+        "first collection: {} requests (target ≤ {first_target}: {}), {:.1} s wall, {:.0} requests/s",
+        first.requests,
+        verdict(first.requests <= first_target),
+        first.wall.as_secs_f64(),
+        first.requests as f64 / first.wall.as_secs_f64()
+    );
+    println!(
+        "idle rerun: {} requests (target ≤ {idle_target}: {}), {:.1} % answered 304 (target ≥ 95 %: {}), {:.2} s wall",
+        idle.requests,
+        verdict(idle.requests <= idle_target),
+        share_304 * 100.0,
+        verdict(share_304 >= 0.95),
+        idle.wall.as_secs_f64()
+    );
+    println!(
+        "peak RSS: {:.0} MiB, stub and SQLite included (target < 512 MiB: {})",
+        rss as f64 / 1024.0,
+        verdict(rss < 512 * 1024)
+    );
+    let facts = store.counts().await.expect("counts");
+    println!(
+        "stored: {} deployments, {} commits, {} developers",
+        facts.deployments, facts.commits, facts.developers
+    );
+}
+
+async fn collect(config: &Config, store: &Store, http: &HttpClient, counts: &Counts) -> Cost {
+    counts.reset();
+    let started = Instant::now();
+    let summaries = collectors::collect(
+        config,
+        store,
+        http,
+        &[Source::Github],
+        None,
+        Arc::new(|_, _, _| {}),
+    )
+    .await;
+    let wall = started.elapsed();
+    for s in &summaries {
+        assert_eq!(s.outcome, Outcome::Success, "{s}");
+    }
+    let (requests, not_modified) = counts.get();
+    Cost {
+        wall,
+        requests,
+        not_modified,
+    }
+}
+
+fn verdict(ok: bool) -> &'static str {
+    if ok {
+        "met"
+    } else {
+        "MISSED"
+    }
+}
+
+/// `VmHWM` of `/proc/self/status`: the peak resident set, in KiB (0 where there is no /proc).
+fn peak_rss_kib() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|v| v.parse().ok())
+        })
+        .unwrap_or(0)
+}
