@@ -52,7 +52,7 @@ async fn developers_who_started_before_the_window_are_never_searched() {
         .stub
         .hits()
         .iter()
-        .filter(|h| h.path.contains("/search/"))
+        .filter(|h| h.path.contains("/search/commits"))
         .count();
     assert_eq!(searches, 0);
     // `--since` widens the window back to that day: the three are asked.
@@ -65,7 +65,7 @@ async fn developers_who_started_before_the_window_are_never_searched() {
         .stub
         .hits()
         .iter()
-        .filter(|h| h.path.contains("/search/"))
+        .filter(|h| h.path.contains("/search/commits"))
         .count();
     assert_eq!(searches, 3);
     assert_scenario(&db.store).await;

@@ -213,6 +213,10 @@ async fn an_empty_label_turns_github_incidents_off() {
     let env = Env::start(&[("DXS_INCIDENTS__GITHUB_LABEL", "")]).await;
     assert_all_succeeded(&env.collect(&db.store).await);
     assert_eq!(db.store.incidents().await.unwrap(), vec![]);
-    assert!(!env.stub.hits().iter().any(|h| h.path.contains("/search/")));
+    assert!(!env
+        .stub
+        .hits()
+        .iter()
+        .any(|h| h.path.contains("/search/issues")));
     db.cleanup().await;
 }
