@@ -281,6 +281,12 @@ pub struct ScoreConfig {
     /// DORA frequency tiers: elite, high, medium from this many deployments per week per
     /// deployed repository.
     pub dora_deploys_per_week: [f64; 3],
+    /// Log-linear bounds of the `recovery` component: median hours scoring 100 and 0.
+    pub recovery_hours: [f64; 2],
+    /// DORA change failure tiers: elite, high, medium at most this rate (failed / rollouts).
+    pub dora_change_failure: [f64; 3],
+    /// DORA recovery tiers: elite, high, medium at most this median, in hours.
+    pub dora_recovery_hours: [f64; 3],
     /// What adoption counts: repositories (default) or Kubernetes namespaces.
     pub adoption_basis: AdoptionBasis,
 }
@@ -481,10 +487,14 @@ struct RawScore {
     dora_lead_time_hours: [f64; 3],
     dora_deploys_per_week: [f64; 3],
     adoption_basis: String,
+    recovery_hours: [f64; 2],
+    dora_change_failure: [f64; 3],
+    dora_recovery_hours: [f64; 3],
 }
 
-/// The default component weights of DESIGN §4.
-pub const DEFAULT_WEIGHTS: [(&str, f64); 8] = [
+/// The default component weights of DESIGN §4 (the stability components weigh 0: shown
+/// everywhere, in the DXS only when a team weights them).
+pub const DEFAULT_WEIGHTS: [(&str, f64); 10] = [
     ("deploy_ease", 0.25),
     ("wait_time", 0.25),
     ("docs_clarity", 0.10),
@@ -493,6 +503,8 @@ pub const DEFAULT_WEIGHTS: [(&str, f64); 8] = [
     ("onboarding", 0.10),
     ("self_service", 0.05),
     ("adoption", 0.05),
+    ("change_failure", 0.0),
+    ("recovery", 0.0),
 ];
 
 impl Default for RawScore {
@@ -509,6 +521,9 @@ impl Default for RawScore {
             dora_lead_time_hours: [24.0, 168.0, 720.0],
             dora_deploys_per_week: [7.0, 1.0, 12.0 / 52.0],
             adoption_basis: "repositories".into(),
+            recovery_hours: [1.0, 168.0],
+            dora_change_failure: [0.05, 0.10, 0.15],
+            dora_recovery_hours: [1.0, 24.0, 168.0],
         }
     }
 }
@@ -938,6 +953,7 @@ fn validate_score(raw: RawScore) -> Result<ScoreConfig, ConfigError> {
     for (key, bounds) in [
         ("score.lead_time_hours", raw.lead_time_hours),
         ("score.onboarding_hours", raw.onboarding_hours),
+        ("score.recovery_hours", raw.recovery_hours),
     ] {
         if !positive(&bounds) || bounds[0] >= bounds[1] {
             return Err(invalid(
@@ -960,6 +976,20 @@ fn validate_score(raw: RawScore) -> Result<ScoreConfig, ConfigError> {
             format!("expected decreasing frequencies [elite, high, medium] above 0, got {f:?}"),
         ));
     }
+    let r = raw.dora_recovery_hours;
+    if !(positive(&r) && r[0] < r[1] && r[1] < r[2]) {
+        return Err(invalid(
+            "score.dora_recovery_hours",
+            format!("expected increasing hours [elite, high, medium] above 0, got {r:?}"),
+        ));
+    }
+    let c = raw.dora_change_failure;
+    if !(c.iter().all(|x| (0.0..=1.0).contains(x)) && c[0] < c[1] && c[1] < c[2]) {
+        return Err(invalid(
+            "score.dora_change_failure",
+            format!("expected increasing rates [elite, high, medium] from 0 to 1, got {c:?}"),
+        ));
+    }
     let adoption_basis = match raw.adoption_basis.as_str() {
         "repositories" => AdoptionBasis::Repositories,
         "namespaces" => AdoptionBasis::Namespaces,
@@ -979,6 +1009,9 @@ fn validate_score(raw: RawScore) -> Result<ScoreConfig, ConfigError> {
         onboarding_hours: raw.onboarding_hours,
         dora_lead_time_hours: t,
         dora_deploys_per_week: f,
+        recovery_hours: raw.recovery_hours,
+        dora_change_failure: c,
+        dora_recovery_hours: r,
     })
 }
 
@@ -1051,7 +1084,12 @@ mod tests {
         assert_eq!(c.github.production_environments, vec!["production", "prod"]);
         assert_eq!(c.orchestrator.kind, OrchestratorKind::Backstage);
         assert_eq!(c.score.weights["deploy_ease"], 0.25);
-        assert_eq!(c.score.weights.len(), 8);
+        assert_eq!(c.score.weights.len(), 10);
+        assert_eq!(c.score.weights["change_failure"], 0.0);
+        assert_eq!(c.score.weights["recovery"], 0.0);
+        assert_eq!(c.score.recovery_hours, [1.0, 168.0]);
+        assert_eq!(c.score.dora_change_failure, [0.05, 0.10, 0.15]);
+        assert_eq!(c.score.dora_recovery_hours, [1.0, 24.0, 168.0]);
         assert_eq!(c.score.min_group_size, 5);
         assert_eq!(c.score.window_days, 90);
         assert!(c.auth.admin_token.is_none());
@@ -1212,6 +1250,22 @@ mod tests {
         assert_eq!(
             error_key("", &[("DXS_SCORE__DORA_DEPLOYS_PER_WEEK", "[1, 7, 0.2]")]),
             "score.dora_deploys_per_week"
+        );
+        assert_eq!(
+            error_key("[score]\nrecovery_hours = [168, 1]", &[]),
+            "score.recovery_hours"
+        );
+        assert_eq!(
+            error_key("[score]\ndora_change_failure = [0.1, 0.05, 0.15]", &[]),
+            "score.dora_change_failure"
+        );
+        assert_eq!(
+            error_key("[score]\ndora_change_failure = [0.05, 0.1, 1.5]", &[]),
+            "score.dora_change_failure"
+        );
+        assert_eq!(
+            error_key("", &[("DXS_SCORE__DORA_RECOVERY_HOURS", "[1, 24, 24]")]),
+            "score.dora_recovery_hours"
         );
         assert_eq!(
             error_key("[auth]\nadmin_token_env = \"x-y\"", &[]),

@@ -17,6 +17,7 @@ pub mod report;
 pub mod rollouts;
 pub mod scoring;
 pub mod services;
+pub mod stability;
 pub mod store;
 pub mod survey;
 pub mod web;

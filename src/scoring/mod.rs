@@ -15,6 +15,7 @@ mod normalise;
 mod rules;
 mod score;
 mod snapshot;
+mod stability;
 mod table;
 mod telemetry;
 

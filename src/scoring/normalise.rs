@@ -6,7 +6,14 @@ use std::collections::{BTreeMap, BTreeSet};
 use crate::config::{ConfigError, ScoreConfig};
 
 /// The telemetry components, always known besides those of the survey definition.
-pub const TELEMETRY_COMPONENTS: [&str; 4] = ["lead_time", "onboarding", "self_service", "adoption"];
+pub const TELEMETRY_COMPONENTS: [&str; 6] = [
+    "lead_time",
+    "onboarding",
+    "self_service",
+    "adoption",
+    "change_failure",
+    "recovery",
+];
 
 /// Log-linear bounds: at or below `best` a figure scores 100, at or above `worst` 0.
 #[derive(Debug, Clone, Copy, PartialEq)]

@@ -19,6 +19,8 @@ pub struct Rules {
     pub lead_time: Bounds,
     /// Onboarding bounds, hours.
     pub onboarding: Bounds,
+    /// Failed deployment recovery bounds, hours (the `recovery` component).
+    pub recovery: Bounds,
     /// DORA tier thresholds.
     pub dora: DoraThresholds,
     /// The survey: questions, components, choice scores.
@@ -36,9 +38,12 @@ impl Rules {
             window_days: i64::from(config.window_days),
             lead_time: bounds(config.lead_time_hours),
             onboarding: bounds(config.onboarding_hours),
+            recovery: bounds(config.recovery_hours),
             dora: DoraThresholds {
                 lead_time_hours: config.dora_lead_time_hours,
                 deploys_per_week: config.dora_deploys_per_week,
+                change_failure: config.dora_change_failure,
+                recovery_hours: config.dora_recovery_hours,
             },
             survey,
             adoption_basis: config.adoption_basis,
