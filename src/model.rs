@@ -307,3 +307,14 @@ pub struct Incident {
     /// The incident tool's severity, if it sent one.
     pub severity: Option<String>,
 }
+
+/// A commit that reverts another: its message says `This reverts commit <sha>`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CommitRevert {
+    /// `owner/name` of the repository.
+    pub repo: String,
+    /// The reverting commit.
+    pub sha: String,
+    /// The reverted commit, as the message names it (7 to 40 hex digits, lowercase).
+    pub reverted: String,
+}

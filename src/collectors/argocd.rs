@@ -196,23 +196,23 @@ impl Collector for ArgoCdCollector {
                 found.extend(linked.deployments);
                 commits.extend(linked.commits);
             }
-            let mut changes = Vec::new();
+            let mut shipped = changes::Shipped::default();
             let mut repos: Vec<String> = found.iter().map(|d| d.repo.clone()).collect();
             repos.sort();
             repos.dedup();
             for repo in repos {
                 let of_repo: Vec<Deployment> =
                     found.iter().filter(|d| d.repo == repo).cloned().collect();
-                let (c, ch) = changes::of_deployments(run, &github, &of_repo, &services).await?;
-                commits.extend(c);
-                changes.extend(ch);
+                shipped.extend(changes::of_deployments(run, &github, &of_repo, &services).await?);
             }
+            commits.extend(shipped.commits);
             all_settled &= unsettled.is_none();
             let cursor = unsettled.map_or(newest, |id| (id - 1).max(done));
             let batch = FactBatch {
                 deployments: found,
                 commits,
-                changes,
+                changes: shipped.changes,
+                reverts: shipped.reverts,
                 cursors: vec![run.new_cursor(&scope, cursor)],
                 ..FactBatch::default()
             };

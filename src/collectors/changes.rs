@@ -14,7 +14,7 @@ use serde::Deserialize;
 
 use super::http::{Api, HttpError};
 use super::{rfc3339, unix, CollectError, Run};
-use crate::model::{Commit, Deployment, DeploymentChange};
+use crate::model::{Commit, CommitRevert, Deployment, DeploymentChange};
 use crate::services::Services;
 
 /// A commit as the GitHub REST API returns it (list, compare and single-commit endpoints).
@@ -29,6 +29,8 @@ pub struct ApiCommit {
 struct CommitDetail {
     author: Option<Signature>,
     committer: Option<Signature>,
+    #[serde(default)]
+    message: String,
 }
 
 #[derive(Debug, Deserialize)]
@@ -48,7 +50,39 @@ struct Compare {
     commits: Vec<ApiCommit>,
 }
 
+/// What the deployments of a repository shipped.
+#[derive(Debug, Default)]
+pub struct Shipped {
+    /// Every commit read (bots included).
+    pub commits: Vec<Commit>,
+    /// The changes, each at its service's earliest deployment.
+    pub changes: Vec<DeploymentChange>,
+    /// The commits that revert another (`This reverts commit <sha>`).
+    pub reverts: Vec<CommitRevert>,
+}
+
+impl Shipped {
+    /// Adds `other`'s facts to these.
+    pub fn extend(&mut self, other: Shipped) {
+        self.commits.extend(other.commits);
+        self.changes.extend(other.changes);
+        self.reverts.extend(other.reverts);
+    }
+}
+
 impl ApiCommit {
+    /// The commits this one reverts, as its message names them.
+    fn reverts(&self, repo: &str) -> Vec<CommitRevert> {
+        crate::stability::reverted_commits(&self.commit.message)
+            .into_iter()
+            .map(|reverted| CommitRevert {
+                repo: repo.into(),
+                sha: self.sha.clone(),
+                reverted,
+            })
+            .collect()
+    }
+
     /// The stored commit of `repo`; `None` when GitHub gave no dates.
     pub fn into_commit(self, repo: &str, bot_logins: &[String]) -> Option<Commit> {
         let authored_at = unix(&self.commit.author.as_ref()?.date)?;
@@ -81,11 +115,12 @@ pub async fn of_deployments(
     api: &Api,
     deployments: &[Deployment],
     services: &Services,
-) -> Result<(Vec<Commit>, Vec<DeploymentChange>), CollectError> {
+) -> Result<Shipped, CollectError> {
     let mut sorted: Vec<&Deployment> = deployments.iter().collect();
     sorted.sort_by(|a, b| (a.finished_at, &a.external_id).cmp(&(b.finished_at, &b.external_id)));
     let github = &run.config.github;
     let mut commits = Vec::new();
+    let mut reverts = Vec::new();
     let mut changes: HashMap<(String, String), DeploymentChange> = HashMap::new();
     let mut last: HashMap<&str, (String, i64)> = HashMap::new();
     for d in sorted {
@@ -115,6 +150,7 @@ pub async fn of_deployments(
             }
             Err(e) => return Err(e.into()),
         };
+        reverts.extend(found.iter().flat_map(|c| c.reverts(&d.repo)));
         let found: Vec<Commit> = found
             .into_iter()
             .filter_map(|c| c.into_commit(&d.repo, &github.bot_logins))
@@ -147,7 +183,11 @@ pub async fn of_deployments(
     }
     let mut changes: Vec<DeploymentChange> = changes.into_values().collect();
     changes.sort_by(|a, b| (&a.service, &a.sha).cmp(&(&b.service, &b.sha)));
-    Ok((commits, changes))
+    Ok(Shipped {
+        commits,
+        changes,
+        reverts,
+    })
 }
 
 /// The SHAs among `found` (the commits a deployment of `d.service` brought) that touch `path`:

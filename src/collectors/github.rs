@@ -133,11 +133,12 @@ async fn deployments(
         Some(p) => (p - 1).max(settled),
         None => newest.max(settled),
     };
-    let (commits, changes) = changes::of_deployments(run, api, &found, services).await?;
+    let shipped = changes::of_deployments(run, api, &found, services).await?;
     let batch = FactBatch {
         deployments: found,
-        commits,
-        changes,
+        commits: shipped.commits,
+        changes: shipped.changes,
+        reverts: shipped.reverts,
         cursors: vec![run.new_cursor(&scope, settled_now)],
         ..FactBatch::default()
     };

@@ -7,6 +7,7 @@
 //! collected data. The same seed and day give the same facts.
 
 mod activity;
+mod incidents;
 mod org;
 mod survey;
 
@@ -50,6 +51,7 @@ pub fn generate(seed: u64, today: NaiveDate) -> DemoData {
     let org = org::Org::generate(seed, today);
     let mut data = DemoData::default();
     let last_push = activity::simulate(&org, seed, today, &mut data.facts);
+    incidents::add(seed, today, &mut data.facts);
     survey::answer(&org, seed, today, &mut data);
     org.write_into(&mut data.facts, &last_push, today);
     data

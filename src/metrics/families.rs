@@ -95,6 +95,9 @@ pub(super) struct Families {
     pub(super) survey_responses: Family<QuarterLabels, Counter>,
     pub(super) survey_nps: Family<TeamLabels, F64Gauge>,
     pub(super) deployments: Family<TeamLabels, Counter>,
+    pub(super) change_failure: Family<TeamLabels, F64Gauge>,
+    pub(super) recovery: Family<StatLabels, F64Gauge>,
+    pub(super) incidents: Family<TeamLabels, Counter>,
     pub(super) namespaces: Family<NamespaceLabels, Gauge>,
     pub(super) collector_runs: Family<RunLabels, Counter>,
     pub(super) collector_last_success: Family<SourceLabels, Gauge>,
@@ -125,6 +128,9 @@ impl Families {
             survey_responses: Family::default(),
             survey_nps: Family::default(),
             deployments: Family::default(),
+            change_failure: Family::default(),
+            recovery: Family::default(),
+            incidents: Family::default(),
             namespaces: Family::default(),
             collector_runs: Family::default(),
             collector_last_success: Family::default(),
@@ -188,6 +194,21 @@ impl Families {
             "dxs_deployments",
             "Production rollouts: one per service and commit, whichever sources saw it (re-syncs, redeploys and rollbacks not counted)",
             f.deployments.clone(),
+        );
+        published.register(
+            "dxs_change_failure_ratio",
+            "Change failure rate of the latest scored quarter: failed rollouts / rollouts, 0-1",
+            f.change_failure.clone(),
+        );
+        published.register(
+            "dxs_failed_deployment_recovery_hours",
+            "Failed deployment recovery time of the latest scored quarter, hours (stat=median, p90, or open_max: age of the oldest failure still open)",
+            f.recovery.clone(),
+        );
+        published.register(
+            "dxs_incidents",
+            "Incidents opened in the latest scored quarter (team=all also counts incidents of services dxs does not know)",
+            f.incidents.clone(),
         );
         published.register(
             "dxs_platform_namespaces",

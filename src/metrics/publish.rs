@@ -72,12 +72,15 @@ impl Families {
             &self.self_service,
             &self.adoption,
             &self.survey_nps,
+            &self.change_failure,
         ];
         for gauge in gauges {
             gauge.clear();
         }
         self.score_component.clear();
         self.lead_time.clear();
+        self.recovery.clear();
+        self.incidents.clear();
         for (name, s) in scores {
             let labels = team(name);
             let onboarding = s.onboarding_hours.as_ref().and_then(|o| o.median);
@@ -88,6 +91,10 @@ impl Families {
                 (&self.self_service, s.self_service_rate),
                 (&self.adoption, adoption),
                 (&self.survey_nps, s.visible_nps()),
+                (
+                    &self.change_failure,
+                    s.change_failure.as_ref().and_then(|c| c.rate),
+                ),
             ];
             for (gauge, value) in values {
                 if let Some(v) = value {
@@ -101,6 +108,25 @@ impl Families {
                         component: component.clone(),
                     };
                     self.score_component.get_or_create(&labels).set(*v);
+                }
+            }
+            if let Some(c) = &s.change_failure {
+                self.incidents
+                    .get_or_create(&labels)
+                    .inc_by(c.incidents.max(0) as u64);
+                let r = &c.recovery_hours;
+                for (stat, hours) in [
+                    ("median", r.median),
+                    ("p90", r.p90),
+                    ("open_max", r.open_max_hours),
+                ] {
+                    if let Some(h) = hours {
+                        let labels = StatLabels {
+                            team: name.clone(),
+                            stat,
+                        };
+                        self.recovery.get_or_create(&labels).set(h);
+                    }
                 }
             }
             if let Some(lead) = &s.lead_time_hours {

@@ -41,6 +41,37 @@ pub struct TeamScore {
     /// Survey figures hidden: fewer responses than `min_group_size`.
     #[serde(default)]
     pub hidden: bool,
+    /// Change failure rate and recovery time.
+    #[serde(default)]
+    pub change_failure: Option<ChangeFailure>,
+}
+
+/// `change_failure` of the score JSON.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+pub struct ChangeFailure {
+    /// Failed rollouts / rollouts.
+    #[serde(default)]
+    pub rate: Option<f64>,
+    /// Recovery time, hours.
+    #[serde(default)]
+    pub recovery_hours: RecoveryHours,
+    /// Incidents opened in the quarter.
+    #[serde(default)]
+    pub incidents: i64,
+}
+
+/// `change_failure.recovery_hours` of the score JSON.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+pub struct RecoveryHours {
+    /// Median over recovered failures.
+    #[serde(default)]
+    pub median: Option<f64>,
+    /// 90th percentile.
+    #[serde(default)]
+    pub p90: Option<f64>,
+    /// Age of the oldest open failure.
+    #[serde(default)]
+    pub open_max_hours: Option<f64>,
 }
 
 /// `lead_time_hours` of §7.

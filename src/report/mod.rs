@@ -4,6 +4,7 @@
 //! rendered by one askama template, served at `/report` and written by `dxs report`.
 
 pub mod charts;
+mod stability;
 mod table;
 pub mod themes;
 
@@ -165,6 +166,10 @@ pub struct ReportPage {
     pub detail: bool,
     /// Collector freshness.
     pub freshness: Vec<Freshness>,
+    /// Which rollouts failed and why.
+    pub failed: Vec<stability::FailedRow>,
+    /// Incidents naming a service dxs does not know (data quality).
+    pub unknown_services: Vec<String>,
 }
 
 impl ReportPage {
@@ -264,6 +269,8 @@ pub async fn build(
         open,
         detail: options.detail,
         freshness: freshness(store).await?,
+        failed: stability::failed_rows(org),
+        unknown_services: stability::unknown_services(org),
     }))
 }
 

@@ -103,6 +103,14 @@ pub struct TeamRow {
     pub deploys: String,
     /// DORA deployment-frequency tier.
     pub deploy_tier: String,
+    /// Change failure rate with failed / rollouts.
+    pub change_failure: String,
+    /// DORA change-failure tier.
+    pub change_failure_tier: String,
+    /// Failed deployment recovery median / p90, and the open ones.
+    pub recovery: String,
+    /// DORA recovery tier.
+    pub recovery_tier: String,
     /// Onboarding median hours and open count.
     pub onboarding: String,
     /// Self-service success rate.
@@ -217,6 +225,25 @@ fn row(t: &TeamScore, components: &[String]) -> TeamRow {
         lead_tier: tier(t.dora.lead_time),
         deploys: format!("{:.1}", t.deployments.per_week),
         deploy_tier: tier(t.dora.deployment_frequency),
+        change_failure: match t.change_failure.rate {
+            Some(rate) => format!(
+                "{:.1}% ({}/{})",
+                rate * 100.0,
+                t.change_failure.failed,
+                t.change_failure.rollouts
+            ),
+            None => "–".into(),
+        },
+        change_failure_tier: tier(t.change_failure.tier),
+        recovery: {
+            let r = &t.change_failure.recovery_hours;
+            let both = format!("{} / {}", hours(r.median), hours(r.p90));
+            match r.open {
+                0 => both,
+                open => format!("{both} ({open} open)"),
+            }
+        },
+        recovery_tier: tier(t.change_failure.recovery_tier),
         onboarding: match (t.onboarding_hours.median, t.onboarding_hours.open) {
             (m, 0) => hours(m),
             (m, open) => format!("{} ({open} open)", hours(m)),

@@ -6,7 +6,8 @@ use super::answers::SurveyAggregates;
 use super::normalise::round;
 use super::rules::Rules;
 use super::score::{
-    Adoption, Deployments, Dora, LeadTime, Onboarding, ServiceScore, SurveyFigures, TeamScore,
+    Adoption, ChangeFailure, Deployments, Dora, LeadTime, Onboarding, ServiceScore, SurveyFigures,
+    TeamScore,
 };
 use super::telemetry::{Period, ServiceTelemetry, Telemetry};
 use crate::config::AdoptionBasis;
@@ -102,6 +103,7 @@ pub fn team_score(f: &TeamFigures, period: &Period, rules: &Rules) -> TeamScore 
     let dora = Dora {
         lead_time: t.lead.median.map(|h| rules.dora.lead_time(h)),
         deployment_frequency: per_service_week.map(|f| rules.dora.frequency(f)),
+        ..Dora::default()
     };
     let mut services: Vec<ServiceScore> = t
         .services
@@ -153,6 +155,7 @@ pub fn team_score(f: &TeamFigures, period: &Period, rules: &Rules) -> TeamScore 
         survey,
         basis,
         dora,
+        change_failure: ChangeFailure::default(),
         delta: None,
     }
 }
@@ -179,7 +182,9 @@ fn service_score(
         dora: Dora {
             lead_time: s.lead.median.map(|h| rules.dora.lead_time(h)),
             deployment_frequency: (s.rollouts > 0).then(|| rules.dora.frequency(per_week)),
+            ..Dora::default()
         },
+        change_failure: ChangeFailure::default(),
     }
 }
 

@@ -112,11 +112,16 @@ pub async fn compute_alone(
         namespaces: rules.adoption_basis == AdoptionBasis::Namespaces,
     };
     let facts = store.scoring_facts(&range).await?;
+    let stability = store.stability_facts(period.start).await?;
     // Polars blocks its thread (and refuses a current-thread runtime's worker): compute apart.
     let rules = rules.clone();
-    tokio::task::spawn_blocking(move || score_facts(facts, &rules, quarter, &period, now))
-        .await
-        .map_err(|e| ScoringError::Task(e.to_string()))?
+    tokio::task::spawn_blocking(move || {
+        let mut score = score_facts(facts, &rules, quarter, &period, now)?;
+        stability::apply(&mut score, &stability, &rules, &period, now);
+        Ok(score)
+    })
+    .await
+    .map_err(|e| ScoringError::Task(e.to_string()))?
 }
 
 /// Computes the score of loaded `facts` (the pure part of [`compute_alone`]).

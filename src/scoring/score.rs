@@ -6,6 +6,8 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+pub use super::stability::{ChangeFailure, Recovery, UnknownIncident};
+
 /// Name of the organisation in snapshots and metrics.
 pub const ORG: &str = "all";
 
@@ -62,6 +64,9 @@ pub struct TeamScore {
     pub basis: BTreeMap<String, i64>,
     /// DORA performance tiers.
     pub dora: Dora,
+    /// Change failure rate and failed deployment recovery time, with the failed rollouts.
+    #[serde(default)]
+    pub change_failure: ChangeFailure,
     /// Change against the previous quarter, when it has a score.
     pub delta: Option<Delta>,
 }
@@ -102,6 +107,7 @@ impl TeamScore {
             || self.onboarding_hours.open + self.onboarding_hours.onboarded > 0
             || self.self_service.finished > 0
             || self.adoption.active_repositories + self.adoption.namespaces > 0
+            || self.change_failure.rollouts + self.change_failure.incidents > 0
     }
 }
 
@@ -154,6 +160,9 @@ pub struct ServiceScore {
     pub per_week: f64,
     /// DORA tiers of the service.
     pub dora: Dora,
+    /// Change failure rate and recovery time of the service.
+    #[serde(default)]
+    pub change_failure: ChangeFailure,
 }
 
 /// Platform adoption: repositories deployed through the platform / active repositories, or
@@ -224,6 +233,12 @@ pub struct Dora {
     pub lead_time: Option<Tier>,
     /// From the rollouts per week per rolled-out service.
     pub deployment_frequency: Option<Tier>,
+    /// From the change failure rate.
+    #[serde(default)]
+    pub change_failure: Option<Tier>,
+    /// From the median failed deployment recovery time.
+    #[serde(default)]
+    pub recovery: Option<Tier>,
 }
 
 /// Quarter-over-quarter change.

@@ -1,13 +1,20 @@
 //! The stability keys of a group (a service, a team, the organisation) for a quarter: change
 //! failure rate and failed deployment recovery time (DESIGN §5), from the failed rollouts of
-//! [`crate::stability`]. Pure: the caller picks the group's rollouts, failures and incidents.
+//! [`crate::stability`], added to a computed score by [`apply`]. Pure: the facts are read by
+//! the caller.
+
+use std::collections::HashMap;
 
 use serde::{Deserialize, Serialize};
 
 use super::dora::DoraThresholds;
 use super::normalise::round;
-use super::score::Tier;
-use crate::stability::FailedRollout;
+use super::rules::Rules;
+use super::score::{Score, TeamScore, Tier};
+use super::telemetry::Period;
+use crate::model::RolloutKind;
+use crate::stability::{failed, Facts, FailedRollout, Live, Revert, ServiceIncident, Shipped};
+use crate::store::StabilityFacts;
 
 /// Change failure rate and recovery time of a group in a quarter (`change_failure` in the JSON).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -28,6 +35,10 @@ pub struct ChangeFailure {
     pub incidents: i64,
     /// Which rollouts failed and why, by finish.
     pub failures: Vec<FailedRollout>,
+    /// Incidents of the period naming a service dxs does not know (the organisation only):
+    /// counted as incidents, failing no rollout.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub unknown_services: Vec<UnknownIncident>,
 }
 
 /// Failed deployment recovery time, in hours.
@@ -80,6 +91,7 @@ impl ChangeFailure {
             recovery_tier: median.map(|h| dora.recovery(h)),
             incidents,
             failures,
+            unknown_services: Vec::new(),
         }
     }
 }
@@ -131,6 +143,202 @@ mod tests {
         assert_eq!(c.recovery_tier, Some(Tier::High));
         assert_eq!(c.incidents, 5);
         let none = ChangeFailure::new(0, vec![], 1, 0, &dora);
-        assert_eq!((none.rate, none.tier, none.recovery_hours.median), (None, None, None));
+        assert_eq!(
+            (none.rate, none.tier, none.recovery_hours.median),
+            (None, None, None)
+        );
+    }
+}
+
+/// An incident naming a service dxs does not know (the report's data-quality section).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UnknownIncident {
+    /// The incident's id.
+    pub id: String,
+    /// The service it names.
+    pub service: String,
+}
+
+/// Which service and team an incident's service names: a path service by name, a repository
+/// by slug, or the one repository of that name; `None` for a service dxs does not know.
+struct Resolver {
+    /// Lower-cased service name or repository slug → (service, team).
+    known: HashMap<String, (String, Option<String>)>,
+    /// Lower-cased repository name → slugs of that name.
+    by_name: HashMap<String, Vec<String>>,
+}
+
+impl Resolver {
+    fn new(facts: &StabilityFacts) -> Resolver {
+        let mut known = HashMap::new();
+        let mut by_name: HashMap<String, Vec<String>> = HashMap::new();
+        let repo_team: HashMap<&str, Option<String>> = facts
+            .repositories
+            .iter()
+            .map(|(slug, team)| (slug.as_str(), team.clone()))
+            .collect();
+        for (slug, team) in &facts.repositories {
+            known.insert(slug.to_lowercase(), (slug.clone(), team.clone()));
+            let name = slug.rsplit('/').next().unwrap_or(slug).to_lowercase();
+            by_name.entry(name).or_default().push(slug.clone());
+        }
+        for s in &facts.services {
+            let team = s
+                .team
+                .clone()
+                .or_else(|| repo_team.get(s.repo.as_str()).cloned().flatten());
+            known.insert(s.name.to_lowercase(), (s.name.clone(), team));
+        }
+        for (team, r) in &facts.rollouts {
+            known
+                .entry(r.service.to_lowercase())
+                .or_insert_with(|| (r.service.clone(), team.clone()));
+        }
+        Resolver { known, by_name }
+    }
+
+    fn resolve(&self, service: &str) -> Option<&(String, Option<String>)> {
+        let key = service.to_lowercase();
+        self.known
+            .get(&key)
+            .or_else(|| match self.by_name.get(&key) {
+                Some(slugs) if slugs.len() == 1 => self.known.get(&slugs[0].to_lowercase()),
+                _ => None,
+            })
+    }
+}
+
+/// Adds the stability keys of `period` to `score`: the `change_failure` block of the
+/// organisation, each team and each service, the `change_failure` and `recovery` components
+/// (the DXS and `missing` follow the weights), and their DORA tiers.
+pub fn apply(score: &mut Score, facts: &StabilityFacts, rules: &Rules, period: &Period, now: i64) {
+    let resolver = Resolver::new(facts);
+    let team_of: HashMap<&str, Option<String>> = facts
+        .rollouts
+        .iter()
+        .map(|(team, r)| (r.service.as_str(), team.clone()))
+        .collect();
+    let live: Vec<Live> = facts
+        .rollouts
+        .iter()
+        .map(|(_, r)| Live {
+            service: r.service.clone(),
+            sha: r.sha.clone(),
+            finished_at: r.finished_at,
+            rollback: r.kind == RolloutKind::Rollback,
+        })
+        .collect();
+    let mut incidents = Vec::new();
+    let mut unknown = Vec::new();
+    // (team, service) of each incident opened in the period; `None` service: unknown.
+    let mut opened: Vec<(Option<String>, Option<String>)> = Vec::new();
+    for i in &facts.incidents {
+        let resolved = resolver.resolve(&i.service);
+        if i.opened_at < period.end {
+            opened.push((
+                resolved.and_then(|r| r.1.clone()),
+                resolved.map(|r| r.0.clone()),
+            ));
+            if resolved.is_none() {
+                unknown.push(UnknownIncident {
+                    id: i.external_id.clone(),
+                    service: i.service.clone(),
+                });
+            }
+        }
+        if let Some((service, _)) = resolved {
+            incidents.push(ServiceIncident {
+                service: service.clone(),
+                id: i.external_id.clone(),
+                opened_at: i.opened_at,
+                resolved_at: i.resolved_at,
+            });
+        }
+    }
+    let shipped: Vec<Shipped> = facts
+        .shipped
+        .iter()
+        .map(|(service, sha, at)| Shipped {
+            service: service.clone(),
+            sha: sha.clone(),
+            deployed_at: *at,
+        })
+        .collect();
+    let reverts: Vec<Revert> = facts
+        .reverts
+        .iter()
+        .map(|(service, sha, reverted, at)| Revert {
+            service: service.clone(),
+            sha: sha.clone(),
+            reverted: reverted.clone(),
+            deployed_at: *at,
+        })
+        .collect();
+    let in_period = |at: i64| at >= period.start && at < period.end;
+    let failures: Vec<FailedRollout> = failed(Facts {
+        rollouts: &live,
+        incidents: &incidents,
+        shipped: &shipped,
+        reverts: &reverts,
+    })
+    .into_iter()
+    .filter(|f| in_period(f.finished_at))
+    .collect();
+    let rollouts: Vec<&Live> = live
+        .iter()
+        .filter(|r| !r.rollback && in_period(r.finished_at))
+        .collect();
+    let as_of = period.end.min(now);
+    let group = |team: Option<&str>, service: Option<&str>| {
+        let of = |s: &str| {
+            service.is_none_or(|wanted| wanted == s)
+                && team.is_none_or(|t| team_of.get(s).cloned().flatten().as_deref() == Some(t))
+        };
+        let count = rollouts.iter().filter(|r| of(&r.service)).count() as i64;
+        let failed = failures
+            .iter()
+            .filter(|f| of(&f.service))
+            .cloned()
+            .collect();
+        let incidents = opened
+            .iter()
+            .filter(|(t, s)| match (team, service) {
+                (None, None) => true,
+                (_, Some(wanted)) => s.as_deref() == Some(wanted),
+                (Some(wanted), None) => t.as_deref() == Some(wanted),
+            })
+            .count() as i64;
+        ChangeFailure::new(count, failed, incidents, as_of, &rules.dora)
+    };
+    let weighted = rules.weights.of("change_failure") > 0.0 || rules.weights.of("recovery") > 0.0;
+    let fill = |t: &mut TeamScore, team: Option<&str>| {
+        for s in &mut t.services {
+            s.change_failure = group(None, Some(&s.service));
+            s.dora.change_failure = s.change_failure.tier;
+            s.dora.recovery = s.change_failure.recovery_tier;
+        }
+        let c = group(team, None);
+        if let Some(rate) = c.rate {
+            t.components
+                .insert("change_failure".into(), round((1.0 - rate) * 100.0, 1));
+        }
+        if let Some(median) = c.recovery_hours.median {
+            t.components
+                .insert("recovery".into(), round(rules.recovery.score(median), 1));
+        }
+        // Weighing 0 (the default), they leave the DXS exactly as it was.
+        if weighted {
+            t.dxs = rules.weights.dxs(&t.components).map(|d| round(d, 1));
+            t.missing = rules.weights.missing(&t.components);
+        }
+        t.dora.change_failure = c.tier;
+        t.dora.recovery = c.recovery_tier;
+        t.change_failure = c;
+    };
+    fill(&mut score.org, None);
+    score.org.change_failure.unknown_services = unknown;
+    for t in &mut score.teams {
+        let name = t.team.clone();
+        fill(t, Some(&name));
     }
 }

@@ -9,8 +9,8 @@ use super::rollouts::refresh_rollouts;
 use super::services::CONFIG_SOURCE;
 use super::{now, with_pool, Result, Store, CHUNK};
 use crate::model::{
-    Commit, Cursor, Deployment, DeploymentChange, Developer, Incident, Namespace, Repository,
-    SelfServiceRequest, Service, Team,
+    Commit, CommitRevert, Cursor, Deployment, DeploymentChange, Developer, Incident, Namespace,
+    Repository, SelfServiceRequest, Service, Team,
 };
 
 /// An incident marks the failure of the rollout before it, which may have finished in the
@@ -40,6 +40,8 @@ pub struct FactBatch {
     pub namespaces: Vec<Namespace>,
     /// Incidents (the same source and id again updates).
     pub incidents: Vec<Incident>,
+    /// Commits reverting another (written once).
+    pub reverts: Vec<CommitRevert>,
     /// Cursors to advance with these facts.
     pub cursors: Vec<Cursor>,
 }
@@ -57,6 +59,7 @@ impl FactBatch {
             + self.requests.len()
             + self.namespaces.len()
             + self.incidents.len()
+            + self.reverts.len()
     }
 
     /// The time of the earliest dated fact of the batch (a commit, deployment, change,
@@ -298,6 +301,14 @@ impl Store {
                 rows += q.build().execute(&mut *tx).await?.rows_affected();
             }
             super::incidents::upsert_incidents!(tx, batch.incidents, at, rows);
+            for chunk in batch.reverts.chunks(CHUNK) {
+                let mut q = QueryBuilder::new("INSERT INTO commit_reverts (repo, sha, reverted) ");
+                q.push_values(chunk, |mut b, r| {
+                    b.push_bind(r.repo.clone()).push_bind(r.sha.clone()).push_bind(r.reverted.clone());
+                });
+                q.push(" ON CONFLICT (repo, sha, reverted) DO NOTHING");
+                rows += q.build().execute(&mut *tx).await?.rows_affected();
+            }
             for chunk in batch.cursors.chunks(CHUNK) {
                 let mut q = QueryBuilder::new("INSERT INTO collector_cursors (source, scope, value, updated_at) ");
                 q.push_values(chunk, |mut b, c| {

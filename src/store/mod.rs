@@ -32,6 +32,7 @@ use sqlx::sqlite::{
 pub use collect::CollectorLock;
 pub use collector::CollectorRun;
 pub use facts::FactBatch;
+pub use incidents::StabilityFacts;
 pub use org::{Onboarding, TableCounts};
 pub use scoring::{
     CohortDeveloper, Dictionary, FactRange, NamespaceFacts, RepoFacts, ScoringFacts, ServiceFacts,
