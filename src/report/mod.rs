@@ -278,11 +278,15 @@ fn fmt1(value: Option<f64>) -> String {
     value.map_or("no data".into(), |v| format!("{v:.1}"))
 }
 
+/// Components shown whatever their weight.
+const STABILITY_COMPONENTS: [&str; 2] = ["change_failure", "recovery"];
+
 fn signed(value: f64) -> String {
     format!("{value:+.1}")
 }
 
-/// Weighted components in table order: the survey's, then telemetry.
+/// Weighted components in table order: the survey's, then telemetry. The stability components
+/// are shown even at weight 0 (their default).
 fn rules_components(rules: &Rules) -> Vec<String> {
     let mut names: Vec<String> = rules
         .survey
@@ -291,7 +295,7 @@ fn rules_components(rules: &Rules) -> Vec<String> {
         .filter_map(|q| q.component.clone())
         .collect();
     names.extend(TELEMETRY_COMPONENTS.iter().map(|c| c.to_string()));
-    names.retain(|c| rules.weights.of(c) > 0.0);
+    names.retain(|c| rules.weights.of(c) > 0.0 || STABILITY_COMPONENTS.contains(&c.as_str()));
     names.dedup();
     names
 }
@@ -313,6 +317,14 @@ fn component_rows(org: &TeamScore, rules: &Rules, names: &[String]) -> Vec<Compo
                 "self_service" => (
                     "Self-service success".to_string(),
                     format!("{n} finished requests"),
+                ),
+                "change_failure" => (
+                    "Change failure rate (100 = none failed)".to_string(),
+                    format!("{} rollouts", org.change_failure.rollouts),
+                ),
+                "recovery" => (
+                    "Failed deployment recovery time".to_string(),
+                    format!("{} failed rollouts", org.change_failure.failed),
                 ),
                 "adoption" => (
                     "Platform adoption".to_string(),

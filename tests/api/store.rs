@@ -1,8 +1,8 @@
 //! The store suite: every test runs against SQLite and, when configured, PostgreSQL.
 
 use dxs::model::{
-    Answer, Commit, Cursor, Deployment, DeploymentChange, Developer, Incident, Namespace,
-    Repository, RequestStatus, SelfServiceRequest, Team,
+    Answer, Commit, CommitRevert, Cursor, Deployment, DeploymentChange, Developer, Incident,
+    Namespace, Repository, RequestStatus, SelfServiceRequest, Team,
 };
 use dxs::store::{FactBatch, Snapshot, Store, SubmitOutcome, TableCounts};
 
@@ -98,6 +98,11 @@ fn sample_batch() -> FactBatch {
             resolved_at: None,
             severity: None,
         }],
+        reverts: vec![CommitRevert {
+            repo: "acme/api".into(),
+            sha: "a2".into(),
+            reverted: "a1a1a1a".into(),
+        }],
         cursors: vec![Cursor {
             source: "github".into(),
             scope: "acme/api".into(),
@@ -132,7 +137,7 @@ async fn a_batch_written_twice_is_stored_once() {
     for_each_db(|store| async move {
         let batch = sample_batch();
         let first = store.write_batch(&batch).await.unwrap();
-        assert_eq!(first, 11, "every fact is new");
+        assert_eq!(first, 12, "every fact is new");
         let second = store.write_batch(&batch).await.unwrap();
         assert_eq!(second, 0, "nothing is new the second time");
         let counts = store.counts().await.unwrap();
