@@ -25,6 +25,7 @@ mod report_browser;
 mod scenario;
 mod scenario_json;
 mod scoring;
+mod stability;
 mod store;
 mod stub;
 mod stub_app;

@@ -84,6 +84,8 @@ pub struct Scenario {
     /// manifest a JSON document as ArgoCD returns it; an Application listed here runs the
     /// images of its last revision (`status.summary.images`).
     pub manifests: Vec<(&'static str, &'static str, Vec<String>)>,
+    /// `(reverting commit, reverted commit)`: the first's message says `This reverts commit`.
+    pub reverts: Vec<(&'static str, &'static str)>,
 }
 
 /// The roster of the scenario; line 5 is bad.

@@ -101,6 +101,12 @@ impl Scenario {
         v["commit"]["author"]["date"] = json!(c.3);
         v["commit"]["committer"]["date"] = json!(c.4);
         v["author"]["login"] = json!(c.2);
+        if let Some((_, reverted)) = self.reverts.iter().find(|(r, _)| *r == c.1) {
+            v["commit"]["message"] = json!(format!(
+                "Revert \"{reverted}\"\n\nThis reverts commit {}.",
+                sha(reverted)
+            ));
+        }
         v
     }
 
