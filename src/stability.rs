@@ -128,6 +128,10 @@ pub struct Facts<'a> {
     pub reverts: &'a [Revert],
 }
 
+/// A cause of a rollout's failure with its start and its end (`None` while open), keyed by the
+/// rollout's (service, finish).
+type Found = (Cause, i64, Option<i64>);
+
 /// The failed rollouts, ordered by service and finish.
 pub fn failed(facts: Facts<'_>) -> Vec<FailedRollout> {
     let mut by_service: BTreeMap<&str, Vec<&Live>> = BTreeMap::new();
@@ -137,8 +141,7 @@ pub fn failed(facts: Facts<'_>) -> Vec<FailedRollout> {
     for list in by_service.values_mut() {
         list.sort_by(|a, b| (a.finished_at, &a.sha).cmp(&(b.finished_at, &b.sha)));
     }
-    // (service, rollout finish) → (cause, start, end)
-    let mut causes: BTreeMap<(&str, i64), Vec<(Cause, i64, Option<i64>)>> = BTreeMap::new();
+    let mut causes: BTreeMap<(&str, i64), Vec<Found>> = BTreeMap::new();
     for (service, list) in &by_service {
         for (i, d) in list.iter().enumerate() {
             if d.rollback {
