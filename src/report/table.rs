@@ -3,7 +3,7 @@
 
 use std::cmp::Ordering;
 
-use crate::scoring::{Score, TeamScore, Tier};
+use crate::scoring::{ChangeFailure, Score, TeamScore, Tier};
 
 /// Which column orders the team table, and which way.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -144,6 +144,14 @@ pub struct ServiceRow {
     pub deploy_tier: String,
     /// Rollouts and rollbacks in the quarter.
     pub rollouts: String,
+    /// Change failure rate with failed / rollouts.
+    pub change_failure: String,
+    /// DORA change-failure tier.
+    pub change_failure_tier: String,
+    /// Failed deployment recovery median / p90, and the open ones.
+    pub recovery: String,
+    /// DORA recovery tier.
+    pub recovery_tier: String,
 }
 
 fn tier(t: Option<Tier>) -> String {
@@ -199,6 +207,24 @@ fn hours(h: Option<f64>) -> String {
     })
 }
 
+/// `12.5% (1/8)`: the rate with failed / rollouts.
+fn change_failure(c: &ChangeFailure) -> String {
+    match c.rate {
+        Some(rate) => format!("{:.1}% ({}/{})", rate * 100.0, c.failed, c.rollouts),
+        None => "–".into(),
+    }
+}
+
+/// `6.0 h / 39.6 h (1 open)`: recovery median / p90 and the failures still open.
+fn recovery(c: &ChangeFailure) -> String {
+    let r = &c.recovery_hours;
+    let both = format!("{} / {}", hours(r.median), hours(r.p90));
+    match r.open {
+        0 => both,
+        open => format!("{both} ({open} open)"),
+    }
+}
+
 fn percent(r: Option<f64>) -> String {
     r.map_or("–".into(), |r| format!("{:.0}%", r * 100.0))
 }
@@ -225,24 +251,9 @@ fn row(t: &TeamScore, components: &[String]) -> TeamRow {
         lead_tier: tier(t.dora.lead_time),
         deploys: format!("{:.1}", t.deployments.per_week),
         deploy_tier: tier(t.dora.deployment_frequency),
-        change_failure: match t.change_failure.rate {
-            Some(rate) => format!(
-                "{:.1}% ({}/{})",
-                rate * 100.0,
-                t.change_failure.failed,
-                t.change_failure.rollouts
-            ),
-            None => "–".into(),
-        },
+        change_failure: change_failure(&t.change_failure),
         change_failure_tier: tier(t.change_failure.tier),
-        recovery: {
-            let r = &t.change_failure.recovery_hours;
-            let both = format!("{} / {}", hours(r.median), hours(r.p90));
-            match r.open {
-                0 => both,
-                open => format!("{both} ({open} open)"),
-            }
-        },
+        recovery: recovery(&t.change_failure),
         recovery_tier: tier(t.change_failure.recovery_tier),
         onboarding: match (t.onboarding_hours.median, t.onboarding_hours.open) {
             (m, 0) => hours(m),
@@ -266,6 +277,10 @@ fn row(t: &TeamScore, components: &[String]) -> TeamRow {
                 lead_tier: tier(s.dora.lead_time),
                 deploys: format!("{:.1}", s.per_week),
                 deploy_tier: tier(s.dora.deployment_frequency),
+                change_failure: change_failure(&s.change_failure),
+                change_failure_tier: tier(s.change_failure.tier),
+                recovery: recovery(&s.change_failure),
+                recovery_tier: tier(s.change_failure.recovery_tier),
                 rollouts: match s.rollbacks {
                     0 => format!("{} rollouts", s.rollouts),
                     n => format!("{} rollouts, {n} rolled back", s.rollouts),
