@@ -211,6 +211,7 @@ pub async fn run(args: Args) -> Result<(), CliError> {
             tokio::spawn(cancel_on_signal(shutdown.clone()));
             let schedule = !with_demo && config.collect.interval_secs > 0;
             let state = web::AppState::new(config, store.clone());
+            spawn_release(&state, shutdown.clone());
             if schedule {
                 spawn_schedule(&state, shutdown.clone())?;
             } else {
@@ -236,6 +237,7 @@ pub async fn run(args: Args) -> Result<(), CliError> {
             let store = open_store(&config).await?;
             let now = chrono::Utc::now().timestamp();
             let quarter = quarter.unwrap_or_else(|| Quarter::of_timestamp(now));
+            crate::survey::release::release_due(&store, &config, now).await?;
             let score = scoring::compute(&store, &rules, quarter, now).await?;
             scoring::write_snapshot(&store, &score, now).await?;
             store.close().await;
@@ -385,6 +387,17 @@ fn spawn_schedule(state: &web::AppState, shutdown: CancellationToken) -> Result<
         },
     ));
     Ok(())
+}
+
+/// Releases the responses held for a quarter that has ended, hourly; the pipeline rescores it.
+fn spawn_release(state: &web::AppState, shutdown: CancellationToken) {
+    let state = state.clone();
+    tokio::spawn(crate::survey::release::every_tick(
+        state.store.clone(),
+        state.config.clone(),
+        shutdown,
+        move |released| state.pipeline.released(&released),
+    ));
 }
 
 impl From<scoring::ScoringError> for CliError {

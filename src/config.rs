@@ -18,9 +18,15 @@ use crate::survey::SurveyDefinition;
 mod incidents;
 
 pub use incidents::IncidentsConfig;
+
 mod delivery;
 
 pub use delivery::{GitOps, DEFAULT_IMAGE_TAG_PATTERN};
+
+mod auth;
+
+use auth::{validate_auth, validate_metrics, RawAuth, RawMetrics};
+pub use auth::{Admins, AuthConfig, Cidr, MetricsConfig, MIN_ADMIN_TOKEN_CHARS};
 
 /// A configuration error: always names the key and says what was expected.
 #[derive(Debug, thiserror::Error)]
@@ -90,6 +96,8 @@ pub struct Config {
     pub score: ScoreConfig,
     /// Access to the report and the API.
     pub auth: AuthConfig,
+    /// Access to `/metrics`.
+    pub metrics: MetricsConfig,
     /// The quarterly survey: its definition, invite links and secret.
     pub survey: SurveyConfig,
     /// Collection schedule and the HTTP client's patience.
@@ -291,15 +299,6 @@ pub struct ScoreConfig {
     pub adoption_basis: AdoptionBasis,
 }
 
-/// Access to `/report` and `/api`.
-#[derive(Debug, Clone)]
-pub struct AuthConfig {
-    /// Bearer token, from the environment variable named by `auth.admin_token_env`.
-    pub admin_token: Option<Secret>,
-    /// Header set by a trusted SSO proxy (e.g. `X-Forwarded-User`), if any.
-    pub trusted_user_header: Option<String>,
-}
-
 /// The quarterly survey.
 #[derive(Debug, Clone)]
 pub struct SurveyConfig {
@@ -329,6 +328,7 @@ struct RawConfig {
     roster: RawRoster,
     score: RawScore,
     auth: RawAuth,
+    metrics: RawMetrics,
     survey: RawSurvey,
     collect: RawCollect,
     kubernetes: RawKubernetes,
@@ -530,22 +530,6 @@ impl Default for RawScore {
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields, default)]
-struct RawAuth {
-    admin_token_env: String,
-    trusted_user_header: String,
-}
-
-impl Default for RawAuth {
-    fn default() -> Self {
-        RawAuth {
-            admin_token_env: "DXS_ADMIN_TOKEN".into(),
-            trusted_user_header: String::new(),
-        }
-    }
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields, default)]
 struct RawSurvey {
     file: PathBuf,
     base_url: String,
@@ -566,13 +550,14 @@ impl Default for RawSurvey {
 }
 
 /// Sections whose keys may be overridden with `DXS_SECTION__KEY`.
-const SECTIONS: [&str; 10] = [
+const SECTIONS: [&str; 11] = [
     "github",
     "argocd",
     "orchestrator",
     "roster",
     "score",
     "auth",
+    "metrics",
     "survey",
     "collect",
     "kubernetes",
@@ -737,11 +722,8 @@ fn validate(
         )?,
     };
     let score = validate_score(raw.score)?;
-    let trusted = raw.auth.trusted_user_header.trim().to_string();
-    let auth = AuthConfig {
-        admin_token: read_secret("auth.admin_token_env", &raw.auth.admin_token_env)?,
-        trusted_user_header: (!trusted.is_empty()).then_some(trusted),
-    };
+    let auth = validate_auth(raw.auth, &read_secret)?;
+    let metrics = validate_metrics(raw.metrics, &read_secret)?;
     let survey_secret = read_secret("survey.secret_env", &raw.survey.secret_env)?;
     let survey = validate_survey(raw.survey, survey_secret)?;
     let kubernetes = validate_kubernetes(raw.kubernetes)?;
@@ -761,6 +743,7 @@ fn validate(
         roster: validate_roster(raw.roster)?,
         score,
         auth,
+        metrics,
         survey,
         collect: validate_collect(raw.collect)?,
         kubernetes,
@@ -1151,7 +1134,7 @@ mod tests {
                 ("DXS_GITHUB__ORG", "initech"),
                 ("DXS_SCORE__MIN_GROUP_SIZE", "7"),
                 ("DXS_SCORE__WEIGHTS", "{ nps = 1.0 }"),
-                ("DXS_ADMIN_TOKEN", "not-a-config-key"),
+                ("DXS_ADMIN_TOKEN", "not-a-config-key-but-a-long-secret"),
             ],
         )
         .unwrap();
@@ -1161,7 +1144,7 @@ mod tests {
         assert_eq!(c.score.weights.len(), 1);
         assert_eq!(
             c.auth.admin_token.as_ref().map(Secret::expose),
-            Some("not-a-config-key")
+            Some("not-a-config-key-but-a-long-secret")
         );
     }
 
@@ -1272,6 +1255,33 @@ mod tests {
             "auth.admin_token_env"
         );
         assert_eq!(
+            error_key("", &[("DXS_ADMIN_TOKEN", "sixteen-chars-ab")]),
+            "auth.admin_token_env"
+        );
+        assert_eq!(
+            error_key("[auth]\ntrusted_user_header = \"X-Forwarded-User\"", &[]),
+            "auth.trusted_proxies"
+        );
+        assert_eq!(
+            error_key("[auth]\ntrusted_proxies = [\"10.0.0.0/40\"]", &[]),
+            "auth.trusted_proxies"
+        );
+        assert_eq!(
+            error_key(
+                "[auth]\ntrusted_user_header = \"X User\"\ntrusted_proxies = [\"10.0.0.1\"]",
+                &[]
+            ),
+            "auth.trusted_user_header"
+        );
+        assert_eq!(
+            error_key("[auth]\nsession_hours = 0", &[]),
+            "auth.session_hours"
+        );
+        assert_eq!(
+            error_key("[metrics]\ntoken_env = \"a-b\"", &[]),
+            "metrics.token_env"
+        );
+        assert_eq!(
             error_key("[collect]\ninterval_secs = -1", &[]),
             "collect.interval_secs"
         );
@@ -1308,6 +1318,34 @@ mod tests {
             "survey.secret_env"
         );
         assert_eq!(error_key("[survey]\nfile = \"\"", &[]), "survey.file");
+    }
+
+    #[test]
+    fn auth_and_metrics_keys_are_read() {
+        let c = load("", &[]).unwrap();
+        assert_eq!(c.auth.session_hours, 8);
+        assert_eq!(c.auth.admins, Admins::Only(vec![]));
+        assert!(c.metrics.token.is_none());
+        let token = "0123456789abcdef0123456789abcdef";
+        let c = load(
+            "[auth]\ntrusted_user_header = \"X-Forwarded-User\"\n\
+             trusted_proxies = [\"10.0.0.0/8\"]\nadmins = [\"*\"]\nsession_hours = 2\n\
+             [metrics]\ntoken_env = \"SCRAPE\"",
+            &[("DXS_ADMIN_TOKEN", token), ("SCRAPE", "scrape-token")],
+        )
+        .unwrap();
+        assert_eq!(c.auth.admin_token.as_ref().map(Secret::expose), Some(token));
+        assert_eq!(c.auth.admins, Admins::Everyone);
+        assert_eq!(c.auth.session_hours, 2);
+        assert!(c.auth.trusted_proxies[0].contains("10.9.8.7".parse().unwrap()));
+        assert_eq!(
+            c.metrics.token.as_ref().map(Secret::expose),
+            Some("scrape-token")
+        );
+        let Err(e) = load("", &[("DXS_ADMIN_TOKEN", "sixteen-chars-ab")]) else {
+            panic!()
+        };
+        assert!(e.to_string().contains("16 characters"), "{e}");
     }
 
     #[test]

@@ -234,7 +234,7 @@ pub struct SelfServiceRequest {
 }
 
 /// One answer of a survey response.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Answer {
     /// Question id from the survey definition.
     pub question: String,
@@ -251,8 +251,6 @@ pub struct SurveyResponse {
     pub quarter: String,
     /// Team of the invite.
     pub team: String,
-    /// Day of submission, `YYYY-MM-DD` (no time, so it cannot be matched to an invite).
-    pub submitted_on: String,
     /// The answers.
     pub answers: Vec<Answer>,
 }

@@ -24,13 +24,11 @@ pub const DEFAULT_SEED: u64 = 42;
 /// Collector source under which the demo marks a finished fill.
 const DEMO_SOURCE: &str = "demo";
 
-/// One demo survey response: an invite hash, a day and the answers.
+/// One demo survey response: an invite hash and the answers.
 #[derive(Debug, Clone, PartialEq)]
 pub struct DemoResponse {
     /// SHA-256 (hex) of the invite token.
     pub invite_hash: String,
-    /// `YYYY-MM-DD`.
-    pub submitted_on: String,
     /// Answers, keyed by the question ids of `surveys/quarterly.toml`.
     pub answers: Vec<Answer>,
 }
@@ -121,17 +119,17 @@ pub async fn fill(store: &Store, seed: u64, today: NaiveDate) -> Result<DemoSumm
     store.create_invites(&data.invites).await?;
     let mut responses = 0;
     for response in &data.responses {
-        if let SubmitOutcome::Stored(_) = store
-            .submit_response(
-                &response.invite_hash,
-                &response.submitted_on,
-                &response.answers,
-            )
+        if let SubmitOutcome::Stored = store
+            .submit_response(&response.invite_hash, &response.answers)
             .await?
         {
             responses += 1;
         }
     }
+    // Synthetic answers need no waiting: every quarter's are released now, in one batch each.
+    store
+        .release_responses(1, crate::quarter::midnight_utc(today))
+        .await?;
     data.facts.cursors.push(Cursor {
         source: DEMO_SOURCE.into(),
         scope: String::new(),

@@ -57,7 +57,6 @@ pub fn answer(org: &Org, seed: u64, today: NaiveDate, data: &mut DemoData) {
             let maturity = org.maturity(dev.team, day);
             data.responses.push(DemoResponse {
                 invite_hash: hash,
-                submitted_on: day.to_string(),
                 answers: answers(&mut rng, maturity),
             });
         }

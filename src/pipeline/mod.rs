@@ -22,6 +22,7 @@ use tokio_util::sync::CancellationToken;
 use crate::collectors::{Source, SourceSummary};
 use crate::quarter::Quarter;
 use crate::scoring;
+use crate::store::Held;
 use crate::web::AppState;
 
 /// How long a pass waits after the first event, so a burst becomes one pass.
@@ -61,6 +62,18 @@ impl Pipeline {
         let now = chrono::Utc::now().timestamp();
         let earliest = summaries.iter().filter_map(|s| s.earliest_change).min();
         self.facts_changed(earliest.map_or(now, |e| e.min(now)));
+    }
+
+    /// Survey responses were released into these quarters: each is rescored (and the later ones).
+    pub fn released(&self, released: &[Held]) {
+        if let Some(start) = released
+            .iter()
+            .filter_map(|h| h.quarter.parse::<Quarter>().ok())
+            .map(Quarter::start)
+            .min()
+        {
+            self.facts_changed(start);
+        }
     }
 
     /// Scoring passes run so far (tests and the webhook benchmark count them).

@@ -44,6 +44,8 @@ pub async fn refresh(
 ) -> Result<Vec<Score>, ScoringError> {
     let rules = Rules::load(config)?;
     let now = chrono::Utc::now().timestamp();
+    // Responses held for a quarter that has ended are due: they count in its score.
+    crate::survey::release::release_due(store, config, now).await?;
     let quarters = if quarters.is_empty() {
         recent_quarters(now)
     } else {

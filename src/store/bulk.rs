@@ -239,7 +239,6 @@ impl Store {
                         id.as_str().into(),
                         r.quarter.as_str().into(),
                         r.team.as_str().into(),
-                        r.submitted_on.as_str().into(),
                     ],
                 );
                 for a in &r.answers {
@@ -259,7 +258,7 @@ impl Store {
             }
             let n = copy_in(
                 &mut conn,
-                "COPY survey_responses (id, quarter, team, submitted_on) FROM STDIN",
+                "COPY survey_responses (id, quarter, team) FROM STDIN",
                 head.as_bytes(),
             )
             .await?;
@@ -280,9 +279,9 @@ impl Store {
         with_pool!(self, pool => {
             let mut tx = pool.begin().await?;
             for chunk in pairs.chunks(CHUNK) {
-                let mut q = QueryBuilder::new("INSERT INTO survey_responses (id, quarter, team, submitted_on) ");
+                let mut q = QueryBuilder::new("INSERT INTO survey_responses (id, quarter, team) ");
                 q.push_values(chunk, |mut b, (id, r)| {
-                    b.push_bind((*id).clone()).push_bind(r.quarter.clone()).push_bind(r.team.clone()).push_bind(r.submitted_on.clone());
+                    b.push_bind((*id).clone()).push_bind(r.quarter.clone()).push_bind(r.team.clone());
                 });
                 q.build().execute(&mut *tx).await?;
             }

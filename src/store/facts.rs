@@ -269,13 +269,15 @@ impl Store {
                         .push_bind(r.created_at)
                         .push_bind(r.finished_at);
                 });
+                // A finished request never goes back to `running` (an old event replayed).
                 q.push(
                     " ON CONFLICT (source, external_id) DO UPDATE SET team = excluded.team, kind = excluded.kind, \
                      status = excluded.status, human_intervention = excluded.human_intervention, \
                      finished_at = excluded.finished_at \
-                     WHERE self_service_requests.status <> excluded.status \
+                     WHERE (self_service_requests.status <> excluded.status \
                      OR self_service_requests.human_intervention <> excluded.human_intervention \
-                     OR self_service_requests.finished_at IS DISTINCT FROM excluded.finished_at",
+                     OR self_service_requests.finished_at IS DISTINCT FROM excluded.finished_at) \
+                     AND (self_service_requests.status = 'running' OR excluded.status <> 'running')",
                 );
                 rows += q.build().execute(&mut *tx).await?.rows_affected();
             }

@@ -5,6 +5,7 @@
 //! upserts on their natural keys, so a write repeated is a write done once. The store knows no
 //! HTTP, no scoring and no configuration beyond its URL.
 
+mod access;
 mod bulk;
 mod collect;
 mod collector;
@@ -13,6 +14,7 @@ mod facts;
 mod gitops;
 mod incidents;
 mod org;
+mod release;
 mod rollouts;
 mod scoring;
 mod services;
@@ -34,6 +36,7 @@ pub use collector::CollectorRun;
 pub use facts::FactBatch;
 pub use incidents::StabilityFacts;
 pub use org::{Onboarding, TableCounts};
+pub use release::Held;
 pub use scoring::{
     CohortDeveloper, Dictionary, FactRange, NamespaceFacts, RepoFacts, ScoringFacts, ServiceFacts,
     SqlPercentiles, PLATFORM_SOURCES,

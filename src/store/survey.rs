@@ -1,21 +1,22 @@
 //! Survey invites and anonymous responses.
 //!
 //! An invite is kept only as the SHA-256 of its token, with its quarter and team. Answering
-//! marks the hash used in a table of its own (no time) and writes the response under a random
-//! id with the team, the quarter and the day: nothing joins a response back to a person.
+//! marks the hash used in a table of its own (no time) and holds the response, under a random
+//! id with the team and the quarter only, until its release ([`Store::release_responses`]):
+//! nothing joins a response back to a person.
 
 use rand::RngCore;
 use sqlx::QueryBuilder;
 
-use super::{now, with_pool, Result, Store, CHUNK};
+use super::{with_pool, Result, Store, CHUNK};
 use crate::model::Answer;
 use crate::quarter::Quarter;
 
 /// What became of a submission.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum SubmitOutcome {
-    /// Stored under this response id.
-    Stored(String),
+    /// Held for release with the next batch of its quarter.
+    Stored,
     /// The invite has answered already: nothing written.
     AlreadyUsed,
     /// No such invite: nothing written.
@@ -48,6 +49,13 @@ pub struct ResponseRate {
     pub roster: i64,
 }
 
+/// 16 random bytes as hex: the id of a held or a released response.
+pub(super) fn random_id() -> String {
+    let mut id = [0u8; 16];
+    rand::rng().fill_bytes(&mut id);
+    hex::encode(id)
+}
+
 impl ResponseRate {
     /// `responses / roster` (0 to 1; 0 for an empty roster).
     pub fn rate(&self) -> f64 {
@@ -74,14 +82,13 @@ impl Store {
     /// Stores invites `(hash, quarter, team)`; an invite already stored is left as it is.
     /// Returns how many were new.
     pub async fn create_invites(&self, invites: &[(String, String, String)]) -> Result<u64> {
-        let at = now();
         with_pool!(self, pool => {
             let mut tx = pool.begin().await?;
             let mut rows = 0;
             for chunk in invites.chunks(CHUNK) {
-                let mut q = QueryBuilder::new("INSERT INTO survey_invites (invite_hash, quarter, team, issued_at) ");
+                let mut q = QueryBuilder::new("INSERT INTO survey_invites (invite_hash, quarter, team) ");
                 q.push_values(chunk, |mut b, (hash, quarter, team)| {
-                    b.push_bind(hash.clone()).push_bind(quarter.clone()).push_bind(team.clone()).push_bind(at);
+                    b.push_bind(hash.clone()).push_bind(quarter.clone()).push_bind(team.clone());
                 });
                 q.push(" ON CONFLICT (invite_hash) DO NOTHING");
                 rows += q.build().execute(&mut *tx).await?.rows_affected();
@@ -103,25 +110,24 @@ impl Store {
         }))
     }
 
-    /// Stores a response for the invite `invite_hash`, once: the invite is marked used and the
-    /// response written (with the invite's quarter and team) in one transaction.
+    /// Holds a response for the invite `invite_hash`, once: the invite is marked used and the
+    /// response put in `survey_pending` (with the invite's quarter and team, no time) in one
+    /// transaction. It reaches the answers only with a batch ([`Store::release_responses`]),
+    /// written by another transaction.
     pub async fn submit_response(
         &self,
         invite_hash: &str,
-        submitted_on: &str,
         answers: &[Answer],
     ) -> Result<SubmitOutcome> {
-        let mut id = [0u8; 16];
-        rand::rng().fill_bytes(&mut id);
-        let id = hex::encode(id);
+        let id = random_id();
+        let answers = super::release::encode_answers(answers);
         // The first statement writes, so SQLite takes its write lock at once (waiting on
         // busy_timeout) instead of failing to upgrade a read lock under concurrency.
         let mark = "INSERT INTO survey_invite_uses (invite_hash) \
                     SELECT invite_hash FROM survey_invites WHERE invite_hash = $1 \
                     ON CONFLICT (invite_hash) DO NOTHING";
-        let response = "INSERT INTO survey_responses (id, quarter, team, submitted_on) \
-                        SELECT $1, quarter, team, $2 FROM survey_invites WHERE invite_hash = $3 \
-                        RETURNING quarter, team";
+        let pending = "INSERT INTO survey_pending (id, quarter, team, answers) \
+                       SELECT $1, quarter, team, $2 FROM survey_invites WHERE invite_hash = $3";
         let stored = with_pool!(self, pool => {
             let mut tx = pool.begin().await?;
             let marked = sqlx::query(mark).bind(invite_hash).execute(&mut *tx).await?.rows_affected();
@@ -129,22 +135,13 @@ impl Store {
                 tx.rollback().await?;
                 false
             } else {
-                let (quarter, team): (String, String) = sqlx::query_as(response)
-                    .bind(&id).bind(submitted_on).bind(invite_hash).fetch_one(&mut *tx).await?;
-                if !answers.is_empty() {
-                    let mut q = QueryBuilder::new("INSERT INTO survey_answers (response_id, question, number, text, quarter, team) ");
-                    q.push_values(answers, |mut b, a| {
-                        b.push_bind(id.clone()).push_bind(a.question.clone()).push_bind(a.number).push_bind(a.text.clone())
-                            .push_bind(quarter.clone()).push_bind(team.clone());
-                    });
-                    q.build().execute(&mut *tx).await?;
-                }
+                sqlx::query(pending).bind(&id).bind(&answers).bind(invite_hash).execute(&mut *tx).await?;
                 tx.commit().await?;
                 true
             }
         });
         if stored {
-            return Ok(SubmitOutcome::Stored(id));
+            return Ok(SubmitOutcome::Stored);
         }
         Ok(match self.invite(invite_hash).await? {
             Some(_) => SubmitOutcome::AlreadyUsed,

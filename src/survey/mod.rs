@@ -1,5 +1,5 @@
 //! The quarterly survey: its definition (`surveys/*.toml`), the invites, the validation of
-//! answers and the form's CSRF token.
+//! answers, the form's CSRF token and when held responses are released.
 //!
 //! Nothing here knows HTTP (that is `web/survey.rs`) or SQL (that is `store/survey.rs`). Every
 //! secret-derived value (invite tokens, CSRF tokens) is an HMAC-SHA256 of the survey secret over a
@@ -8,6 +8,7 @@
 pub mod csrf;
 pub mod definition;
 pub mod invites;
+pub mod release;
 pub mod validation;
 
 pub use definition::{Choice, Question, QuestionKind, SurveyDefinition};

@@ -1,20 +1,25 @@
-//! Who may read the report and the API: a bearer token, a session cookie set by `/login`
-//! with that token, or the user header of a trusted SSO proxy.
+//! Who may read the report and the API: a bearer admin token, a session cookie set by `/login`
+//! with that token, or the user header of an SSO proxy, counted only from
+//! `auth.trusted_proxies` and only for `auth.admins`.
 //!
 //! With no admin token and no trusted header configured nobody gets in: the report is never
-//! public by default. The cookie holds an HMAC of the token, never the token itself.
+//! public by default. A session is a random id kept server-side (only its SHA-256 is stored)
+//! that ends after `auth.session_hours` or at `POST /logout`. Failed logins are limited per
+//! client address. Tokens and session ids are never logged.
 
 use askama::Template;
 use axum::extract::{FromRequestParts, State};
 use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::{Form, Router};
-use hmac::{Hmac, Mac};
-use sha2::Sha256;
+use rand::RngCore;
+use sha2::{Digest, Sha256};
 
-use super::AppState;
+use super::client::Client;
+use super::{AppState, WebError};
+use crate::store::StoreError;
 
 /// Name of the session cookie.
 const COOKIE: &str = "dxs_session";
@@ -34,24 +39,37 @@ struct LoginPage {
     next: String,
 }
 
-/// A request without valid credentials.
+/// Why a request may not read the report.
 #[derive(Debug)]
-pub struct Unauthorized {
-    next: String,
+pub enum Refused {
+    /// No valid credentials (or an SSO header from an address that is no trusted proxy): 401.
+    Unauthorized {
+        /// Where to go after signing in.
+        next: String,
+    },
+    /// A signed-in SSO user who is not in `auth.admins`: 403.
+    Forbidden,
+    /// The session could not be looked up.
+    Store(StoreError),
 }
 
-impl IntoResponse for Unauthorized {
+impl IntoResponse for Refused {
     fn into_response(self) -> Response {
-        if self.next.starts_with("/api/") {
-            let headers = [(header::WWW_AUTHENTICATE, "Bearer")];
-            return (
+        match self {
+            Refused::Unauthorized { next } if next.starts_with("/api/") => (
                 StatusCode::UNAUTHORIZED,
-                headers,
+                [(header::WWW_AUTHENTICATE, "Bearer")],
                 "unauthorized: send Authorization: Bearer <admin token>\n",
             )
-                .into_response();
+                .into_response(),
+            Refused::Unauthorized { next } => login_page(StatusCode::UNAUTHORIZED, false, next),
+            Refused::Forbidden => (
+                StatusCode::FORBIDDEN,
+                "forbidden: your SSO user is not in auth.admins\n",
+            )
+                .into_response(),
+            Refused::Store(e) => WebError::Store(e).into_response(),
         }
-        login_page(StatusCode::UNAUTHORIZED, false, self.next)
     }
 }
 
@@ -66,55 +84,92 @@ fn login_page(status: StatusCode, failed: bool, next: String) -> Response {
     }
 }
 
+/// The SSO user a request carries, when `auth.trusted_user_header` is set and present:
+/// `Ok(Some(user))` from a trusted proxy, `Err` (logged) from any other address.
+pub fn sso_user(
+    state: &AppState,
+    headers: &HeaderMap,
+    client: Client,
+) -> Result<Option<String>, Refused> {
+    let Some(name) = &state.config.auth.trusted_user_header else {
+        return Ok(None);
+    };
+    let Some(user) = headers
+        .get(name.as_str())
+        .and_then(|v| v.to_str().ok())
+        .map(str::trim)
+        .filter(|u| !u.is_empty())
+    else {
+        return Ok(None);
+    };
+    if !client.via_trusted_proxy {
+        tracing::warn!(client = %client.addr, header = %name, "SSO header from an address that is not a trusted proxy: refused");
+        return Err(Refused::Unauthorized {
+            next: "/report".into(),
+        });
+    }
+    Ok(Some(user.to_string()))
+}
+
+/// Checks the credentials of a request: SSO header, bearer token, then session cookie.
+pub async fn authenticate(
+    state: &AppState,
+    headers: &HeaderMap,
+    client: Client,
+    next: String,
+) -> Result<Admin, Refused> {
+    let auth = &state.config.auth;
+    match sso_user(state, headers, client) {
+        Ok(Some(user)) if auth.admins.allows(&user) => return Ok(Admin { name: user }),
+        Ok(Some(_)) => return Err(Refused::Forbidden),
+        Ok(None) => {}
+        Err(Refused::Unauthorized { .. }) => return Err(Refused::Unauthorized { next }),
+        Err(other) => return Err(other),
+    }
+    if let Some(token) = &auth.admin_token {
+        if bearer(headers)
+            .is_some_and(|given| constant_time_eq(given.as_bytes(), token.expose().as_bytes()))
+        {
+            return Ok(Admin {
+                name: "admin".into(),
+            });
+        }
+    }
+    if let Some(id) = cookie(headers, COOKIE) {
+        let now = chrono::Utc::now().timestamp();
+        if let Some(name) = state
+            .store
+            .session(&session_hash(id), now)
+            .await
+            .map_err(Refused::Store)?
+        {
+            return Ok(Admin { name });
+        }
+    }
+    Err(Refused::Unauthorized { next })
+}
+
 impl FromRequestParts<AppState> for Admin {
-    type Rejection = Unauthorized;
+    type Rejection = Refused;
 
     async fn from_request_parts(
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        let auth = &state.config.auth;
-        if let Some(header_name) = &auth.trusted_user_header {
-            if let Some(user) = parts
-                .headers
-                .get(header_name.as_str())
-                .and_then(|v| v.to_str().ok())
-            {
-                if !user.trim().is_empty() {
-                    return Ok(Admin {
-                        name: user.trim().to_string(),
-                    });
-                }
-            }
-        }
-        if let Some(token) = &auth.admin_token {
-            let token = token.expose();
-            if bearer(&parts.headers)
-                .is_some_and(|given| constant_time_eq(given.as_bytes(), token.as_bytes()))
-            {
-                return Ok(Admin {
-                    name: "admin".into(),
-                });
-            }
-            if cookie(&parts.headers, COOKIE).is_some_and(|given| {
-                constant_time_eq(given.as_bytes(), session_value(token).as_bytes())
-            }) {
-                return Ok(Admin {
-                    name: "admin".into(),
-                });
-            }
-        }
+        let Ok(client) = Client::from_request_parts(parts, state).await;
         let next = parts
             .uri
             .path_and_query()
             .map_or("/report".to_string(), |p| p.to_string());
-        Err(Unauthorized { next })
+        authenticate(state, &parts.headers, client, next).await
     }
 }
 
-/// `/login`: a form that takes the admin token and sets the session cookie.
+/// `/login` (a form that takes the admin token and starts a session) and `POST /logout`.
 pub fn router() -> Router<AppState> {
-    Router::new().route("/login", get(login_form).post(login))
+    Router::new()
+        .route("/login", get(login_form).post(login))
+        .route("/logout", post(logout))
 }
 
 #[derive(serde::Deserialize)]
@@ -132,26 +187,75 @@ struct LoginForm {
     next: Option<String>,
 }
 
-async fn login(State(state): State<AppState>, Form(form): Form<LoginForm>) -> Response {
-    let next = safe_next(form.next);
-    match &state.config.auth.admin_token {
-        Some(token)
-            if constant_time_eq(form.token.trim().as_bytes(), token.expose().as_bytes()) =>
-        {
-            let cookie = format!(
-                "{COOKIE}={}; Path=/; HttpOnly; SameSite=Strict; Max-Age=43200",
-                session_value(token.expose())
-            );
-            ([(header::SET_COOKIE, cookie)], Redirect::to(&next)).into_response()
-        }
-        _ => login_page(StatusCode::UNAUTHORIZED, true, next),
+async fn login(
+    State(state): State<AppState>,
+    client: Client,
+    headers: HeaderMap,
+    Form(form): Form<LoginForm>,
+) -> Result<Response, WebError> {
+    if let Err(limited) = state.limits.login_failures.check(client.addr) {
+        tracing::warn!(client = %client.addr, "login refused: too many failed attempts");
+        return Ok(limited.into_response());
     }
+    let next = safe_next(form.next);
+    let valid = state
+        .config
+        .auth
+        .admin_token
+        .as_ref()
+        .is_some_and(|t| constant_time_eq(form.token.trim().as_bytes(), t.expose().as_bytes()));
+    if !valid {
+        state.limits.login_failures.count(client.addr);
+        tracing::warn!(client = %client.addr, "login failed");
+        return Ok(login_page(StatusCode::UNAUTHORIZED, true, next));
+    }
+    let id = new_session_id();
+    let max_age = i64::from(state.config.auth.session_hours) * 3600;
+    state
+        .store
+        .create_session(
+            &session_hash(&id),
+            "admin",
+            chrono::Utc::now().timestamp() + max_age,
+        )
+        .await?;
+    let secure = if served_over_https(&state, &headers, client) {
+        "; Secure"
+    } else {
+        ""
+    };
+    let cookie =
+        format!("{COOKIE}={id}; Path=/; HttpOnly; SameSite=Strict; Max-Age={max_age}{secure}");
+    Ok(([(header::SET_COOKIE, cookie)], Redirect::to(&next)).into_response())
+}
+
+async fn logout(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, WebError> {
+    if let Some(id) = cookie(&headers, COOKIE) {
+        state.store.end_session(&session_hash(id)).await?;
+    }
+    let expired = format!("{COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0");
+    Ok(([(header::SET_COOKIE, expired)], Redirect::to("/login")).into_response())
+}
+
+/// The public address is https (`survey.base_url`), or a trusted proxy says it received https.
+fn served_over_https(state: &AppState, headers: &HeaderMap, client: Client) -> bool {
+    let forwarded_https = client.via_trusted_proxy
+        && headers
+            .get("x-forwarded-proto")
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|p| p.trim().eq_ignore_ascii_case("https"));
+    forwarded_https || state.config.survey.base_url.starts_with("https://")
 }
 
 /// Only local paths are followed after a login (no open redirect).
 fn safe_next(next: Option<String>) -> String {
-    next.filter(|n| n.starts_with('/') && !n.starts_with("//") && !n.contains('\\'))
-        .unwrap_or_else(|| "/report".into())
+    next.filter(|n| {
+        n.starts_with('/')
+            && !n.starts_with("//")
+            && !n.contains('\\')
+            && !n.chars().any(char::is_control)
+    })
+    .unwrap_or_else(|| "/report".into())
 }
 
 fn bearer(headers: &HeaderMap) -> Option<&str> {
@@ -162,6 +266,11 @@ fn bearer(headers: &HeaderMap) -> Option<&str> {
         .then_some(token.trim())
 }
 
+/// True when the request carries `Authorization: Bearer <expected>` (constant time).
+pub fn bearer_is(headers: &HeaderMap, expected: &str) -> bool {
+    bearer(headers).is_some_and(|given| constant_time_eq(given.as_bytes(), expected.as_bytes()))
+}
+
 fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
     headers
         .get_all(header::COOKIE)
@@ -169,15 +278,19 @@ fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(';'))
         .filter_map(|pair| pair.trim().split_once('='))
-        .find_map(|(k, v)| (k == name).then_some(v))
+        .find_map(|(k, v)| (k == name && !v.is_empty()).then_some(v))
 }
 
-/// The cookie value for `token`: an HMAC, so the cookie never carries the token.
-fn session_value(token: &str) -> String {
-    let mut mac =
-        Hmac::<Sha256>::new_from_slice(token.as_bytes()).expect("HMAC takes any key length");
-    mac.update(b"dxs report session v1");
-    hex::encode(mac.finalize().into_bytes())
+/// A new session id: 256 random bits, hex.
+fn new_session_id() -> String {
+    let mut bytes = [0u8; 32];
+    rand::rng().fill_bytes(&mut bytes);
+    hex::encode(bytes)
+}
+
+/// What the store keeps of a session id.
+fn session_hash(id: &str) -> String {
+    hex::encode(Sha256::digest(id.as_bytes()))
 }
 
 /// Compares without leaking where the first difference is.
@@ -203,7 +316,9 @@ mod tests {
             "/report?quarter=2026-Q3"
         );
         assert_eq!(safe_next(Some("//evil.example".into())), "/report");
+        assert_eq!(safe_next(Some("/\\evil.example".into())), "/report");
         assert_eq!(safe_next(Some("https://evil.example".into())), "/report");
+        assert_eq!(safe_next(Some("/ok\r\nSet-Cookie: x".into())), "/report");
         assert_eq!(safe_next(None), "/report");
     }
 
@@ -214,6 +329,16 @@ mod tests {
         headers.insert(header::AUTHORIZATION, "Bearer s3cret".parse().unwrap());
         assert_eq!(cookie(&headers, COOKIE), Some("xyz"));
         assert_eq!(bearer(&headers), Some("s3cret"));
-        assert_ne!(session_value("s3cret"), "s3cret");
+        assert!(bearer_is(&headers, "s3cret"));
+        assert!(!bearer_is(&headers, "s3cre"));
+    }
+
+    #[test]
+    fn session_ids_are_random_and_stored_hashed() {
+        let (a, b) = (new_session_id(), new_session_id());
+        assert_eq!(a.len(), 64);
+        assert_ne!(a, b);
+        assert_ne!(session_hash(&a), a);
+        assert_eq!(session_hash(&a), session_hash(&a));
     }
 }

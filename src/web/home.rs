@@ -1,11 +1,16 @@
-//! The home page: what this dxs holds and where to go next.
+//! The home page: what dxs is and where to go next. Only a reader of the report sees what
+//! this dxs holds (counts and team names); anyone else gets a static page that names no team
+//! and makes no query.
 
 use askama::Template;
 use axum::extract::State;
+use axum::http::HeaderMap;
 use axum::response::Html;
 use axum::routing::get;
 use axum::Router;
 
+use super::auth::authenticate;
+use super::client::Client;
 use super::{AppState, WebError};
 use crate::store::TableCounts;
 
@@ -17,14 +22,21 @@ pub fn router() -> Router<AppState> {
 #[derive(Template)]
 #[template(path = "home.html")]
 struct HomePage {
-    counts: TableCounts,
-    teams: Vec<String>,
+    /// What this dxs holds, for a reader of the report only.
+    holds: Option<(TableCounts, Vec<String>)>,
 }
 
-async fn home(State(state): State<AppState>) -> Result<Html<String>, WebError> {
-    let page = HomePage {
-        counts: state.store.counts().await?,
-        teams: state.store.team_names().await?,
+async fn home(
+    State(state): State<AppState>,
+    client: Client,
+    headers: HeaderMap,
+) -> Result<Html<String>, WebError> {
+    let admin = authenticate(&state, &headers, client, "/".into()).await;
+    let holds = match admin {
+        Ok(_) => Some((state.store.counts().await?, state.store.team_names().await?)),
+        Err(_) => None,
     };
-    Ok(Html(page.render().map_err(anyhow::Error::from)?))
+    Ok(Html(
+        HomePage { holds }.render().map_err(anyhow::Error::from)?,
+    ))
 }

@@ -1,15 +1,17 @@
-//! `GET /metrics` (OpenMetrics text, from memory) and the middleware that counts every request
-//! by its route template.
+//! `GET /metrics` (OpenMetrics text, from memory; behind the bearer token of
+//! `metrics.token_env` when that names a set variable) and the middleware that counts every
+//! request by its route template.
 
 use std::time::Instant;
 
 use axum::extract::{MatchedPath, Request, State};
-use axum::http::header;
+use axum::http::{header, HeaderMap, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 
+use super::auth::bearer_is;
 use super::AppState;
 use crate::metrics::CONTENT_TYPE;
 
@@ -21,11 +23,22 @@ pub fn router() -> Router<AppState> {
     Router::new().route("/metrics", get(metrics))
 }
 
-async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
+async fn metrics(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    if let Some(token) = &state.config.metrics.token {
+        if !bearer_is(&headers, token.expose()) {
+            return (
+                StatusCode::UNAUTHORIZED,
+                [(header::WWW_AUTHENTICATE, "Bearer")],
+                "unauthorized: send Authorization: Bearer <the token of metrics.token_env>\n",
+            )
+                .into_response();
+        }
+    }
     (
         [(header::CONTENT_TYPE, CONTENT_TYPE)],
         state.metrics.encode(),
     )
+        .into_response()
 }
 
 /// Counts the request in `dxs_http_requests_total{route,status}` and times it in

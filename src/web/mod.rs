@@ -5,11 +5,14 @@
 
 mod api;
 mod auth;
+mod client;
 mod error;
 mod health;
 mod home;
+mod limits;
 mod metrics;
 mod report;
+mod server;
 mod survey;
 mod webhooks;
 
@@ -34,6 +37,8 @@ use crate::pipeline::{self, Pipeline};
 use crate::store::Store;
 
 pub use error::WebError;
+pub use limits::{Limits, RateLimit};
+pub use server::ServerLimits;
 
 /// Largest request body accepted (a survey response or a webhook event is far smaller).
 pub const BODY_LIMIT_BYTES: usize = 64 * 1024;
@@ -54,6 +59,8 @@ pub struct App {
     pub metrics: Metrics,
     /// New facts → rescored quarters → published metrics, one pass at a time.
     pub pipeline: Pipeline,
+    /// Per-address limits of logins, survey posts and webhooks.
+    pub limits: Limits,
 }
 
 /// Handler state: a cheap clone of the shared [`App`].
@@ -63,6 +70,11 @@ pub struct AppState(Arc<App>);
 impl AppState {
     /// Wraps the configuration and the store for the handlers, with fresh metrics.
     pub fn new(config: Config, store: Store) -> Self {
+        Self::with_limits(config, store, Limits::default())
+    }
+
+    /// As [`AppState::new`], with these per-address limits.
+    pub fn with_limits(config: Config, store: Store, limits: Limits) -> Self {
         let sources: Vec<&str> = crate::collectors::Source::enabled(&config)
             .into_iter()
             .map(|s| s.name())
@@ -73,6 +85,7 @@ impl AppState {
             store,
             metrics,
             pipeline: Pipeline::default(),
+            limits,
         }))
     }
 }
@@ -142,11 +155,19 @@ pub async fn serve(
     state: AppState,
     shutdown: CancellationToken,
 ) -> std::io::Result<()> {
+    serve_with(listener, state, ServerLimits::default(), shutdown).await
+}
+
+/// As [`serve`], within these connection limits.
+pub async fn serve_with(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    limits: ServerLimits,
+    shutdown: CancellationToken,
+) -> std::io::Result<()> {
     if let Err(e) = state.metrics.publish_from_store(&state.store).await {
         tracing::warn!(error = %e, "metrics not published at start; /metrics has live families only");
     }
     tokio::spawn(pipeline::run(state.clone(), shutdown.clone()));
-    axum::serve(listener, app(state))
-        .with_graceful_shutdown(shutdown.cancelled_owned())
-        .await
+    server::run(listener, app(state), limits, shutdown).await
 }

@@ -6,9 +6,10 @@
 //!
 //! A POST is checked in this order: an invite (400), its CSRF token (403), the invite known
 //! (404) and unused (409), then every answer (422: the form again, each error at its question,
-//! every answer kept). The response is stored with the invite's team and quarter and the day, never
-//! the person. Every survey page is `Cache-Control: no-store` (it holds the invite).
-//! Answers and tokens are never logged.
+//! every answer kept). The response is held with the invite's team and quarter only (no time,
+//! never the person) and released with the next batch of at least `min_group_size` responses.
+//! Every survey page is `Cache-Control: no-store` (it holds the invite). Answers, tokens and
+//! submissions are never logged. `POST /survey` is limited per client address.
 
 use askama::Template;
 use axum::extract::{Query, State};
@@ -18,12 +19,14 @@ use axum::routing::get;
 use axum::{Form, Router};
 use serde::Deserialize;
 
+use super::auth::{self, Refused};
+use super::client::Client;
 use super::{AppState, WebError};
 use crate::model::{invite_hash, Answer};
 use crate::quarter::Quarter;
 use crate::store::{Invite, SubmitOutcome};
 use crate::survey::validation::{self, Entered, FieldErrors};
-use crate::survey::{csrf, invites, QuestionKind, SurveyDefinition};
+use crate::survey::{csrf, invites, release, QuestionKind, SurveyDefinition};
 
 /// Routes of the survey.
 pub fn router() -> Router<AppState> {
@@ -37,14 +40,16 @@ struct InviteQuery {
 
 async fn show(
     State(state): State<AppState>,
+    client: Client,
     headers: HeaderMap,
     Query(query): Query<InviteQuery>,
 ) -> Result<Response, WebError> {
     let token = match query.invite.filter(|t| !t.is_empty()) {
         Some(token) => token,
-        None => match signed_in_invite(&state, &headers).await? {
+        None => match signed_in_invite(&state, &headers, client).await? {
             Ok(token) => token,
-            Err(notice) => return notice.render(),
+            Err(Lookup::Notice(notice)) => return notice.render(),
+            Err(Lookup::Refused(refused)) => return Ok(refused.into_response()),
         },
     };
     let hash = invite_hash(&token);
@@ -59,8 +64,12 @@ async fn show(
 
 async fn submit(
     State(state): State<AppState>,
+    client: Client,
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> Result<Response, WebError> {
+    if let Err(limited) = state.limits.survey_posts.hit(client.addr) {
+        return Ok(limited.into_response());
+    }
     let entered = Entered::from_pairs(pairs);
     let Some(token) = entered.get("invite").filter(|t| !t.is_empty()) else {
         return Notice::NoInvite.render();
@@ -82,13 +91,13 @@ async fn submit(
             return respond(StatusCode::UNPROCESSABLE_ENTITY, page.render());
         }
     };
-    let today = chrono::Utc::now().date_naive().to_string();
-    match state.store.submit_response(&hash, &today, &answers).await? {
-        SubmitOutcome::Stored(_) => {
-            tracing::info!(team = %invite.team, quarter = %invite.quarter, "survey response stored");
+    match state.store.submit_response(&hash, &answers).await? {
+        SubmitOutcome::Stored => {
+            release(&state).await;
             let page = ThanksPage {
                 title: &definition.title,
                 quarter: &invite.quarter,
+                batch: state.config.score.min_group_size,
                 answers: summary(definition, &answers),
             };
             respond(StatusCode::OK, page.render())
@@ -98,28 +107,43 @@ async fn submit(
     }
 }
 
-/// Behind an SSO proxy that sets `auth.trusted_user_header`, a roster developer needs no link:
-/// their own invite for the current quarter is derived from their login, exactly as
-/// `dxs survey invite` derives it, so the link and the proxy can never answer twice.
+/// Releases the held responses that now form a batch, in transactions of their own (never the
+/// submission's). A failure is logged: the responses stay held for the next attempt.
+async fn release(state: &AppState) {
+    let now = chrono::Utc::now().timestamp();
+    match release::release_due(&state.store, &state.config, now).await {
+        Ok(released) => state.pipeline.released(&released),
+        Err(e) => tracing::error!(error = %e, "held survey responses not released"),
+    }
+}
+
+/// Why the signed-in developer's invite is not served.
+enum Lookup {
+    /// A page that says why.
+    Notice(Notice),
+    /// An SSO header from an address that is no trusted proxy.
+    Refused(Refused),
+}
+
+/// Behind an SSO proxy that sets `auth.trusted_user_header` (from `auth.trusted_proxies`
+/// only), a roster developer needs no link: their own invite for the current quarter is
+/// derived from their login, exactly as `dxs survey invite` derives it, so the link and the
+/// proxy can never answer twice.
 async fn signed_in_invite(
     state: &AppState,
     headers: &HeaderMap,
-) -> Result<Result<String, Notice>, WebError> {
-    let (Some(header), Some(secret)) = (
-        &state.config.auth.trusted_user_header,
-        &state.config.survey.secret,
-    ) else {
-        return Ok(Err(Notice::NoInvite));
+    client: Client,
+) -> Result<Result<String, Lookup>, WebError> {
+    let login = match auth::sso_user(state, headers, client) {
+        Ok(Some(login)) => login,
+        Ok(None) => return Ok(Err(Lookup::Notice(Notice::NoInvite))),
+        Err(refused) => return Ok(Err(Lookup::Refused(refused))),
     };
-    let login = headers
-        .get(header)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default();
-    if login.is_empty() {
-        return Ok(Err(Notice::NoInvite));
-    }
-    let Some(developer) = state.store.developer(login).await? else {
-        return Ok(Err(Notice::NotOnRoster));
+    let Some(secret) = &state.config.survey.secret else {
+        return Ok(Err(Lookup::Notice(Notice::NoInvite)));
+    };
+    let Some(developer) = state.store.developer(&login).await? else {
+        return Ok(Err(Lookup::Notice(Notice::NotOnRoster)));
     };
     let token =
         invites::for_developer(&state.store, secret, Quarter::current(), &developer).await?;
@@ -317,6 +341,8 @@ impl<'a> FormPage<'a> {
 struct ThanksPage<'a> {
     title: &'a str,
     quarter: &'a str,
+    /// Smallest batch a response is released in (`score.min_group_size`).
+    batch: u32,
     /// `(question, answer as shown)`.
     answers: Vec<(&'a str, String)>,
 }

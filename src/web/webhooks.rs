@@ -6,7 +6,10 @@
 //!
 //! The signature is checked (in constant time) before the body is read: a bad or missing one is
 //! 401 and writes nothing. A missing or invalid field is 400 naming it; an accepted event is 202.
-//! The same id sent again updates the stored fact, never duplicates it. Lead times of a webhook
+//! The same id sent again updates the stored fact, never duplicates it, and a request's status
+//! never goes back (a `running` replayed after `succeeded` changes nothing). A GitHub delivery
+//! (`X-GitHub-Delivery`) handled before is a no-op 202. Each client address may post a limited
+//! number of events a minute (429 with `Retry-After` beyond). Lead times of a webhook
 //! deployment are added by the next GitHub collection (they need GitHub's compare).
 
 use axum::body::Bytes;
@@ -19,6 +22,8 @@ use hmac::{Hmac, Mac};
 use serde_json::Value;
 use sha2::Sha256;
 
+use super::client::Client;
+use super::limits::Limited;
 use super::{AppState, WebError};
 use crate::config::Secret;
 use crate::model::{Deployment, RequestStatus, SelfServiceRequest};
@@ -32,6 +37,9 @@ pub enum HookError {
     /// Bad or missing signature, or no secret configured.
     #[error("{0}")]
     Unauthorized(String),
+    /// Too many events from this address: 429.
+    #[error("too many requests")]
+    Limited(Limited),
     /// A bad body (400) or a failure of dxs (500).
     #[error(transparent)]
     Web(#[from] WebError),
@@ -49,6 +57,7 @@ impl IntoResponse for HookError {
             HookError::Unauthorized(reason) => {
                 (StatusCode::UNAUTHORIZED, format!("{reason}\n")).into_response()
             }
+            HookError::Limited(limited) => limited.into_response(),
             HookError::Web(e) => e.into_response(),
         }
     }
@@ -112,9 +121,11 @@ fn time(v: &Value, field: &str) -> Result<i64, WebError> {
 
 async fn orchestrator(
     State(state): State<AppState>,
+    client: Client,
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<StatusCode, HookError> {
+    limit(&state, client)?;
     let secret = state.config.orchestrator.webhook_secret.as_ref();
     verify(secret, &headers, "x-dxs-signature", &body)?;
     let v = parse(&body)?;
@@ -155,11 +166,22 @@ async fn orchestrator(
     Ok(StatusCode::ACCEPTED)
 }
 
+/// Counts the event of `client`; `Err` when it has sent too many this minute.
+fn limit(state: &AppState, client: Client) -> Result<(), HookError> {
+    state
+        .limits
+        .webhook_posts
+        .hit(client.addr)
+        .map_err(HookError::Limited)
+}
+
 async fn github(
     State(state): State<AppState>,
+    client: Client,
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<StatusCode, HookError> {
+    limit(&state, client)?;
     let config = &state.config;
     let secret = config
         .github
@@ -167,12 +189,36 @@ async fn github(
         .as_ref()
         .or(config.orchestrator.webhook_secret.as_ref());
     verify(secret, &headers, "x-hub-signature-256", &body)?;
+    let delivery = headers
+        .get("x-github-delivery")
+        .and_then(|v| v.to_str().ok())
+        .map(str::trim)
+        .filter(|d| !d.is_empty());
+    if let Some(delivery) = delivery {
+        if state.store.delivery_seen("github", delivery).await? {
+            return Ok(StatusCode::ACCEPTED);
+        }
+    }
+    handle_github(&state, &headers, &body).await?;
+    // Marked once handled: a delivery that failed is handled again when GitHub redelivers it.
+    if let Some(delivery) = delivery {
+        state.store.mark_delivery("github", delivery).await?;
+    }
+    Ok(StatusCode::ACCEPTED)
+}
+
+async fn handle_github(
+    state: &AppState,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<(), HookError> {
+    let config = &state.config;
     let event = headers.get("x-github-event").and_then(|v| v.to_str().ok());
     if event != Some("deployment_status") {
         // ping and every other event: acknowledged, nothing to count.
-        return Ok(StatusCode::ACCEPTED);
+        return Ok(());
     }
-    let v = parse(&body)?;
+    let v = parse(body)?;
     let state_name = text(&v, "deployment_status.state")?;
     let environment = text(&v, "deployment.environment")?;
     let repo = text(&v, "repository.full_name")?;
@@ -204,7 +250,7 @@ async fn github(
         state.store.write_batch(&batch).await?;
         state.pipeline.facts_changed(finished_at);
     }
-    Ok(StatusCode::ACCEPTED)
+    Ok(())
 }
 
 #[cfg(test)]

@@ -88,7 +88,11 @@ async fn serve_demo_starts_answers_and_a_second_start_adds_nothing() {
         .text()
         .await
         .unwrap();
-    assert!(home.contains("payments"));
+    assert!(home.contains("Developer Experience Score"));
+    assert!(
+        !home.contains("payments"),
+        "no team named without credentials"
+    );
     assert!(server.stop().success(), "graceful shutdown exits 0");
 
     let store = Store::connect(&url).await.unwrap();
@@ -125,7 +129,7 @@ fn sigterm_finishes_the_request_in_flight_then_exits_0() {
 
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}", dir.path().join("dxs.db").display());
-    let token = "in-flight-admin-token";
+    let token = "in-flight-admin-token-0123456789ab";
     let server = Server::start_with(dir.path(), &url, &[("DXS_ADMIN_TOKEN", token)]);
     let host = server.address.trim_start_matches("http://").to_string();
 

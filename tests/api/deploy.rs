@@ -112,6 +112,32 @@ fn the_compose_file_parses_and_every_mounted_path_exists() {
     assert_eq!(job["metrics_path"], "/metrics");
     assert_eq!(job["static_configs"][0]["targets"][0], "dxs:8080");
 
+    // No token ships: the admin token defaults to empty (the demo prints a random one), the
+    // metrics token must be set, and Prometheus scrapes with it from a compose secret.
+    let text = std::fs::read_to_string(repo_path("docker-compose.yml")).unwrap();
+    assert!(!text.contains("change-me"));
+    assert_eq!(
+        dxs["environment"]["DXS_ADMIN_TOKEN"],
+        "${DXS_ADMIN_TOKEN:-}"
+    );
+    assert_eq!(
+        dxs["environment"]["DXS_METRICS__TOKEN_ENV"],
+        "DXS_METRICS_TOKEN"
+    );
+    assert!(str_of(&dxs["environment"]["DXS_METRICS_TOKEN"]).starts_with("${DXS_METRICS_TOKEN:?"));
+    assert_eq!(
+        compose["secrets"]["dxs_metrics_token"]["environment"],
+        "DXS_METRICS_TOKEN"
+    );
+    assert_eq!(
+        compose["services"]["prometheus"]["secrets"][0],
+        "dxs_metrics_token"
+    );
+    assert_eq!(
+        job["authorization"]["credentials_file"],
+        "/run/secrets/dxs_metrics_token"
+    );
+
     let grafana = bind_mounts(&compose, "grafana");
     assert_eq!(
         target_of(&grafana, "./dashboards/provisioning"),
@@ -272,6 +298,25 @@ fn the_kustomization_deploys_dxs_with_probes_and_one_copy_of_each_dashboard() {
         service["spec"]["ports"][0]["name"]
     );
     assert_eq!(monitor["spec"]["endpoints"][0]["path"], "/metrics");
+    let credentials = &monitor["spec"]["endpoints"][0]["authorization"]["credentials"];
+    assert_eq!(
+        credentials["key"], "metrics-token",
+        "the scrape sends the metrics token"
+    );
+    let env = container["env"].as_sequence().unwrap();
+    let from_secret = |name: &str| {
+        env.iter()
+            .find(|e| e["name"] == name)
+            .map(|e| e["valueFrom"]["secretKeyRef"]["key"].clone())
+    };
+    assert_eq!(
+        from_secret("DXS_METRICS_TOKEN"),
+        Some(credentials["key"].clone())
+    );
+    assert_eq!(from_secret("DXS_ADMIN_TOKEN").unwrap(), "admin-token");
+    assert!(env.iter().all(|e| e
+        .get("value")
+        .is_none_or(|v| !str_of(v).contains("change-me"))));
     assert_eq!(
         service["spec"]["selector"],
         deployment["spec"]["template"]["metadata"]["labels"]

@@ -7,7 +7,7 @@ use std::sync::Once;
 
 use dxs::config::Config;
 use dxs::store::Store;
-use dxs::web::{self, AppState};
+use dxs::web::{self, AppState, Limits, ServerLimits};
 use sqlx::Connection;
 use tokio_util::sync::CancellationToken;
 
@@ -158,14 +158,29 @@ pub struct TestApp {
 impl TestApp {
     /// Serves `store` with `config`.
     pub async fn spawn(config: Config, store: Store) -> TestApp {
+        Self::spawn_with(config, store, Limits::default(), ServerLimits::default()).await
+    }
+
+    /// Serves `store` with `config`, these per-address limits and these connection limits.
+    pub async fn spawn_with(
+        config: Config,
+        store: Store,
+        limits: Limits,
+        server: ServerLimits,
+    ) -> TestApp {
         init_tracing();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind");
         let addr: SocketAddr = listener.local_addr().unwrap();
         let shutdown = CancellationToken::new();
-        let state = AppState::new(config, store.clone());
-        tokio::spawn(web::serve(listener, state.clone(), shutdown.clone()));
+        let state = AppState::with_limits(config, store.clone(), limits);
+        tokio::spawn(web::serve_with(
+            listener,
+            state.clone(),
+            server,
+            shutdown.clone(),
+        ));
         TestApp {
             address: format!("http://{addr}"),
             store,

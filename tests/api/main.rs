@@ -1,5 +1,6 @@
 //! dxs integration tests: one binary, one module per area.
 
+mod access;
 mod browser;
 mod cli;
 mod collectors;
@@ -15,6 +16,7 @@ mod github_app;
 mod helpers;
 mod incidents;
 mod kubernetes;
+mod limits;
 mod metrics;
 mod metrics_fixture;
 mod pipeline;

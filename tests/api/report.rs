@@ -6,7 +6,7 @@ use dxs::store::FactBatch;
 
 use crate::helpers::{config, dxs_bin, TestApp, TestDb};
 
-const TOKEN: &str = "test-admin-token";
+const TOKEN: &str = "test-admin-token-of-32-characters";
 
 fn quarters() -> Vec<Quarter> {
     ["2026-Q1", "2026-Q2", "2026-Q3", "2026-Q4"]
@@ -70,57 +70,6 @@ async fn nobody_gets_in_when_no_token_is_configured() {
     .await;
     assert_eq!(get(&app, "/report", None).await.status(), 401);
     assert_eq!(get(&app, "/api/v1/quarters", Some("")).await.status(), 401);
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_login_form_sets_a_session_and_the_sso_header_is_trusted_when_configured() {
-    let (app, _db, _) = demo_app(&[("DXS_AUTH__TRUSTED_USER_HEADER", "X-Forwarded-User")]).await;
-    let client = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap();
-    let wrong = client
-        .post(app.url("/login"))
-        .form(&[("token", "nope"), ("next", "/report")])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(wrong.status(), 401);
-    assert!(wrong.headers().get("set-cookie").is_none());
-    let ok = client
-        .post(app.url("/login"))
-        .form(&[("token", TOKEN), ("next", "/report?quarter=2026-Q3")])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(ok.status(), 303);
-    assert_eq!(ok.headers()["location"], "/report?quarter=2026-Q3");
-    let cookie = ok.headers()["set-cookie"]
-        .to_str()
-        .unwrap()
-        .split(';')
-        .next()
-        .unwrap()
-        .to_string();
-    assert!(
-        !cookie.contains(TOKEN),
-        "the cookie never carries the token"
-    );
-    let page = client
-        .get(app.url("/report?quarter=2026-Q3"))
-        .header("cookie", &cookie)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(page.status(), 200);
-    assert!(page.text().await.unwrap().contains("DXS 2026-Q3"));
-    let sso = client
-        .get(app.url("/report"))
-        .header("X-Forwarded-User", "lead@acme.example")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(sso.status(), 200);
 }
 
 fn cell_texts(html: &str, row_marker: &str) -> Vec<String> {
@@ -322,10 +271,7 @@ async fn user_written_strings_are_escaped_everywhere() {
             number: None,
             text: Some(format!("{evil} <img src=x onerror=alert(2)>")),
         };
-        db.store
-            .submit_response(hash, "2026-11-01", &[pain])
-            .await
-            .unwrap();
+        db.store.submit_response(hash, &[pain]).await.unwrap();
     }
     let config = config(&[
         ("DXS_AUTH__ADMIN_TOKEN_ENV", "TEST_ADMIN_TOKEN"),

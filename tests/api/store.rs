@@ -4,7 +4,7 @@ use dxs::model::{
     Answer, Commit, CommitRevert, Cursor, Deployment, DeploymentChange, Developer, Incident,
     Namespace, Repository, RequestStatus, SelfServiceRequest, Team,
 };
-use dxs::store::{FactBatch, Snapshot, Store, SubmitOutcome, TableCounts};
+use dxs::store::{FactBatch, Held, Snapshot, Store, SubmitOutcome, TableCounts};
 
 use crate::helpers::TestDb;
 
@@ -304,36 +304,45 @@ async fn an_invite_answers_once_and_anonymously() {
                 text: Some("<script>x</script>".into()),
             },
         ];
-        let SubmitOutcome::Stored(id) = store
-            .submit_response("h1", "2026-11-20", &answers)
-            .await
-            .unwrap()
-        else {
-            panic!("first submission is stored");
-        };
-        assert_eq!(id.len(), 32);
         assert_eq!(
-            store
-                .submit_response("h1", "2026-11-20", &answers)
-                .await
-                .unwrap(),
+            store.submit_response("h1", &answers).await.unwrap(),
+            SubmitOutcome::Stored
+        );
+        assert_eq!(
+            store.submit_response("h1", &answers).await.unwrap(),
             SubmitOutcome::AlreadyUsed
         );
         assert_eq!(
-            store
-                .submit_response("nope", "2026-11-20", &answers)
-                .await
-                .unwrap(),
+            store.submit_response("nope", &answers).await.unwrap(),
             SubmitOutcome::UnknownInvite
         );
         let invite = store.invite("h1").await.unwrap().unwrap();
         assert!(invite.used);
         assert_eq!(invite.team, "payments");
+        // Held until a batch of 5 forms or the quarter ends (2027-01-01 00:00 UTC).
+        assert!(store.answers("2026-Q4").await.unwrap().is_empty());
+        let q4_end = 1_798_761_600;
+        assert!(store
+            .release_responses(5, q4_end - 1)
+            .await
+            .unwrap()
+            .is_empty());
+        assert_eq!(store.held_responses().await.unwrap()[0].responses, 1);
+        assert_eq!(
+            store.release_responses(5, q4_end).await.unwrap(),
+            [Held {
+                quarter: "2026-Q4".into(),
+                responses: 1
+            }]
+        );
+        assert!(store.held_responses().await.unwrap().is_empty());
         let stored = store.answers("2026-Q4").await.unwrap();
         assert_eq!(stored.len(), 2);
+        let id = &stored[0].response_id;
+        assert_eq!(id.len(), 32);
         assert!(stored
             .iter()
-            .all(|a| a.team == "payments" && a.response_id == id));
+            .all(|a| a.team == "payments" && &a.response_id == id));
         assert_eq!(
             stored[1].text.as_deref(),
             Some("<script>x</script>"),

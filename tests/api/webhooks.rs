@@ -112,6 +112,32 @@ async fn orchestrator_webhook_checks_the_signature_and_names_a_bad_field() {
         assert_eq!(requests[0].status, RequestStatus::Succeeded);
         assert_eq!(requests[0].finished_at, Some(1_792_490_640));
         assert_eq!(requests[0].source, "webhook");
+
+        // An old `running` replayed after `succeeded`: accepted, and nothing goes back.
+        assert_eq!(
+            post(&app, hook, header, Some(sign(&running)), &running)
+                .await
+                .0,
+            202
+        );
+        assert_eq!(
+            db.store.requests().await.unwrap(),
+            requests,
+            "a replay is a no-op"
+        );
+        let failed = event("failed", "\"2026-10-20T10:05:00Z\"");
+        assert_eq!(
+            post(&app, hook, header, Some(sign(&failed)), &failed)
+                .await
+                .0,
+            202
+        );
+        let corrected = db.store.requests().await.unwrap();
+        assert_eq!(
+            corrected[0].status,
+            RequestStatus::Failed,
+            "a finished status may be corrected"
+        );
         db.cleanup().await;
     }
 }
@@ -157,6 +183,38 @@ async fn github_webhook_counts_a_production_deployment_status() {
         );
     }
     assert_eq!(db.store.counts().await.unwrap().deployments, 1);
+
+    // A delivery id seen before is a no-op 202, whatever the (signed) body says now.
+    let delivered = |body: String, delivery: &'static str| {
+        let url = app.url(hook);
+        async move {
+            reqwest::Client::new()
+                .post(url)
+                .header("x-github-event", "deployment_status")
+                .header("x-github-delivery", delivery)
+                .header(header, sign(&body))
+                .body(body)
+                .send()
+                .await
+                .unwrap()
+                .status()
+        }
+    };
+    let other = body.replace("\"id\": 900,", "\"id\": 901,");
+    assert_ne!(other, body, "the fixture's deployment id");
+    assert_eq!(delivered(body.clone(), "delivery-1").await, 202);
+    assert_eq!(delivered(other.clone(), "delivery-1").await, 202);
+    assert_eq!(
+        db.store.counts().await.unwrap().deployments,
+        1,
+        "the replay wrote nothing"
+    );
+    assert_eq!(delivered(other, "delivery-2").await, 202);
+    assert_eq!(
+        db.store.counts().await.unwrap().deployments,
+        2,
+        "a new delivery counts"
+    );
     let previous = db
         .store
         .previous_deployment("acme/api", i64::MAX, "github", "other")

@@ -173,7 +173,6 @@ pub async fn generate(store: &Store) {
                 SurveyResponse {
                     quarter: survey_quarter.to_string(),
                     team: team(i),
-                    submitted_on: survey_quarter.first_day().to_string(),
                     answers,
                 }
             })

@@ -3,7 +3,7 @@
 
 use fantoccini::Locator;
 
-use super::{invite, survey_config, QUARTER};
+use super::{invite, release_held, survey_config, QUARTER};
 use crate::browser::Browser;
 use crate::helpers::{TestApp, TestDb};
 
@@ -86,8 +86,17 @@ async fn a_developer_answers_in_a_real_browser_and_cannot_answer_twice() {
         pain,
         "shown as text"
     );
+    assert!(
+        browser
+            .text_of("p.release")
+            .await
+            .contains("released together, in a shuffled batch of at least 5 responses"),
+        "the thank-you page explains the batched release"
+    );
     browser.screenshot("survey-thanks").await;
 
+    assert!(app.store.answers(QUARTER).await.unwrap().is_empty(), "held");
+    assert_eq!(release_held(&app.store).await, 1);
     let stored = app.store.answers(QUARTER).await.unwrap();
     let got: Vec<(&str, Option<f64>, Option<&str>)> = stored
         .iter()

@@ -7,7 +7,7 @@ use dxs::quarter::Quarter;
 use dxs::survey::invites;
 use reqwest::{Client, Response, StatusCode};
 
-use super::{csrf_of, invite, roster, survey_config, valid_form, QUARTER, SECRET};
+use super::{csrf_of, invite, release_held, roster, survey_config, valid_form, QUARTER, SECRET};
 use crate::helpers::{config, TestApp, TestDb};
 
 async fn post(app: &TestApp, form: &[(String, String)]) -> Response {
@@ -77,6 +77,15 @@ async fn a_valid_form_is_stored_with_team_and_quarter_and_thanked() {
     let body = response.text().await.unwrap();
     assert!(body.contains("<h1>Thank you!</h1>"));
     assert!(body.contains("<dd>Sometimes</dd>"), "the choice's label");
+    assert!(
+        body.contains("shuffled batch of at least 5 responses"),
+        "the thank-you page explains the batched release"
+    );
+    assert!(
+        app.store.answers(QUARTER).await.unwrap().is_empty(),
+        "held until a batch of 5"
+    );
+    assert_eq!(release_held(&app.store).await, 1);
     let stored = app.store.answers(QUARTER).await.unwrap();
     let got: Vec<(&str, &str, Option<f64>, Option<&str>)> = stored
         .iter()
@@ -258,6 +267,7 @@ async fn unknown_and_used_invites_are_refused_with_a_clear_page() {
         .contains("You have already answered"));
     let page = get(&format!("?invite={token}")).await.unwrap();
     assert_eq!(page.status(), 409);
+    assert_eq!(release_held(&app.store).await, 1);
     let stored = app.store.answers(QUARTER).await.unwrap();
     let texts: Vec<_> = stored.iter().filter_map(|a| a.text.as_deref()).collect();
     assert_eq!(texts, ["first", "sometimes"], "the first answers only");
@@ -294,6 +304,7 @@ async fn a_script_in_the_free_text_is_stored_as_written_and_escaped_when_shown()
     assert!(!body.contains("<script"), "thank-you page");
     assert!(body.contains(&format!("<dd>{escaped}</dd>")), "{body}");
 
+    release_held(&app.store).await;
     let stored = app.store.answers(QUARTER).await.unwrap();
     let text = stored.iter().find(|a| a.question == "pain_point").unwrap();
     assert_eq!(text.text.as_deref(), Some(script), "stored as written");
@@ -306,6 +317,7 @@ async fn behind_an_sso_proxy_a_roster_developer_answers_without_a_link_once() {
     let settings = config(&[
         ("DXS_SURVEY_SECRET", SECRET),
         ("DXS_AUTH__TRUSTED_USER_HEADER", "X-Forwarded-User"),
+        ("DXS_AUTH__TRUSTED_PROXIES", r#"["127.0.0.1"]"#),
     ]);
     let app = TestApp::spawn(settings, db.store.clone()).await;
     let as_user = |login: &str| {
@@ -337,6 +349,7 @@ async fn behind_an_sso_proxy_a_roster_developer_answers_without_a_link_once() {
         reqwest::get(app.url("/survey")).await.unwrap().status(),
         400
     );
+    assert_eq!(release_held(&app.store).await, 1);
     let rates = app.store.response_rates(quarter).await.unwrap();
     assert_eq!(
         (rates[0].team.as_str(), rates[0].responses, rates[0].roster),
