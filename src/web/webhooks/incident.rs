@@ -12,9 +12,10 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use serde_json::Value;
 
-use super::{parse, text, time, verify, HookError};
+use super::{limit, parse, text, time, verify, HookError};
 use crate::model::Incident;
 use crate::store::FactBatch;
+use crate::web::client::Client;
 use crate::web::{AppState, WebError};
 
 /// The source name of webhook incidents.
@@ -56,9 +57,11 @@ pub fn incident(body: &[u8]) -> Result<Incident, WebError> {
 /// field, 202 once stored.
 pub async fn handle(
     State(state): State<AppState>,
+    client: Client,
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<StatusCode, HookError> {
+    limit(&state, client)?;
     let config = &state.config;
     let secret = config
         .incidents
