@@ -1,7 +1,7 @@
 //! The ArgoCD collector: `GET /api/v1/applications?selector=<production_selector>` (one
 //! conditional request), each Application's `status.history[]` entry (a successful sync:
 //! `revision`, `deployedAt`, `source.repoURL`; `revisions[]` and `sources[]` for multi-source
-//! Applications, each source apart) becomes a deployment. A source that is the service's own
+//! Applications, each source apart, a Helm chart repository's source skipped) becomes a deployment. A source that is the service's own
 //! repository (an image of `status.summary.images` maps to it, or the Application lists none) is
 //! deployed at the revision; any other source is a config repository, whose revision deploys the
 //! images its manifests name ([`super::gitops`]). Changes and lead times come from GitHub's
@@ -56,10 +56,13 @@ struct AppSpec {
     sources: Vec<AppSource>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 struct AppSource {
     #[serde(rename = "repoURL")]
     repo_url: String,
+    /// Set for a Helm chart from a chart repository (not a Git repository).
+    #[serde(default)]
+    chart: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -248,34 +251,30 @@ async fn link(
             run.warn(message);
         }
     };
-    // (source position for multi-source Applications, repoURL, revision)
-    let sources: Vec<(Option<usize>, Option<String>, String)> = if h.revisions.is_empty() {
-        let url = h.source.or(spec.source.as_ref().map(|s| AppSource {
-            repo_url: s.repo_url.clone(),
-        }));
-        vec![(None, url.map(|s| s.repo_url), h.revision)]
+    // (source position for multi-source Applications, source, revision)
+    let sources: Vec<(Option<usize>, Option<AppSource>, String)> = if h.revisions.is_empty() {
+        vec![(None, h.source.or_else(|| spec.source.clone()), h.revision)]
     } else {
-        let urls: Vec<String> = if h.sources.is_empty() {
+        let listed = if h.sources.is_empty() {
             &spec.sources
         } else {
             &h.sources
-        }
-        .iter()
-        .map(|s| s.repo_url.clone())
-        .collect();
+        };
         h.revisions
             .into_iter()
             .enumerate()
-            .map(|(i, r)| (Some(i + 1), urls.get(i).cloned(), r))
+            .map(|(i, r)| (Some(i + 1), listed.get(i).cloned(), r))
             .collect()
     };
     let id = format!("{}:{}", app.key, h.id);
-    for (position, url, revision) in sources {
+    for (position, source, revision) in sources {
         if revision.is_empty() {
             continue;
         }
-        let Some(repo) = url.as_deref().and_then(repo_slug) else {
-            // A Helm chart repository or another non-Git source: nothing of ours to deploy.
+        // A chart from a Helm chart repository (its revision is a chart version) or another
+        // non-Git source: no commit of ours to link.
+        let git = source.filter(|s| s.chart.is_none());
+        let Some(repo) = git.and_then(|s| repo_slug(&s.repo_url)) else {
             continue;
         };
         if app.own_repository(&repo, &org) {

@@ -101,6 +101,7 @@ pub(super) struct Families {
     pub(super) namespaces: Family<NamespaceLabels, Gauge>,
     pub(super) collector_runs: Family<RunLabels, Counter>,
     pub(super) collector_last_success: Family<SourceLabels, Gauge>,
+    pub(super) collector_warnings: Family<SourceLabels, Counter>,
     pub(super) github_rate_limit: Family<Unlabelled, Gauge>,
     pub(super) http_requests: Family<HttpLabels, Counter>,
     pub(super) http_duration: DurationFamily,
@@ -134,6 +135,7 @@ impl Families {
             namespaces: Family::default(),
             collector_runs: Family::default(),
             collector_last_success: Family::default(),
+            collector_warnings: Family::default(),
             github_rate_limit: Family::default(),
             http_requests: Family::default(),
             http_duration: Family::new_with_constructor(duration_histogram),
@@ -226,6 +228,11 @@ impl Families {
             f.collector_last_success.clone(),
         );
         live.register(
+            "dxs_collector_warnings",
+            "Problems collector runs noted without failing (an unlinkable GitOps revision, an unmapped image, a bad roster line), by source",
+            f.collector_warnings.clone(),
+        );
+        live.register(
             "dxs_github_rate_limit_remaining",
             "GitHub API requests left in the current rate-limit window",
             f.github_rate_limit.clone(),
@@ -243,10 +250,14 @@ impl Families {
         f
     }
 
-    /// Creates the run counter of every configured source and outcome, at 0 where it is new, so
-    /// `rate()` and the collector dashboard work before the first run.
+    /// Creates the run counter of every configured source and outcome, and its warning counter,
+    /// at 0 where it is new, so `rate()` and the collector dashboard work before the first run.
     pub(super) fn zero_collector_runs(&self) {
         for source in &self.sources {
+            let labels = SourceLabels {
+                source: source.clone(),
+            };
+            self.collector_warnings.get_or_create(&labels).inc_by(0);
             for outcome in ["success", "error"] {
                 let labels = RunLabels {
                     source: source.clone(),

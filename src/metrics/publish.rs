@@ -173,6 +173,7 @@ impl Families {
                 .inc_by(succeeded as u64);
         }
         self.collector_runs.clear();
+        self.collector_warnings.clear();
         self.zero_collector_runs();
         for run in &t.collector_runs {
             let labels = RunLabels {
@@ -182,6 +183,12 @@ impl Families {
             self.collector_runs
                 .get_or_create(&labels)
                 .inc_by(run.runs as u64);
+            let labels = SourceLabels {
+                source: run.source.clone(),
+            };
+            self.collector_warnings
+                .get_or_create(&labels)
+                .inc_by(run.warnings.max(0) as u64);
         }
         self.collector_last_success.clear();
         for (source, at) in &t.last_successes {

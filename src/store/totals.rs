@@ -52,6 +52,8 @@ pub struct RunTotal {
     pub outcome: String,
     /// Number of runs.
     pub runs: i64,
+    /// Warnings those runs noted (problems that did not stop them), summed.
+    pub warnings: i64,
 }
 
 impl Store {
@@ -63,7 +65,9 @@ impl Store {
         let requests_sql = "SELECT team, COUNT(*), \
             SUM(CASE WHEN status = 'succeeded' AND NOT human_intervention THEN 1 ELSE 0 END) \
             FROM self_service_requests WHERE status <> 'running' GROUP BY team ORDER BY team";
-        let runs_sql = "SELECT source, outcome, COUNT(*) FROM collector_runs \
+        let runs_sql =
+            "SELECT source, outcome, COUNT(*), CAST(COALESCE(SUM(warnings), 0) AS BIGINT) \
+            FROM collector_runs \
             WHERE outcome <> 'running' GROUP BY source, outcome ORDER BY source, outcome";
         let success_sql = "SELECT source, MAX(finished_at) FROM collector_runs \
             WHERE outcome = 'success' AND finished_at IS NOT NULL GROUP BY source ORDER BY source";
@@ -76,7 +80,7 @@ impl Store {
                 sqlx::query_as(deployments_sql).fetch_all(pool).await?;
             let requests: Vec<(String, i64, i64)> =
                 sqlx::query_as(requests_sql).fetch_all(pool).await?;
-            let runs: Vec<(String, String, i64)> = sqlx::query_as(runs_sql).fetch_all(pool).await?;
+            let runs: Vec<(String, String, i64, i64)> = sqlx::query_as(runs_sql).fetch_all(pool).await?;
             let successes: Vec<(String, i64)> =
                 sqlx::query_as(success_sql).fetch_all(pool).await?;
             let rate_limit: Option<(i64,)> =
@@ -97,10 +101,11 @@ impl Store {
                 .collect(),
             collector_runs: runs
                 .into_iter()
-                .map(|(source, outcome, runs)| RunTotal {
+                .map(|(source, outcome, runs, warnings)| RunTotal {
                     source,
                     outcome,
                     runs,
+                    warnings,
                 })
                 .collect(),
             last_successes: successes,

@@ -373,3 +373,44 @@ async fn gitops_monorepo_services_and_rollouts_counted_once_match_the_figures_co
         db.cleanup().await;
     }
 }
+
+/// The storefront Application as a multi-source one: its config repository `acme/deploy` first,
+/// a Bitnami Redis chart second (`revisions[]`, `sources[]`). Each revision's manifests are read
+/// once, for the config repository's source (`sourcePositions=1`); the chart's version is no
+/// commit of ours and is not read. The lead times through the config repository are those
+/// computed by hand for the single-source Application.
+#[tokio::test]
+async fn a_multi_source_application_links_lead_times_through_its_config_repository_source() {
+    for db in TestDb::all().await {
+        let mut scenario = delivery();
+        scenario.charts = vec![(
+            "storefront",
+            "https://charts.bitnami.com/bitnami",
+            "redis",
+            "18.19.2",
+        )];
+        let env = Env::serve(scenario, CONFIG, &[]).await;
+        let summaries = env.collect(&db.store).await;
+        assert_all_succeeded(&summaries);
+        let warnings: Vec<&String> = summaries.iter().flat_map(|s| &s.warnings).collect();
+        assert_eq!(warnings.len(), 1, "only the roster's line 5: {warnings:?}");
+        assert_delivery(&db.store).await;
+        let hits = env.stub.hits();
+        let manifests: Vec<&str> = hits
+            .iter()
+            .filter(|h| h.path.contains("/manifests?"))
+            .map(|h| h.path.as_str())
+            .collect();
+        assert_eq!(manifests.len(), 3, "{manifests:?}");
+        for (path, revision) in manifests.iter().zip(["d1", "d2", "d3"]) {
+            assert_eq!(
+                *path,
+                format!(
+                    "/argo/api/v1/applications/storefront/manifests?revisions={}&sourcePositions=1",
+                    sha(revision)
+                )
+            );
+        }
+        db.cleanup().await;
+    }
+}

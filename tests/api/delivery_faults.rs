@@ -1,24 +1,31 @@
 //! GitOps bad input against the local stubs: a revision ArgoCD cannot render, a manifest that
-//! does not parse, an image of no known repository and a tag naming no commit are each named in
-//! the run's warnings; the rest of the run completes, and the next run retries them without
-//! reading the revisions already read.
+//! does not parse, an image of no known repository, a tag matching no pattern and a tag naming
+//! no commit are each named in the run's warnings, once, and counted in
+//! `dxs_collector_warnings_total`; the rest of the run completes, and the next run retries them
+//! without reading the revisions already read.
 
 use dxs::collectors::{Outcome, Source};
+use dxs::metrics::Metrics;
 
 use crate::collectors::{assert_all_succeeded, Env};
 use crate::delivery_scenario::{delivery, workload, CONFIG};
 use crate::helpers::TestDb;
+use crate::metrics::samples;
 use crate::scenario::sha;
 
 #[tokio::test]
 async fn unlinkable_revisions_are_named_the_rest_is_stored_and_the_next_run_retries_them() {
     for db in TestDb::all().await {
         let mut scenario = delivery();
-        // d1: a third-party sidecar of no known repository, and the worker tagged with a short
-        // SHA GitHub does not know. d2: ArgoCD cannot render it. d3: one manifest is not JSON.
+        // d1: a third-party sidecar of no known repository, web's migration job tagged `latest`
+        // (no sha) and the worker tagged with a short SHA GitHub does not know. d2: ArgoCD
+        // cannot render it. d3: one manifest is not JSON.
         scenario.manifests[0]
             .2
             .push(workload("sidecar", "quay.io/other/sidecar:1.0", false));
+        scenario.manifests[0]
+            .2
+            .push(workload("migrate", "ghcr.io/acme/web:latest", true));
         scenario.manifests[0].2[1] = workload("worker", "ghcr.io/acme/worker:deadbee", true);
         scenario.manifests.remove(1);
         scenario.manifests[1]
@@ -35,15 +42,26 @@ async fn unlinkable_revisions_are_named_the_rest_is_stored_and_the_next_run_retr
         let joined = argocd.warnings.join("\n");
         for named in [
             "image quay.io/other/sidecar: no service or repository acme/sidecar",
+            "image ghcr.io/acme/web:latest: tag matches no argocd.image_tag_pattern",
             "tag names no commit deadbee",
             &format!("revision {} not rendered", sha("d2")),
             &format!("revision {}: manifest 3 does not parse", sha("d3")),
         ] {
             assert!(joined.contains(named), "{named} not in {joined}");
         }
-        assert_eq!(argocd.warnings.len(), 4, "each once: {joined}");
+        assert_eq!(argocd.warnings.len(), 5, "each once: {joined}");
         let runs = db.store.recent_runs(1).await.unwrap();
-        assert_eq!((runs[0].source.as_str(), runs[0].warnings), ("argocd", 4));
+        assert_eq!((runs[0].source.as_str(), runs[0].warnings), ("argocd", 5));
+        let warnings = |metrics: &Metrics| {
+            let s = samples(&metrics.encode());
+            ["argocd", "github", "orchestrator"]
+                .map(|source| s[&format!("dxs_collector_warnings_total{{source=\"{source}\"}}")])
+        };
+        let metrics = Metrics::default();
+        assert_eq!(warnings(&metrics), [0.0; 3], "at 0 before any run");
+        metrics.publish_from_store(&db.store).await.unwrap();
+        // The orchestrator's run (the first) imports the roster, whose line 5 is bad.
+        assert_eq!(warnings(&metrics), [5.0, 0.0, 1.0]);
 
         // The rest is stored: every GitHub and api figure, and web's w1 from d1.
         let rollouts = db.store.rollouts_between(0, i64::MAX).await.unwrap();
@@ -59,7 +77,7 @@ async fn unlinkable_revisions_are_named_the_rest_is_stored_and_the_next_run_retr
         assert_eq!(cursor.as_deref(), Some("0"), "d1 unsettled: tried again");
 
         // The next run asks the list again (its ETag was not kept), reads d2 and d3 again but
-        // not d1 (read once, ever), reports the same four problems and duplicates nothing.
+        // not d1 (read once, ever), reports the same five problems and duplicates nothing.
         let before = db.store.counts().await.unwrap();
         env.stub.reset_hits();
         let summaries = env.collect(&db.store).await;
@@ -67,7 +85,13 @@ async fn unlinkable_revisions_are_named_the_rest_is_stored_and_the_next_run_retr
             .iter()
             .find(|s| s.source == Source::Argocd)
             .unwrap();
-        assert_eq!(argocd.warnings.len(), 4, "{:?}", argocd.warnings);
+        assert_eq!(argocd.warnings.len(), 5, "{:?}", argocd.warnings);
+        metrics.publish_from_store(&db.store).await.unwrap();
+        assert_eq!(
+            warnings(&metrics),
+            [10.0, 0.0, 2.0],
+            "counted again, once per run"
+        );
         let hits = env.stub.hits();
         let manifests: Vec<&str> = hits
             .iter()

@@ -86,6 +86,9 @@ pub struct Scenario {
     pub manifests: Vec<(&'static str, &'static str, Vec<String>)>,
     /// `(reverting commit, reverted commit)`: the first's message says `This reverts commit`.
     pub reverts: Vec<(&'static str, &'static str)>,
+    /// Multi-source Applications `(app, Helm chart repository, chart, version)`: the app's
+    /// repository of `apps` is its first source, this chart its second.
+    pub charts: Vec<(&'static str, &'static str, &'static str, &'static str)>,
 }
 
 /// The roster of the scenario; line 5 is bad.

@@ -247,6 +247,9 @@ impl Scenario {
                         h
                     })
                     .collect();
+                if let Some(chart) = self.charts.iter().find(|c| c.0 == app.0) {
+                    multi_source(&mut v, chart);
+                }
                 v
             })
             .collect();
@@ -353,4 +356,35 @@ fn issue_json(i: &Issue) -> Value {
         v["pull_request"] = json!({"url": format!("{url}/pulls/{}", i.1)});
     }
     v
+}
+
+/// Makes `app` (one Application of the list) a multi-source Application as ArgoCD lists one:
+/// its Git source first, then the Helm chart `(app, chart repository, chart, version)` that
+/// runs a third-party image beside it; each history entry names both revisions.
+fn multi_source(app: &mut Value, chart: &(&str, &str, &str, &str)) {
+    let (_, chart_repo, name, version) = *chart;
+    let Some(git) = app["spec"].as_object_mut().and_then(|s| s.remove("source")) else {
+        return;
+    };
+    let helm = json!({"repoURL": chart_repo, "chart": name, "targetRevision": version,
+        "helm": {"releaseName": name, "valueFiles": ["$values/values/redis.yaml"]}});
+    let mut git_ref = git.clone();
+    git_ref["ref"] = json!("values");
+    let sources = json!([git_ref, helm]);
+    app["spec"]["sources"] = sources.clone();
+    app["status"]["sourceTypes"] = json!(["Kustomize", "Helm"]);
+    if let Some(images) = app["status"]["summary"]["images"].as_array_mut() {
+        images.push(json!("docker.io/bitnami/redis:7.2.4"));
+    }
+    for h in app["status"]["history"]
+        .as_array_mut()
+        .into_iter()
+        .flatten()
+    {
+        let entry = h.as_object_mut().unwrap();
+        let revision = entry.remove("revision").unwrap_or_default();
+        entry.remove("source");
+        entry.insert("revisions".into(), json!([revision, version]));
+        entry.insert("sources".into(), sources.clone());
+    }
 }

@@ -452,7 +452,13 @@ fn route(s: &Scenario, path: &str, query: &HashMap<String, String>) -> Option<Ro
             Some(Routed::One(s.search_commits(org, author, day, per_page)))
         }
         ["argo", "api", "v1", "applications", app, "manifests"] => {
-            Some(Routed::One(s.app_manifests(app, query.get("revision")?)?))
+            // A multi-source Application is asked per source; its config repository is first.
+            let revision = match query.get("sourcePositions").map(String::as_str) {
+                None => query.get("revision")?,
+                Some("1") => query.get("revisions")?,
+                Some(_) => return None,
+            };
+            Some(Routed::One(s.app_manifests(app, revision)?))
         }
         ["argo", "api", "v1", "applications"] => {
             (query.get("selector")? == "env=production").then(|| Routed::One(s.applications()))
