@@ -82,7 +82,7 @@ pub enum Command {
     #[command(subcommand)]
     Survey(SurveyCommand),
     /// Fill the database with the deterministic demo organisation (6 teams, 120 developers,
-    /// 40 repositories, 4 quarters). Running it again adds nothing.
+    /// 43 repositories, 4 quarters). Running it again adds nothing.
     Demo {
         /// Seed of the generator: the same seed gives the same organisation.
         #[arg(long, default_value_t = demo::DEFAULT_SEED)]

@@ -42,7 +42,7 @@ pub fn simulate(org: &Org, seed: u64, today: NaiveDate, facts: &mut FactBatch) -
         let day0 = midnight_utc(day);
         let weekday = !matches!(day.weekday(), Weekday::Sat | Weekday::Sun);
         for dev in &org.developers {
-            let active_from = midnight_utc(dev.start) + (dev.onboarding_hours * HOUR as f64) as i64;
+            let active_from = dev.first_commit_at();
             if active_from >= end || active_from >= day0 + DAY {
                 continue;
             }

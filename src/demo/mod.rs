@@ -1,12 +1,14 @@
 //! The demo organisation: a deterministic synthetic company for the embedded default.
 //!
 //! [`generate`] builds, from a seed and a day, the facts a real collection would have found
-//! (6 teams, 120 developers, 40 repositories, four quarters of commits, deployments,
-//! self-service requests and survey responses); [`fill`] writes them through the same store
+//! (6 teams, 120 developers, 43 repositories, four quarters of commits, deployments,
+//! self-service requests and survey responses; among them a monorepo of two services and a
+//! GitOps Application over a config repository, with a redeploy, a re-sync and a rollback); [`fill`] writes them through the same store
 //! functions as the collectors and the survey form, so demo data is indistinguishable from
 //! collected data. The same seed and day give the same facts.
 
 mod activity;
+mod delivery;
 mod incidents;
 mod org;
 mod survey;
@@ -50,6 +52,7 @@ pub fn generate(seed: u64, today: NaiveDate) -> DemoData {
     let mut data = DemoData::default();
     let last_push = activity::simulate(&org, seed, today, &mut data.facts);
     incidents::add(seed, today, &mut data.facts);
+    delivery::add(&org, seed, today, &mut data.facts);
     survey::answer(&org, seed, today, &mut data);
     org.write_into(&mut data.facts, &last_push, today);
     data
@@ -203,7 +206,7 @@ mod tests {
         let f = &data.facts;
         assert_eq!(f.teams.len(), 6);
         assert_eq!(f.developers.len(), 120);
-        assert_eq!(f.repositories.len(), 40);
+        assert_eq!(f.repositories.len(), 43);
         // Four quarters: 2026-Q1 to the day before 2026-11-25.
         let first = f.commits.iter().map(|c| c.committed_at).min().unwrap();
         let last = f.commits.iter().map(|c| c.committed_at).max().unwrap();

@@ -25,7 +25,8 @@ pub struct TeamProfile {
     pub maturity: f64,
 }
 
-/// Six teams, 120 developers, 40 repositories. `mobile` is smaller than the default
+/// Six teams, 120 developers, 40 repositories (besides the checkout team's monorepo, config
+/// repository and GitOps-deployed repository of `delivery`). `mobile` is smaller than the default
 /// `min_group_size` allows for survey figures, so the hiding rule shows.
 pub const TEAMS: [TeamProfile; 6] = [
     TeamProfile {
@@ -89,6 +90,13 @@ pub struct DemoDeveloper {
     pub start: NaiveDate,
     /// Hours from the start (00:00 UTC) to the first commit.
     pub onboarding_hours: f64,
+}
+
+impl DemoDeveloper {
+    /// When the developer's first commit lands (UNIX seconds): the start plus the onboarding.
+    pub fn first_commit_at(&self) -> i64 {
+        midnight_utc(self.start) + (self.onboarding_hours * 3600.0) as i64
+    }
 }
 
 /// Namespaces of the cluster itself, without a team.

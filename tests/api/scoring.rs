@@ -102,6 +102,63 @@ fn plausible(score: &Score) {
     assert!(org.delta.is_some(), "Q3 has a score to compare with");
 }
 
+/// The demo's delivery shapes as `dxs score --format json` shows them: under checkout, the
+/// monorepo's two services (`cart`, `storefront`) and the GitOps-deployed `acme/pricing`, each
+/// with rollouts and a lead time in the quarter; the pricing rollback is one, not a rollout.
+#[tokio::test]
+async fn the_demo_json_shows_monorepo_services_and_gitops_lead_times_under_their_team() {
+    let db = TestDb::sqlite().await;
+    demo::fill(&db.store, demo::DEFAULT_SEED, day())
+        .await
+        .unwrap();
+    let rules = Rules::load(&config(&[])).unwrap();
+    let now = midnight_utc(day()) + 9 * 3600;
+    let score = scoring::compute(&db.store, &rules, "2026-Q4".parse().unwrap(), now)
+        .await
+        .unwrap();
+    let json = serde_json::to_value(&score).unwrap();
+    let teams = json["teams"].as_array().unwrap();
+    let checkout = teams.iter().find(|t| t["team"] == "checkout").unwrap();
+    let service = |name: &str| {
+        checkout["services"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["service"] == name)
+            .unwrap_or_else(|| panic!("{name} not under checkout: {checkout}"))
+            .clone()
+    };
+    for (name, repo) in [
+        ("cart", "acme/shop"),
+        ("storefront", "acme/shop"),
+        ("acme/pricing", "acme/pricing"),
+    ] {
+        let s = service(name);
+        assert_eq!(s["repo"], repo);
+        assert!(s["rollouts"].as_i64().unwrap() > 0, "{s}");
+        assert!(
+            s["lead_time_hours"]["median"].as_f64().unwrap() > 0.0,
+            "{s}"
+        );
+        assert!(s["lead_time_hours"]["changes"].as_i64().unwrap() > 0, "{s}");
+    }
+    assert_eq!(service("acme/pricing")["rollbacks"], 1);
+    assert_eq!(service("cart")["rollbacks"], 0);
+    for other in teams.iter().filter(|t| t["team"] != "checkout") {
+        let names: Vec<&str> = other["services"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|s| s["repo"].as_str())
+            .collect();
+        assert!(
+            !names.contains(&"acme/shop") && !names.contains(&"acme/pricing"),
+            "{names:?}"
+        );
+    }
+    db.cleanup().await;
+}
+
 #[tokio::test]
 async fn dxs_score_prints_json_and_writes_the_snapshot() {
     let dir = tempfile::tempdir().unwrap();

@@ -435,7 +435,7 @@ async fn the_demo_is_written_once_and_never_into_other_data() {
         let counts = store.counts().await.unwrap();
         assert_eq!(counts.teams, 6);
         assert_eq!(counts.developers, 120);
-        assert_eq!(counts.repositories, 40);
+        assert_eq!(counts.repositories, 43);
         assert_eq!(counts.responses as u64, responses);
         let generated = dxs::demo::generate(42, day);
         assert_eq!(
