@@ -237,7 +237,7 @@ pub async fn build(
         trend_svg: charts::trend(&trend),
         components: component_rows(org, &rules, &components),
         missing: org.missing.clone(),
-        teams: table::rows(&score, &options.sort, &components),
+        teams: table::rows(&score, &options.sort, &components, rules.min_group_size),
         component_names: components
             .into_iter()
             .map(|name| ComponentColumn {
@@ -432,7 +432,11 @@ async fn pain_themes(
         .filter(|a| text_questions.contains(&a.question.as_str()))
         .filter_map(|a| a.text.as_deref().map(|t| (a.team.as_str(), t)))
         .collect();
-    let org = themes::themes(texts.iter().map(|(_, t)| *t), MIN_THEME_ANSWERS, 10);
+    let org = if score.org.hidden {
+        Vec::new()
+    } else {
+        themes::themes(texts.iter().map(|(_, t)| *t), MIN_THEME_ANSWERS, 10)
+    };
     let teams = score
         .teams
         .iter()

@@ -121,6 +121,9 @@ pub struct TeamRow {
     pub responses: String,
     /// Survey figures hidden.
     pub hidden: bool,
+    /// Fewer than `min_group_size` responses (else hidden so that a smaller team's figures do
+    /// not follow by subtraction).
+    pub few_responses: bool,
     /// The team's services, by name, shown under its row.
     pub services: Vec<ServiceRow>,
 }
@@ -174,7 +177,12 @@ fn value(team: &TeamScore, column: &str) -> Option<f64> {
 
 /// The team rows of `score`, sorted by `sort` (teams without a value last, then by name), with
 /// the values of `components` in that order.
-pub fn rows(score: &Score, sort: &SortKey, components: &[String]) -> Vec<TeamRow> {
+pub fn rows(
+    score: &Score,
+    sort: &SortKey,
+    components: &[String],
+    min_group_size: i64,
+) -> Vec<TeamRow> {
     let mut teams: Vec<&TeamScore> = score.teams.iter().collect();
     teams.sort_by(|a, b| {
         let by_value = if sort.column == "team" {
@@ -194,7 +202,10 @@ pub fn rows(score: &Score, sort: &SortKey, components: &[String]) -> Vec<TeamRow
         };
         by_value.then_with(|| a.team.cmp(&b.team))
     });
-    teams.into_iter().map(|t| row(t, components)).collect()
+    teams
+        .into_iter()
+        .map(|t| row(t, components, min_group_size))
+        .collect()
 }
 
 fn hours(h: Option<f64>) -> String {
@@ -229,7 +240,7 @@ fn percent(r: Option<f64>) -> String {
     r.map_or("–".into(), |r| format!("{:.0}%", r * 100.0))
 }
 
-fn row(t: &TeamScore, components: &[String]) -> TeamRow {
+fn row(t: &TeamScore, components: &[String], min_group_size: i64) -> TeamRow {
     TeamRow {
         team: t.team.clone(),
         dxs: t.dxs.map_or("–".into(), |v| format!("{v:.1}")),
@@ -266,6 +277,7 @@ fn row(t: &TeamScore, components: &[String]) -> TeamRow {
             None => t.responses.to_string(),
         },
         hidden: t.hidden,
+        few_responses: t.responses < min_group_size,
         services: t
             .services
             .iter()

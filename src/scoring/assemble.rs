@@ -24,7 +24,7 @@ pub struct TeamFigures<'a> {
     pub responses: i64,
     /// Invites of the quarter.
     pub invites: i64,
-    /// Hide the survey figures (a team below `min_group_size`; never the organisation).
+    /// Hide the survey figures (see [`super::suppression`]).
     pub hidden: bool,
     /// `(service, repository)` of each service code.
     pub services: &'a [(String, String)],

@@ -16,6 +16,7 @@ mod rules;
 mod score;
 mod snapshot;
 mod stability;
+mod suppression;
 mod table;
 mod telemetry;
 
@@ -32,6 +33,7 @@ pub use telemetry::Period;
 use self::assemble::{team_score, TeamFigures};
 use self::frames::{Frames, Teams};
 use self::group::ORG_CODE;
+use self::suppression::{hidden_teams, too_small};
 use crate::config::{AdoptionBasis, ConfigError};
 use crate::quarter::Quarter;
 use crate::store::{FactRange, ScoringFacts, Store, StoreError};
@@ -184,7 +186,16 @@ pub fn score_facts(
     let total = counts
         .values()
         .fold((0, 0), |(r, i), (a, b)| (r + a, i + b));
-    let org = figures(ORG, ORG_CODE, total, false);
+    let org = figures(
+        ORG,
+        ORG_CODE,
+        total,
+        too_small(total.0, rules.min_group_size),
+    );
+    let hidden = hidden_teams(
+        counts.iter().map(|(team, c)| (team.as_str(), c.0)),
+        rules.min_group_size,
+    );
     // A closed quarter lists the teams it has figures of: a team known only later (a new
     // roster line, a new repository) does not change a quarter that has ended.
     let closed = quarter.end() <= now;
@@ -194,7 +205,7 @@ pub fn score_facts(
         .enumerate()
         .map(|(code, name)| {
             let c = counts.get(name).copied().unwrap_or((0, 0));
-            figures(name, code as u32, c, c.0 > 0 && c.0 < rules.min_group_size)
+            figures(name, code as u32, c, hidden.contains(name.as_str()))
         })
         .filter(|t| !closed || t.has_figures())
         .collect();

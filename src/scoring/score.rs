@@ -45,7 +45,8 @@ pub struct TeamScore {
     pub self_service_rate: Option<f64>,
     /// Net Promoter Score, −100 to 100 (`None` without answers or when hidden).
     pub nps: Option<f64>,
-    /// The team's survey figures are hidden (some responses, but fewer than `min_group_size`).
+    /// The survey figures are hidden: fewer than `min_group_size` responses, or a smaller
+    /// team's would follow by subtracting this team's from the organisation's (DESIGN §10).
     pub hidden: bool,
     /// Self-service request counts behind `self_service_rate`.
     pub self_service: Requests,

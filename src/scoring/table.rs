@@ -33,7 +33,7 @@ pub fn render_table(score: &Score) -> String {
         let _ = write!(out, " {:>9}", t.responses);
         let mut note = Vec::new();
         if t.hidden {
-            note.push("survey hidden (few responses)".to_string());
+            note.push("survey hidden (few responses here or by subtraction)".to_string());
         }
         if !t.missing.is_empty() {
             note.push(format!("missing: {}", t.missing.join(", ")));

@@ -126,7 +126,8 @@ fn close(a: f64, b: f64, tolerance: f64) -> bool {
 
 #[test]
 fn every_component_by_hand() {
-    let s = score(facts(), 5);
+    // At a threshold of 2 no team is hidden (at 5, b is, and a with it: see below).
+    let s = score(facts(), 2);
     let a = s.team("a").unwrap();
     // Lead time 1,2,3,4,10 h: median 3, p90 = 4 + 0.6·(10−4) = 7.6 (linear, as percentile_cont).
     assert_eq!(a.lead_time_hours.median, Some(3.0));
@@ -205,10 +206,15 @@ fn every_component_by_hand() {
 }
 
 #[test]
-fn small_teams_are_hidden_but_count_for_the_organisation() {
+fn small_teams_are_hidden_with_the_next_smallest_but_count_for_the_organisation() {
     let s = score(facts(), 5);
     let b = s.team("b").unwrap();
     assert!(b.hidden);
+    // b's figures would be the organisation's minus a's: a (5 responses) is hidden too.
+    let a = s.team("a").unwrap();
+    assert!(a.hidden && a.nps.is_none() && a.survey.nps_counts.is_none());
+    assert!(a.survey.choices.is_empty() && !a.basis.contains_key("deploy_ease"));
+    assert_eq!(a.components["lead_time"], 83.3, "telemetry stays");
     assert_eq!(b.responses, 2);
     assert!(!b.components.contains_key("deploy_ease"));
     assert!(b.survey.means.is_empty() && b.nps.is_none());
@@ -233,6 +239,11 @@ fn small_teams_are_hidden_but_count_for_the_organisation() {
     let s = score(facts(), 2);
     assert!(!s.team("b").unwrap().hidden);
     assert_eq!(s.team("b").unwrap().components["deploy_ease"], 0.0);
+    // With 8, the organisation's 7 responses are too few as well.
+    let s = score(facts(), 8);
+    assert!(s.org.hidden && s.org.nps.is_none() && s.org.survey.choices.is_empty());
+    assert!(!s.org.components.contains_key("deploy_ease"));
+    assert_eq!(s.org.responses, 7, "response counts stay");
 }
 
 #[test]

@@ -31,6 +31,7 @@ mod stability;
 mod store;
 mod stub;
 mod stub_app;
+mod suppression;
 mod survey;
 mod web;
 mod webhooks;

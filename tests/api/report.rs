@@ -6,9 +6,11 @@ use dxs::store::FactBatch;
 
 use crate::helpers::{config, dxs_bin, TestApp, TestDb};
 
-const TOKEN: &str = "test-admin-token-of-32-characters";
+/// The admin token of the report tests.
+pub const TOKEN: &str = "test-admin-token-of-32-characters";
 
-fn quarters() -> Vec<Quarter> {
+/// The demo's four quarters, oldest first.
+pub fn quarters() -> Vec<Quarter> {
     ["2026-Q1", "2026-Q2", "2026-Q3", "2026-Q4"]
         .iter()
         .map(|q| q.parse().unwrap())
@@ -72,7 +74,8 @@ async fn nobody_gets_in_when_no_token_is_configured() {
     assert_eq!(get(&app, "/api/v1/quarters", Some("")).await.status(), 401);
 }
 
-fn cell_texts(html: &str, row_marker: &str) -> Vec<String> {
+/// The texts of the number cells of the table row that `row_marker` starts.
+pub fn cell_texts(html: &str, row_marker: &str) -> Vec<String> {
     let start = html
         .find(row_marker)
         .unwrap_or_else(|| panic!("{row_marker} not in the page"));

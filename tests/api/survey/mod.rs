@@ -4,6 +4,7 @@
 mod browser;
 mod cli;
 mod form;
+mod linkage;
 mod load;
 mod rates;
 
