@@ -26,10 +26,16 @@ pub struct TestDb {
 impl TestDb {
     /// A new SQLite database in a temporary directory.
     pub async fn sqlite() -> TestDb {
+        let db = TestDb::sqlite_empty().await;
+        db.store.migrate().await.expect("sqlite migrates");
+        db
+    }
+
+    /// A new SQLite database without any migration applied.
+    async fn sqlite_empty() -> TestDb {
         let dir = tempfile::tempdir().expect("temp dir");
         let url = format!("sqlite://{}", dir.path().join("dxs.db").display());
         let store = Store::connect(&url).await.expect("sqlite connects");
-        store.migrate().await.expect("sqlite migrates");
         TestDb {
             store,
             url,
@@ -41,6 +47,13 @@ impl TestDb {
     /// A new PostgreSQL database `dxs_test_<random>` on the `TEST_DATABASE_URL` server, or
     /// `None` (said once on stderr) when that is not set.
     pub async fn postgres() -> Option<TestDb> {
+        let db = TestDb::postgres_empty().await?;
+        db.store.migrate().await.expect("postgres migrates");
+        Some(db)
+    }
+
+    /// Like [`TestDb::postgres`], without any migration applied.
+    async fn postgres_empty() -> Option<TestDb> {
         let Ok(admin) = std::env::var("TEST_DATABASE_URL") else {
             static SAID: Once = Once::new();
             SAID.call_once(|| {
@@ -63,7 +76,6 @@ impl TestDb {
         conn.close().await.ok();
         let url = with_database(&admin, &name);
         let store = Store::connect(&url).await.expect("postgres connects");
-        store.migrate().await.expect("postgres migrates");
         Some(TestDb {
             store,
             url,
@@ -76,6 +88,13 @@ impl TestDb {
     pub async fn all() -> Vec<TestDb> {
         let mut dbs = vec![TestDb::sqlite().await];
         dbs.extend(TestDb::postgres().await);
+        dbs
+    }
+
+    /// [`TestDb::all`] without any migration applied.
+    pub async fn all_empty() -> Vec<TestDb> {
+        let mut dbs = vec![TestDb::sqlite_empty().await];
+        dbs.extend(TestDb::postgres_empty().await);
         dbs
     }
 

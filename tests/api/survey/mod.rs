@@ -6,6 +6,7 @@ mod cli;
 mod form;
 mod linkage;
 mod load;
+mod migration;
 mod rates;
 
 use dxs::config::{Config, Secret};
