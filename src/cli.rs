@@ -1,5 +1,7 @@
 //! The command line: what each `dxs` command takes, and the code that runs it.
 
+mod progress;
+
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -300,8 +302,8 @@ async fn invite(config: &Config, quarter: Quarter, team: Option<&str>) -> Result
     Ok(())
 }
 
-/// Runs `dxs collect`: progress per source on stderr, then one summary line per source and a
-/// total. Returns how many sources failed.
+/// Runs `dxs collect`: progress per source on stderr (a bar each on a terminal, else lines),
+/// each source's summary line as it ends, then a total. Returns how many sources failed.
 async fn run_collect(
     config: &Config,
     store: &Store,
@@ -321,26 +323,15 @@ async fn run_collect(
     if sources.contains(&collectors::Source::Github) && config.github.app.is_some() {
         // A key GitHub refuses or an app not installed is a setting to fix: exit 2, named.
         let github = http.github(&config.github).map_err(github_auth)?;
-        github.check().await.map_err(github_auth)?;
-    }
-    let progress: collectors::ProgressFn = Arc::new(|source, stats, items| {
-        let left = stats
-            .rate_limit_remaining
-            .map_or(String::new(), |l| format!(", rate limit {l} left"));
-        eprintln!(
-            "dxs: collect {}: {} pages, {} items{left}",
-            source.name(),
-            stats.pages,
-            items
-        );
-    });
-    let summaries = collectors::collect(config, store, &http, &sources, since, progress).await;
-    for s in &summaries {
-        for w in &s.warnings {
-            eprintln!("dxs: collect {}: warning: {w}", s.source.name());
+        match github.check().await {
+            Err(e) if e.config_key().is_some() => return Err(github_auth(e)),
+            // GitHub unreachable for now: the collection asks again under the retry policy.
+            Err(e) => tracing::warn!(error = %e, "GitHub App installation token not fetched yet"),
+            Ok(()) => {}
         }
-        eprintln!("dxs: collect {s}");
     }
+    let progress = Arc::new(progress::Stderr::new());
+    let summaries = collectors::collect(config, store, &http, &sources, since, progress).await;
     let failed = summaries
         .iter()
         .filter(|s| s.outcome == collectors::Outcome::Error)

@@ -17,7 +17,8 @@ pub struct Team {
 pub struct Developer {
     /// GitHub login.
     pub login: String,
-    /// The developer's team.
+    /// The developer's team: the roster's, else the one GitHub team membership gives; empty
+    /// while neither does.
     pub team: String,
     /// Start date at 00:00 UTC.
     pub start_at: i64,

@@ -1,4 +1,5 @@
-//! The GitHub collector: repositories and team ownership ([`super::github_org`]),
+//! The GitHub collector: repositories and team ownership ([`super::github_org`]), the team of
+//! roster developers who have none from team membership ([`super::team_members`]),
 //! production deployments with their statuses and changes, incidents ([`super::incidents`]), and
 //! the first commit of each roster developer since their start date
 //! ([`super::first_commits`]).
@@ -11,7 +12,9 @@ use serde::Deserialize;
 
 use super::changes;
 use super::http::Api;
-use super::{first_commits, github_org, incidents, unix, CollectError, Collector, Run};
+use super::{
+    first_commits, github_org, incidents, team_members, unix, CollectError, Collector, Run,
+};
 use crate::model::Deployment;
 use crate::services::{self, Services};
 use crate::store::FactBatch;
@@ -42,7 +45,8 @@ impl Collector for GithubCollector {
     async fn collect(&self, run: &mut Run<'_>) -> Result<(), CollectError> {
         let api = run.github_api()?;
         let repos = github_org::repositories(run, &api).await?;
-        github_org::teams(run, &api).await?;
+        let teams = github_org::teams(run, &api).await?;
+        team_members::collect(run, &api, &teams).await?;
         let services = Services::new(run.store.services().await?);
         for repo in &repos {
             deployments(run, &api, &repo.slug, &services).await?;

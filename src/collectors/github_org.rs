@@ -92,8 +92,9 @@ pub async fn repositories(run: &mut Run<'_>, api: &Api) -> Result<Vec<Repository
 
 /// Team ownership from GitHub team repos: a repository belongs to the first team (by slug) with
 /// admin rights on it, else to the first team that has it. The team slugs are kept in a cursor,
-/// so an unchanged team list (304) still lets each team's repositories be checked.
-pub async fn teams(run: &mut Run<'_>, api: &Api) -> Result<(), CollectError> {
+/// so an unchanged team list (304) still lets each team's repositories be checked. Returns the
+/// slugs of the org's teams, sorted.
+pub async fn teams(run: &mut Run<'_>, api: &Api) -> Result<Vec<String>, CollectError> {
     let github = &run.config.github;
     let base = format!("{}/orgs/{}/teams", github.api_url, github.org);
     let list_url = format!("{base}?per_page=100");
@@ -130,7 +131,7 @@ pub async fn teams(run: &mut Run<'_>, api: &Api) -> Result<(), CollectError> {
         }
     }
     if read.is_empty() && etags.iter().all(Option::is_none) {
-        return Ok(());
+        return Ok(slugs);
     }
     for (slug, url) in unchanged {
         read.push((slug, api.get_all::<ApiRepo>(&url).await?));
@@ -176,5 +177,5 @@ pub async fn teams(run: &mut Run<'_>, api: &Api) -> Result<(), CollectError> {
     for etag in etags {
         api.save_etag(etag).await?;
     }
-    Ok(())
+    Ok(slugs)
 }

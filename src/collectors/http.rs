@@ -20,6 +20,7 @@ use reqwest::StatusCode;
 use serde::de::DeserializeOwned;
 
 use super::github_client::{GithubAuthError, GithubClient};
+use super::progress::Meter;
 pub use super::retry::RetryPolicy;
 use super::retry::{header, next_link, rate_limit_wait, same_origin};
 use super::transport::{self, Answer, Credentials, ReadError, SendError};
@@ -157,28 +158,28 @@ impl HttpClient {
         })
     }
 
-    /// A session on one source, with its token; what it spends is added to `stats`.
+    /// A session on one source, with its token; what it spends is counted on `meter`.
     /// `conditional`: send stored ETags (an incremental run); without, read everything afresh.
-    pub fn api(&self, token: Option<Secret>, stats: SharedStats, conditional: bool) -> Api {
+    pub(crate) fn api(&self, token: Option<Secret>, meter: Arc<Meter>, conditional: bool) -> Api {
         Api {
             http: self.clone(),
             credentials: Credentials::Bearer(token),
-            stats,
+            meter,
             conditional,
         }
     }
 
     /// A session on GitHub (octocrab, with the token or app of `github`), like [`HttpClient::api`].
-    pub fn github_api(
+    pub(crate) fn github_api(
         &self,
         github: &GithubConfig,
-        stats: SharedStats,
+        meter: Arc<Meter>,
         conditional: bool,
     ) -> Result<Api, GithubAuthError> {
         Ok(Api {
             http: self.clone(),
             credentials: Credentials::Github(self.github(github)?),
-            stats,
+            meter,
             conditional,
         })
     }
@@ -206,7 +207,7 @@ impl HttpClient {
     }
 }
 
-/// What a session spent, for the progress line and the run summary.
+/// What a session spent, for the progress bar or line and the run summary.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Stats {
     /// Requests sent, retries included.
@@ -218,9 +219,6 @@ pub struct Stats {
     /// Last `x-ratelimit-remaining` seen.
     pub rate_limit_remaining: Option<i64>,
 }
-
-/// Stats shared by the sessions of one collector run.
-pub type SharedStats = Arc<Mutex<Stats>>;
 
 /// The next page of a listing: where it is and its number (the first page is 1).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -247,7 +245,7 @@ pub struct Page<T> {
 pub struct Api {
     http: HttpClient,
     credentials: Credentials,
-    stats: SharedStats,
+    meter: Arc<Meter>,
     conditional: bool,
 }
 
@@ -342,12 +340,6 @@ impl Api {
         }
     }
 
-    fn count(&self, update: impl FnOnce(&mut Stats)) {
-        if let Ok(mut stats) = self.stats.lock() {
-            update(&mut stats);
-        }
-    }
-
     /// `etag`: `None` for a plain request; `Some("")` conditional without a stored ETag yet.
     /// `number`: the page's number in its listing.
     async fn fetch<T: DeserializeOwned>(
@@ -400,14 +392,16 @@ impl Api {
                 }
                 Outcome::Wait(wait) => {
                     tracing::warn!(url, wait_ms = wait.as_millis() as u64, "rate limited");
-                    wait + policy.backoff(0)
+                    let wait = wait + policy.backoff(0);
+                    self.meter.wait(wait);
+                    wait
                 }
             };
             tokio::time::sleep(wait).await;
             attempt += 1;
         };
         if response.status == StatusCode::NOT_MODIFIED {
-            self.count(|s| s.not_modified += 1);
+            self.meter.count(|s| s.not_modified += 1);
             return Ok(None);
         }
         let status = response.status;
@@ -435,7 +429,7 @@ impl Api {
             url: url.into(),
             reason: e.to_string(),
         })?;
-        self.count(|s| s.pages += 1);
+        self.meter.count(|s| s.pages += 1);
         let etag = etag
             .and(header(&headers, ETAG.as_str()))
             .map(|new| (url.to_string(), new.to_string()));
@@ -465,7 +459,7 @@ impl Api {
     }
 
     async fn try_once(&self, url: &str, etag: Option<&str>) -> Outcome {
-        self.count(|s| s.requests += 1);
+        self.meter.count(|s| s.requests += 1);
         let response = match transport::send(&self.http.client, &self.credentials, url, etag).await
         {
             Ok(response) => response,
@@ -477,7 +471,7 @@ impl Api {
         let core = matches!(header(headers, "x-ratelimit-resource"), None | Some("core"));
         let left = header(headers, "x-ratelimit-remaining").and_then(|v| v.parse().ok());
         if let Some(left) = left.filter(|_| core) {
-            self.count(|s| s.rate_limit_remaining = Some(left));
+            self.meter.count(|s| s.rate_limit_remaining = Some(left));
         }
         let status = response.status;
         if status.is_server_error() {

@@ -17,13 +17,15 @@ pub mod http;
 mod incidents;
 mod kubernetes;
 mod orchestrator;
+mod progress;
 mod retry;
 pub mod roster;
 pub mod scheduler;
+mod team_members;
 mod transport;
 
 use std::future::Future;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use tracing::Instrument;
 
@@ -32,6 +34,8 @@ use crate::store::{FactBatch, Store, StoreError};
 
 pub use github_client::GithubAuthError;
 pub use http::{HttpClient, HttpError, Stats};
+use progress::Meter;
+pub use progress::{Figures, Progress, Quiet};
 
 /// Why a collector run failed.
 #[derive(Debug, thiserror::Error)]
@@ -112,7 +116,7 @@ impl Outcome {
     }
 }
 
-/// What one source's run did: everything metrics and the progress line need.
+/// What one source's run did: everything metrics and the summary line need.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SourceSummary {
     /// The source.
@@ -135,30 +139,22 @@ pub struct SourceSummary {
 }
 
 impl std::fmt::Display for SourceSummary {
+    /// `github: success (12 pages, 15 requests, 3 not modified, 40 items, rate limit 4990
+    /// left)`, then `: error` for a failed run.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "{}: {} ({} items, {} pages, {} requests, {} not modified",
-            self.source.name(),
-            self.outcome.as_str(),
-            self.items,
-            self.stats.pages,
-            self.stats.requests,
-            self.stats.not_modified
-        )?;
-        if let Some(left) = self.stats.rate_limit_remaining {
-            write!(f, ", rate limit {left} left")?;
-        }
-        f.write_str(")")?;
+        let figures = Figures {
+            source: self.source,
+            stats: self.stats,
+            items: self.items,
+        };
+        let (source, outcome) = (self.source.name(), self.outcome.as_str());
+        write!(f, "{source}: {outcome} ({figures})")?;
         if let Some(e) = &self.error {
             write!(f, ": {e}")?;
         }
         Ok(())
     }
 }
-
-/// Called after each written batch with the source, its stats and items so far.
-pub type ProgressFn = Arc<dyn Fn(Source, &Stats, u64) + Send + Sync>;
 
 /// One collector run on one source: the shared client, the store, where to start, and what the
 /// run has written so far.
@@ -171,11 +167,9 @@ pub struct Run<'a> {
     pub since: Option<i64>,
     http: &'a HttpClient,
     source: Source,
-    stats: http::SharedStats,
-    items: u64,
+    meter: Arc<Meter>,
     earliest_change: Option<i64>,
     warnings: Vec<String>,
-    progress: ProgressFn,
 }
 
 impl Run<'_> {
@@ -183,7 +177,7 @@ impl Run<'_> {
     /// the run starts from `since`.
     pub fn api(&self, token: Option<crate::config::Secret>) -> http::Api {
         self.http
-            .api(token, self.stats.clone(), self.since.is_none())
+            .api(token, self.meter.clone(), self.since.is_none())
     }
 
     /// A session on GitHub through octocrab (`github.token_env` or the app of `github.app_id`),
@@ -191,25 +185,24 @@ impl Run<'_> {
     pub fn github_api(&self) -> Result<http::Api, CollectError> {
         Ok(self.http.github_api(
             &self.config.github,
-            self.stats.clone(),
+            self.meter.clone(),
             self.since.is_none(),
         )?)
     }
 
     /// Writes `batch` (facts and cursors, one transaction) and reports progress.
     pub async fn write(&mut self, batch: &FactBatch) -> Result<(), StoreError> {
+        let mut rows = 0;
         if !batch.is_empty() {
-            let rows = self.store.write_batch(batch).await?;
+            rows = self.store.write_batch(batch).await?;
             if rows > 0 {
                 self.earliest_change = match (self.earliest_change, batch.earliest()) {
                     (Some(a), Some(b)) => Some(a.min(b)),
                     (a, b) => a.or(b),
                 };
             }
-            self.items += rows;
         }
-        let stats = self.stats();
-        (self.progress)(self.source, &stats, self.items);
+        self.meter.written(rows);
         Ok(())
     }
 
@@ -225,10 +218,10 @@ impl Run<'_> {
         let policy = self.http.policy();
         let mut attempt = 0;
         loop {
-            self.count(|s| s.requests += 1);
+            self.meter.count(|s| s.requests += 1);
             match request().await {
                 Ok(value) => {
-                    self.count(|s| s.pages += 1);
+                    self.meter.count(|s| s.pages += 1);
                     return Ok(value);
                 }
                 Err((true, reason)) if attempt < policy.max_retries => {
@@ -243,12 +236,6 @@ impl Run<'_> {
                     )));
                 }
             }
-        }
-    }
-
-    fn count(&self, update: impl FnOnce(&mut Stats)) {
-        if let Ok(mut stats) = self.stats.lock() {
-            update(&mut stats);
         }
     }
 
@@ -271,10 +258,6 @@ impl Run<'_> {
             value: value.to_string(),
         }
     }
-
-    fn stats(&self) -> Stats {
-        self.stats.lock().map(|s| *s).unwrap_or_default()
-    }
 }
 
 /// A source of facts: reads its upstream and writes batches through [`Run::write`].
@@ -284,14 +267,15 @@ pub trait Collector {
 }
 
 /// Runs `sources` one after another: each is recorded as a run in the store, and a failed
-/// source does not stop the others. Returns one summary per source.
+/// source does not stop the others; `progress` is told how far each has got. Returns one
+/// summary per source.
 pub async fn collect(
     config: &Config,
     store: &Store,
     http: &HttpClient,
     sources: &[Source],
     since: Option<i64>,
-    progress: ProgressFn,
+    progress: Arc<dyn Progress>,
 ) -> Vec<SourceSummary> {
     let mut summaries = Vec::with_capacity(sources.len());
     // The roster and [[services]] are for the sources every configuration has.
@@ -303,11 +287,9 @@ pub async fn collect(
             since,
             http,
             source,
-            stats: Arc::new(Mutex::new(Stats::default())),
-            items: 0,
+            meter: Arc::new(Meter::new(source, progress.clone())),
             earliest_change: None,
             warnings: Vec::new(),
-            progress: progress.clone(),
         };
         let result = match store.start_run(source.name()).await {
             Ok(id) => {
@@ -344,14 +326,15 @@ pub async fn collect(
                     }
                 };
                 let error = result.as_ref().err().map(ToString::to_string);
-                let rate_limit = run.stats().rate_limit_remaining;
+                let figures = run.meter.figures();
+                let rate_limit = figures.stats.rate_limit_remaining;
                 let finished = match store
                     .record_run_warnings(id, run.warnings.len() as i64)
                     .await
                 {
                     Ok(()) => {
                         store
-                            .finish_run(id, run.items as i64, error.as_deref(), rate_limit)
+                            .finish_run(id, figures.items as i64, error.as_deref(), rate_limit)
                             .await
                     }
                     Err(e) => Err(e),
@@ -367,20 +350,23 @@ pub async fn collect(
         if let Some(e) = &error {
             tracing::error!(source = source.name(), error = %e, "collection failed");
         }
-        summaries.push(SourceSummary {
+        let figures = run.meter.figures();
+        let summary = SourceSummary {
             source,
             outcome: if error.is_some() {
                 Outcome::Error
             } else {
                 Outcome::Success
             },
-            items: run.items,
-            stats: run.stats(),
+            items: figures.items,
+            stats: figures.stats,
             error,
             warnings: run.warnings,
             earliest_change: run.earliest_change,
             finished_at: chrono::Utc::now().timestamp(),
-        });
+        };
+        run.meter.finish(&summary);
+        summaries.push(summary);
     }
     summaries
 }
@@ -390,7 +376,8 @@ pub async fn collect(
 /// `[[services]]`.
 async fn prepare(run: &mut Run<'_>) -> Result<(), CollectError> {
     roster::import(run).await?;
-    run.items += run.store.sync_config_services(&run.config.services).await?;
+    let rows = run.store.sync_config_services(&run.config.services).await?;
+    run.meter.written(rows);
     Ok(())
 }
 

@@ -1,12 +1,15 @@
 //! The roster (`surveys/roster.csv`: `login,team,start_date[,email]`): who works here, since
 //! when, in which team. Validated line by line: a bad line is reported with its number and the
-//! good lines still load. A header line (`login,…`) and blank lines are skipped.
+//! good lines still load. A header line (`login,…`) and blank lines are skipped. The team may be
+//! left empty: the developer's team then comes from GitHub team membership
+//! ([`super::team_members`]), and importing the roster again keeps it.
 
 use std::collections::HashSet;
 
 use chrono::NaiveDate;
 
 use super::{CollectError, Run};
+use crate::config::RosterConfig;
 use crate::model::{Developer, Team};
 use crate::store::FactBatch;
 
@@ -45,6 +48,18 @@ pub(super) async fn import(run: &mut Run<'_>) -> Result<(), CollectError> {
     Ok(())
 }
 
+/// The logins of the roster's developers with no team (none when the file cannot be read:
+/// the roster's import says why).
+pub(super) fn teamless(config: &RosterConfig) -> Vec<String> {
+    let text = std::fs::read_to_string(&config.file).unwrap_or_default();
+    parse(&text)
+        .developers
+        .into_iter()
+        .filter(|d| d.team.is_empty())
+        .map(|d| d.login)
+        .collect()
+}
+
 /// Parses the roster text.
 pub fn parse(text: &str) -> Roster {
     let mut roster = Roster::default();
@@ -61,7 +76,7 @@ pub fn parse(text: &str) -> Roster {
                 .errors
                 .push(format!("line {number}: {} is listed twice", d.login)),
             Ok(d) => {
-                if teams.insert(d.team.clone()) {
+                if !d.team.is_empty() && teams.insert(d.team.clone()) {
                     roster.teams.push(Team {
                         name: d.team.clone(),
                         source: "roster".into(),
@@ -88,9 +103,6 @@ fn parse_line(line: &str) -> Result<Developer, String> {
         return Err(format!("login: expected a GitHub login, got {login:?}"));
     }
     let team = fields[1];
-    if team.is_empty() {
-        return Err("team: expected a team name".into());
-    }
     let start = NaiveDate::parse_from_str(fields[2], "%Y-%m-%d")
         .map_err(|_| format!("start_date: expected YYYY-MM-DD, got {:?}", fields[2]))?;
     let email = match fields.get(3) {
@@ -128,7 +140,8 @@ mod tests {
                     gus,payments,2026-10-02,not-an-email\n";
         let r = parse(text);
         let logins: Vec<&str> = r.developers.iter().map(|d| d.login.as_str()).collect();
-        assert_eq!(logins, ["ada", "cy"]);
+        assert_eq!(logins, ["ada", "cy", "eve"]);
+        assert_eq!(r.developers[2].team, "", "eve's team: from GitHub");
         assert_eq!(r.developers[0].start_at, 1_790_812_800);
         assert_eq!(r.developers[0].email.as_deref(), Some("ada@acme.io"));
         assert_eq!(r.teams.len(), 2);
@@ -137,10 +150,7 @@ mod tests {
             .iter()
             .map(|e| e.split(':').next().unwrap())
             .collect();
-        assert_eq!(
-            numbers,
-            ["line 4", "line 6", "line 7", "line 8", "line 9", "line 10"]
-        );
+        assert_eq!(numbers, ["line 4", "line 6", "line 7", "line 9", "line 10"]);
         assert!(r.errors[0].contains("start_date"), "{:?}", r.errors);
         assert!(r.errors[1].contains("twice"), "{:?}", r.errors);
     }

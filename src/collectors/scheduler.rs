@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use tokio_util::sync::CancellationToken;
 
-use super::{collect, HttpClient, ProgressFn, Source, SourceSummary};
+use super::{collect, HttpClient, Quiet, Source, SourceSummary};
 use crate::config::Config;
 use crate::store::{Store, StoreError};
 
@@ -21,14 +21,13 @@ pub async fn collect_if_leader(
     let Some(lock) = store.try_collector_lock().await? else {
         return Ok(None);
     };
-    let progress: ProgressFn = Arc::new(|_, _, _| {});
     let summaries = collect(
         config,
         store,
         http,
         &Source::enabled(config),
         None,
-        progress,
+        Arc::new(Quiet),
     )
     .await;
     lock.release().await;

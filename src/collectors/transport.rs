@@ -38,7 +38,8 @@ pub struct Answer {
 pub enum SendError {
     /// Connection, TLS or timeout: worth another try.
     Unreachable(String),
-    /// GitHub credentials could not be had: no try will do better.
+    /// GitHub credentials could not be had (a key or an installation refused): no try will
+    /// do better.
     Auth(GithubAuthError),
 }
 
@@ -79,6 +80,11 @@ pub async fn send(
         }
         Credentials::Github(github) => match github.get(url, headers).await {
             Ok(response) => Ok(Answer::new(response)),
+            // The installation or its token could not be asked for (5xx, connection, timeout):
+            // another try of this request asks again, under the same policy.
+            Err(GetError::Auth(e @ GithubAuthError::Unreachable(_))) => {
+                Err(SendError::Unreachable(e.to_string()))
+            }
             Err(GetError::Auth(e)) => Err(SendError::Auth(e)),
             Err(GetError::Send(reason)) => Err(SendError::Unreachable(reason)),
         },

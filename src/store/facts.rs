@@ -126,10 +126,13 @@ impl Store {
                         .push_bind(d.email.clone())
                         .push_bind(at);
                 });
+                // An empty team (the roster gave none) keeps the one GitHub membership gave.
                 q.push(
-                    " ON CONFLICT (login) DO UPDATE SET team = excluded.team, start_at = excluded.start_at, \
-                     email = excluded.email, updated_at = excluded.updated_at \
-                     WHERE developers.team <> excluded.team OR developers.start_at <> excluded.start_at \
+                    " ON CONFLICT (login) DO UPDATE SET \
+                     team = CASE WHEN excluded.team = '' THEN developers.team ELSE excluded.team END, \
+                     start_at = excluded.start_at, email = excluded.email, updated_at = excluded.updated_at \
+                     WHERE (excluded.team <> '' AND developers.team <> excluded.team) \
+                     OR developers.start_at <> excluded.start_at \
                      OR developers.email IS DISTINCT FROM excluded.email",
                 );
                 rows += q.build().execute(&mut *tx).await?.rows_affected();

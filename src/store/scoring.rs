@@ -411,10 +411,12 @@ impl Store {
         Ok(())
     }
 
+    /// The developers who started inside the window, of a known team (not one the roster left
+    /// empty and no GitHub team lists).
     async fn load_cohort(&self, range: &FactRange, facts: &mut ScoringFacts) -> Result<()> {
         let sql = format!(
             "SELECT d.team, d.start_at, {FIRST_COMMIT} FROM developers d \
-             WHERE d.start_at >= $1 AND d.start_at < $2 ORDER BY d.login"
+             WHERE d.start_at >= $1 AND d.start_at < $2 AND d.team <> '' ORDER BY d.login"
         );
         let rows: Vec<(String, i64, Option<i64>)> = with_pool!(self, pool => sqlx::query_as(&sql)
             .bind(range.window_start).bind(range.end).fetch_all(pool).await?);

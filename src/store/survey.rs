@@ -169,7 +169,7 @@ impl Store {
     }
 
     /// Response rate per team for `quarter`: responses over roster size, for every team of the
-    /// roster or of the responses, sorted by team.
+    /// roster (developers of no known team left out) or of the responses, sorted by team.
     pub async fn response_rates(&self, quarter: Quarter) -> Result<Vec<ResponseRate>> {
         let sql =
             "SELECT team, CAST(SUM(responses) AS BIGINT), CAST(SUM(roster) AS BIGINT) FROM ( \
@@ -177,7 +177,7 @@ impl Store {
                      WHERE quarter = $1 GROUP BY team \
                      UNION ALL \
                      SELECT team, 0 AS responses, COUNT(*) AS roster FROM developers \
-                     WHERE start_at < $2 GROUP BY team \
+                     WHERE start_at < $2 AND team <> '' GROUP BY team \
                    ) counts GROUP BY team ORDER BY team";
         let rows: Vec<(String, i64, i64)> = with_pool!(self, pool => sqlx::query_as(sql)
             .bind(quarter.to_string())

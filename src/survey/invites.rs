@@ -55,7 +55,9 @@ pub fn url(base_url: &str, token: &str) -> String {
 }
 
 /// Stores one invite per roster developer (of `team`, if given) who started before the end of
-/// `quarter`, and returns their links, sorted by team then login. Safe to run again.
+/// `quarter`, and returns their links, sorted by team then login. A developer of no known team
+/// yet (see [`crate::model::Developer::team`]) is not invited: answers count per team. Safe to
+/// run again.
 pub async fn issue(
     store: &Store,
     survey: &SurveyConfig,
@@ -67,7 +69,8 @@ pub async fn issue(
         .developers()
         .await?
         .into_iter()
-        .filter(|d| d.start_at < quarter.end() && team.is_none_or(|t| d.team == t))
+        .filter(|d| !d.team.is_empty() && d.start_at < quarter.end())
+        .filter(|d| team.is_none_or(|t| d.team == t))
         .collect();
     if developers.is_empty() {
         let which = team.map(|t| format!(" in team {t:?}")).unwrap_or_default();

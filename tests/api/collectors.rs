@@ -87,7 +87,7 @@ impl Env {
             &http,
             &Source::ALL,
             since,
-            Arc::new(|_, _, _| {}),
+            Arc::new(collectors::Quiet),
         )
         .await
     }
@@ -396,7 +396,7 @@ async fn a_crash_mid_run_then_a_new_run_loses_nothing_and_duplicates_nothing() {
                 &http,
                 &Source::ALL,
                 None,
-                Arc::new(|_, _, _| {}),
+                Arc::new(collectors::Quiet),
             )
             .await
         });

@@ -128,25 +128,36 @@ async fn an_upstream_that_stays_down_fails_its_source_only_and_keeps_its_cursor(
     }
 }
 
-#[tokio::test]
-async fn dxs_collect_shows_progress_and_a_summary_and_exits_non_zero_when_a_source_failed() {
-    let env = Env::start(&[]).await;
-    env.stub.down("/argo/");
+/// Runs `dxs collect ARGS` against the stub of `env` (stderr is a pipe, so progress comes as
+/// plain lines); returns the exit code and stderr.
+async fn dxs_collect(env: &Env, args: &[&str], extra: &[(&str, &str)]) -> (Option<i32>, String) {
     let roster = env.dir.path().join("roster.csv");
     let db = env.dir.path().join("dxs.db");
     let mut cmd = dxs_bin();
-    cmd.args(["collect", "--database-url"])
+    cmd.arg("collect")
+        .args(args)
+        .arg("--database-url")
         .arg(format!("sqlite://{}", db.display()))
-        .env("DXS_COLLECT__MAX_RETRIES", "1")
         .current_dir(env.dir.path());
     for (k, v) in Env::vars(&env.stub, &roster.display().to_string()) {
+        cmd.env(k, v);
+    }
+    for (k, v) in extra {
         cmd.env(k, v);
     }
     let out = tokio::task::spawn_blocking(move || cmd.output().unwrap())
         .await
         .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    (out.status.code(), stderr)
+}
+
+#[tokio::test]
+async fn dxs_collect_shows_progress_and_a_summary_and_exits_non_zero_when_a_source_failed() {
+    let env = Env::start(&[]).await;
+    env.stub.down("/argo/");
+    let (code, stderr) = dxs_collect(&env, &[], &[("DXS_COLLECT__MAX_RETRIES", "1")]).await;
+    assert_eq!(code, Some(1), "{stderr}");
     assert!(
         stderr.contains("dxs: collect github: ") && stderr.contains("rate limit 4990 left"),
         "{stderr}"
@@ -163,24 +174,70 @@ async fn dxs_collect_shows_progress_and_a_summary_and_exits_non_zero_when_a_sour
     assert!(stderr.contains("warning: roster"), "{stderr}");
 
     // One source only: the others are not asked.
-    let mut only = dxs_bin();
-    only.args(["collect", "--source", "orchestrator", "--database-url"])
-        .arg(format!("sqlite://{}", db.display()))
-        .current_dir(env.dir.path());
-    for (k, v) in Env::vars(&env.stub, &roster.display().to_string()) {
-        only.env(k, v);
-    }
     env.stub.reset_hits();
-    let out = tokio::task::spawn_blocking(move || only.output().unwrap())
-        .await
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(out.status.success(), "{stderr}");
+    let (code, stderr) = dxs_collect(&env, &["--source", "orchestrator"], &[]).await;
+    assert_eq!(code, Some(0), "{stderr}");
     assert!(
         stderr.contains("dxs: collect done: 1/1 sources succeeded"),
         "{stderr}"
     );
     assert!(env.stub.hits().iter().all(|h| h.path.starts_with("/bs/")));
+}
+
+/// `(pages, requests)` of a line `dxs: collect SOURCE: [success (]P pages, R requests, …`.
+fn pages_and_requests(line: &str) -> (u64, u64) {
+    let figures = line.split_once(": ").unwrap().1.split_once(": ").unwrap().1;
+    let figures = figures.trim_start_matches("success (");
+    let mut numbers = figures
+        .split(", ")
+        .map(|part| part.split(' ').next().unwrap().parse::<u64>().unwrap());
+    (numbers.next().unwrap(), numbers.next().unwrap())
+}
+
+#[tokio::test]
+async fn dxs_collect_off_a_terminal_prints_plain_lines_of_pages_requests_and_the_rate_limit_wait() {
+    let env = Env::start(&[]).await;
+    env.stub
+        .fault("/gh/search/commits?q=author%3Aada+", Fault::RateLimitFor(2));
+    let (code, stderr) = dxs_collect(&env, &["--source", "github"], &[]).await;
+    assert_eq!(code, Some(0), "{stderr}");
+    let github: Vec<&str> = stderr
+        .lines()
+        .filter(|l| l.starts_with("dxs: collect github: "))
+        .collect();
+    // Progress lines start with the figures; the others are the wait, warnings and summary.
+    let (progress, rest): (Vec<&str>, Vec<&str>) = github.into_iter().partition(|l| {
+        let figures = l.trim_start_matches("dxs: collect github: ");
+        figures.starts_with(|c: char| c.is_ascii_digit()) && !l.contains("waiting")
+    });
+    // A line per written batch, figures growing, the rate limit left once GitHub said it.
+    assert!(progress.len() >= 3, "{stderr}");
+    let figures: Vec<(u64, u64)> = progress.iter().map(|l| pages_and_requests(l)).collect();
+    assert!(figures.windows(2).all(|w| w[0] <= w[1]), "{figures:?}");
+    assert!(
+        progress.last().unwrap().ends_with(", rate limit 4990 left"),
+        "{stderr}"
+    );
+    // The wait, with the figures at that moment.
+    let waits: Vec<&&str> = rest.iter().filter(|l| l.contains("waiting")).collect();
+    assert_eq!(waits.len(), 1, "{stderr}");
+    assert!(
+        waits[0].contains(" s for the rate limit (until ") && waits[0].ends_with(" UTC)"),
+        "{stderr}"
+    );
+    // The summary counts every request GitHub saw, and the last page lines stay within it.
+    let summary = rest.iter().find(|l| l.contains("success (")).unwrap();
+    let (pages, requests) = pages_and_requests(summary);
+    let seen = env
+        .stub
+        .hits()
+        .iter()
+        .filter(|h| h.path.starts_with("/gh/"))
+        .count();
+    assert_eq!(requests, seen as u64, "{stderr}");
+    let (last_pages, last_requests) = *figures.last().unwrap();
+    assert!(last_pages <= pages && last_requests <= requests, "{stderr}");
+    assert!(pages > 10, "{stderr}");
 }
 
 #[tokio::test]

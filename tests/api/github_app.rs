@@ -196,3 +196,41 @@ async fn dxs_collect_exits_2_naming_the_key_for_a_bad_key_or_an_app_not_installe
     );
     assert_ne!(INSTALLATION, 5);
 }
+
+#[tokio::test]
+async fn a_token_request_answered_502_is_retried_under_the_policy_of_every_request() {
+    let db = TestDb::sqlite().await;
+    let env = app_env("acme", Duration::from_secs(3600), Duration::ZERO).await;
+    env.stub.fault("/access_tokens", Fault::Status(502));
+    assert_all_succeeded(&env.collect(&db.store).await);
+    assert_scenario(&db.store).await;
+    let token_requests = |env: &Env| -> Vec<u16> {
+        env.stub
+            .hits()
+            .into_iter()
+            .filter(|h| h.path.ends_with("/access_tokens"))
+            .map(|h| h.status)
+            .collect()
+    };
+    assert_eq!(token_requests(&env), vec![502, 201]);
+    assert_eq!(env.stub.app().tokens_issued(), 1);
+
+    // A token request that fails every try: the source fails after the policy's tries, named.
+    env.stub.reset_hits();
+    for _ in 0..6 {
+        env.stub.fault("/access_tokens", Fault::Status(502));
+    }
+    let summaries = env.collect(&db.store).await;
+    let github = summaries
+        .iter()
+        .find(|s| s.source == Source::Github)
+        .unwrap();
+    assert_eq!(github.outcome, Outcome::Error);
+    let error = github.error.as_deref().unwrap();
+    assert!(
+        error.contains("GitHub App installation token") && error.ends_with("(after 6 tries)"),
+        "{error}"
+    );
+    assert_eq!(token_requests(&env), vec![502; 6], "the default 5 retries");
+    db.cleanup().await;
+}

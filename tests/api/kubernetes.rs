@@ -238,7 +238,7 @@ async fn collect(config: &Config, store: &Store) -> SourceSummary {
         &http,
         &[Source::Kubernetes],
         None,
-        Arc::new(|_, _, _| {}),
+        Arc::new(collectors::Quiet),
     )
     .await;
     summaries.pop().unwrap()

@@ -33,5 +33,6 @@ mod stub;
 mod stub_app;
 mod suppression;
 mod survey;
+mod team_members;
 mod web;
 mod webhooks;

@@ -66,6 +66,9 @@ pub struct Scenario {
     pub deployments: Vec<D>,
     /// `(team slug, repo, admin)`.
     pub team_repos: Vec<(&'static str, &'static str, bool)>,
+    /// GitHub team membership `(team slug, login)`; a team named here besides `platform` is
+    /// listed by `GET /orgs/{org}/teams` too.
+    pub team_members: Vec<(&'static str, &'static str)>,
     /// ArgoCD Applications.
     pub apps: Vec<App>,
     /// Backstage catalog components `(name, project slug, owner)`.

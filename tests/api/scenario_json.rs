@@ -31,9 +31,37 @@ impl Scenario {
             .collect()
     }
 
-    /// `GET /orgs/{org}/teams`.
+    /// `GET /orgs/{org}/teams`: `platform`, then the other teams of `team_members`.
     pub fn teams(&self) -> Vec<Value> {
-        vec![fixture("github/team.json")]
+        let platform = fixture("github/team.json");
+        let mut slugs: Vec<&str> = self.team_members.iter().map(|(t, _)| *t).collect();
+        slugs.sort();
+        slugs.dedup();
+        let others = slugs.into_iter().filter(|s| *s != "platform");
+        let others = others.enumerate().map(|(i, slug)| {
+            let mut team = platform.clone();
+            team["id"] = json!(i + 2);
+            team["slug"] = json!(slug);
+            team["name"] = json!(slug);
+            team["parent"] = platform.clone();
+            team
+        });
+        std::iter::once(platform.clone()).chain(others).collect()
+    }
+
+    /// `GET /orgs/{org}/teams/{team}/members`.
+    pub fn team_members(&self, team: &str) -> Vec<Value> {
+        self.team_members
+            .iter()
+            .enumerate()
+            .filter(|(_, (t, _))| *t == team)
+            .map(|(i, (_, login))| {
+                let mut user = fixture("github/team_member.json");
+                user["login"] = json!(login);
+                user["id"] = json!(5_000 + i);
+                user
+            })
+            .collect()
     }
 
     /// `GET /orgs/{org}/teams/{team}/repos`.

@@ -414,6 +414,7 @@ fn route(s: &Scenario, path: &str, query: &HashMap<String, String>) -> Option<Ro
         ["gh", "orgs", org, "repos"] => Some(Routed::List(s.org_repos(org))),
         ["gh", "orgs", _, "teams"] => Some(Routed::List(s.teams())),
         ["gh", "orgs", _, "teams", team, "repos"] => Some(Routed::List(s.team_repos(team))),
+        ["gh", "orgs", _, "teams", team, "members"] => Some(Routed::List(s.team_members(team))),
         ["gh", "repos", o, r, "deployments"] => {
             Some(Routed::List(s.deployments(&format!("{o}/{r}"))))
         }

@@ -117,7 +117,7 @@ async fn collect(config: &Config, store: &Store, http: &HttpClient, counts: &Cou
         http,
         &[Source::Github],
         None,
-        Arc::new(|_, _, _| {}),
+        Arc::new(collectors::Quiet),
     )
     .await;
     let wall = started.elapsed();
