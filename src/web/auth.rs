@@ -19,7 +19,6 @@ use sha2::{Digest, Sha256};
 
 use super::client::Client;
 use super::{AppState, WebError};
-use crate::store::StoreError;
 
 /// Name of the session cookie.
 const COOKIE: &str = "dxs_session";
@@ -39,41 +38,8 @@ struct LoginPage {
     next: String,
 }
 
-/// Why a request may not read the report.
-#[derive(Debug)]
-pub enum Refused {
-    /// No valid credentials (or an SSO header from an address that is no trusted proxy): 401.
-    Unauthorized {
-        /// Where to go after signing in.
-        next: String,
-    },
-    /// A signed-in SSO user who is not in `auth.admins`: 403.
-    Forbidden,
-    /// The session could not be looked up.
-    Store(StoreError),
-}
-
-impl IntoResponse for Refused {
-    fn into_response(self) -> Response {
-        match self {
-            Refused::Unauthorized { next } if next.starts_with("/api/") => (
-                StatusCode::UNAUTHORIZED,
-                [(header::WWW_AUTHENTICATE, "Bearer")],
-                "unauthorized: send Authorization: Bearer <admin token>\n",
-            )
-                .into_response(),
-            Refused::Unauthorized { next } => login_page(StatusCode::UNAUTHORIZED, false, next),
-            Refused::Forbidden => (
-                StatusCode::FORBIDDEN,
-                "forbidden: your SSO user is not in auth.admins\n",
-            )
-                .into_response(),
-            Refused::Store(e) => WebError::Store(e).into_response(),
-        }
-    }
-}
-
-fn login_page(status: StatusCode, failed: bool, next: String) -> Response {
+/// The sign-in page (the 401 of the report) with `status`.
+pub(super) fn login_page(status: StatusCode, failed: bool, next: String) -> Response {
     let page = LoginPage { failed, next };
     match page.render() {
         Ok(html) => (status, [(header::WWW_AUTHENTICATE, "Bearer")], Html(html)).into_response(),
@@ -90,7 +56,7 @@ pub fn sso_user(
     state: &AppState,
     headers: &HeaderMap,
     client: Client,
-) -> Result<Option<String>, Refused> {
+) -> Result<Option<String>, WebError> {
     let Some(name) = &state.config.auth.trusted_user_header else {
         return Ok(None);
     };
@@ -104,7 +70,7 @@ pub fn sso_user(
     };
     if !client.via_trusted_proxy {
         tracing::warn!(client = %client.addr, header = %name, "SSO header from an address that is not a trusted proxy: refused");
-        return Err(Refused::Unauthorized {
+        return Err(WebError::SignIn {
             next: "/report".into(),
         });
     }
@@ -117,13 +83,13 @@ pub async fn authenticate(
     headers: &HeaderMap,
     client: Client,
     next: String,
-) -> Result<Admin, Refused> {
+) -> Result<Admin, WebError> {
     let auth = &state.config.auth;
     match sso_user(state, headers, client) {
         Ok(Some(user)) if auth.admins.allows(&user) => return Ok(Admin { name: user }),
-        Ok(Some(_)) => return Err(Refused::Forbidden),
+        Ok(Some(_)) => return Err(WebError::Forbidden("your SSO user is not in auth.admins")),
         Ok(None) => {}
-        Err(Refused::Unauthorized { .. }) => return Err(Refused::Unauthorized { next }),
+        Err(WebError::SignIn { .. }) => return Err(WebError::SignIn { next }),
         Err(other) => return Err(other),
     }
     if let Some(token) = &auth.admin_token {
@@ -137,20 +103,15 @@ pub async fn authenticate(
     }
     if let Some(id) = cookie(headers, COOKIE) {
         let now = chrono::Utc::now().timestamp();
-        if let Some(name) = state
-            .store
-            .session(&session_hash(id), now)
-            .await
-            .map_err(Refused::Store)?
-        {
+        if let Some(name) = state.store.session(&session_hash(id), now).await? {
             return Ok(Admin { name });
         }
     }
-    Err(Refused::Unauthorized { next })
+    Err(WebError::SignIn { next })
 }
 
 impl FromRequestParts<AppState> for Admin {
-    type Rejection = Refused;
+    type Rejection = WebError;
 
     async fn from_request_parts(
         parts: &mut Parts,
@@ -193,10 +154,13 @@ async fn login(
     headers: HeaderMap,
     Form(form): Form<LoginForm>,
 ) -> Result<Response, WebError> {
-    if let Err(limited) = state.limits.login_failures.check(client.addr) {
-        tracing::warn!(client = %client.addr, "login refused: too many failed attempts");
-        return Ok(limited.into_response());
-    }
+    state
+        .limits
+        .login_failures
+        .check(client.addr)
+        .inspect_err(|_| {
+            tracing::warn!(client = %client.addr, "login refused: too many failed attempts");
+        })?;
     let next = safe_next(form.next);
     let valid = state
         .config

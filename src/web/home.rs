@@ -31,12 +31,10 @@ async fn home(
     client: Client,
     headers: HeaderMap,
 ) -> Result<Html<String>, WebError> {
-    let admin = authenticate(&state, &headers, client, "/".into()).await;
-    let holds = match admin {
+    let holds = match authenticate(&state, &headers, client, "/".into()).await {
         Ok(_) => Some((state.store.counts().await?, state.store.team_names().await?)),
+        Err(e @ (WebError::Store(_) | WebError::Internal(_))) => return Err(e),
         Err(_) => None,
     };
-    Ok(Html(
-        HomePage { holds }.render().map_err(anyhow::Error::from)?,
-    ))
+    Ok(Html(HomePage { holds }.render()?))
 }

@@ -5,14 +5,14 @@
 use std::time::Instant;
 
 use axum::extract::{MatchedPath, Request, State};
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::http::{header, HeaderMap};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 
 use super::auth::bearer_is;
-use super::AppState;
+use super::{AppState, WebError};
 use crate::metrics::CONTENT_TYPE;
 
 /// The `route` label of a request that matched no route: raw paths never become labels.
@@ -23,22 +23,17 @@ pub fn router() -> Router<AppState> {
     Router::new().route("/metrics", get(metrics))
 }
 
-async fn metrics(State(state): State<AppState>, headers: HeaderMap) -> Response {
+async fn metrics(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, WebError> {
     if let Some(token) = &state.config.metrics.token {
         if !bearer_is(&headers, token.expose()) {
-            return (
-                StatusCode::UNAUTHORIZED,
-                [(header::WWW_AUTHENTICATE, "Bearer")],
-                "unauthorized: send Authorization: Bearer <the token of metrics.token_env>\n",
-            )
-                .into_response();
+            return Err(WebError::Bearer("the token of metrics.token_env"));
         }
     }
-    (
+    Ok((
         [(header::CONTENT_TYPE, CONTENT_TYPE)],
         state.metrics.encode(),
     )
-        .into_response()
+        .into_response())
 }
 
 /// Counts the request in `dxs_http_requests_total{route,status}` and times it in

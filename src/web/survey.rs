@@ -13,14 +13,15 @@
 
 use askama::Template;
 use axum::extract::{Query, State};
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
-use axum::response::{Html, IntoResponse, Response};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
 use axum::routing::get;
 use axum::{Form, Router};
 use serde::Deserialize;
 
-use super::auth::{self, Refused};
+use super::auth;
 use super::client::Client;
+use super::error::page;
 use super::{AppState, WebError};
 use crate::model::{invite_hash, Answer};
 use crate::quarter::Quarter;
@@ -46,20 +47,13 @@ async fn show(
 ) -> Result<Response, WebError> {
     let token = match query.invite.filter(|t| !t.is_empty()) {
         Some(token) => token,
-        None => match signed_in_invite(&state, &headers, client).await? {
-            Ok(token) => token,
-            Err(Lookup::Notice(notice)) => return notice.render(),
-            Err(Lookup::Refused(refused)) => return Ok(refused.into_response()),
-        },
+        None => signed_in_invite(&state, &headers, client).await?,
     };
     let hash = invite_hash(&token);
-    let invite = match open_invite(&state, &hash).await? {
-        Ok(invite) => invite,
-        Err(notice) => return notice.render(),
-    };
+    let invite = open_invite(&state, &hash).await?;
     let (entered, errors) = (Entered::default(), FieldErrors::new());
-    let page = FormPage::new(&state, &invite, &token, &hash, &entered, &errors);
-    respond(StatusCode::OK, page.render())
+    let form = FormPage::new(&state, &invite, &token, &hash, &entered, &errors);
+    Ok(page(StatusCode::OK, form.render()?))
 }
 
 async fn submit(
@@ -67,43 +61,41 @@ async fn submit(
     client: Client,
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> Result<Response, WebError> {
-    if let Err(limited) = state.limits.survey_posts.hit(client.addr) {
-        return Ok(limited.into_response());
-    }
+    state.limits.survey_posts.hit(client.addr)?;
     let entered = Entered::from_pairs(pairs);
     let Some(token) = entered.get("invite").filter(|t| !t.is_empty()) else {
-        return Notice::NoInvite.render();
+        return Err(Notice::NoInvite.into());
     };
     let hash = invite_hash(token);
     let sent_csrf = entered.get("csrf").unwrap_or_default();
     if !csrf::is_valid(&state.config.survey.form_key, &hash, sent_csrf) {
-        return Notice::BadCsrf.render();
+        return Err(Notice::BadCsrf.into());
     }
-    let invite = match open_invite(&state, &hash).await? {
-        Ok(invite) => invite,
-        Err(notice) => return notice.render(),
-    };
+    let invite = open_invite(&state, &hash).await?;
     let definition = &state.config.survey.definition;
-    let answers = match validation::validate(definition, &entered) {
-        Ok(answers) => answers,
-        Err(errors) => {
-            let page = FormPage::new(&state, &invite, token, &hash, &entered, &errors);
-            return respond(StatusCode::UNPROCESSABLE_ENTITY, page.render());
+    let answers = validation::validate(definition, &entered).map_err(|errors| {
+        let form = FormPage::new(&state, &invite, token, &hash, &entered, &errors);
+        match form.render() {
+            Ok(html) => WebError::Page {
+                status: StatusCode::UNPROCESSABLE_ENTITY,
+                html,
+            },
+            Err(e) => e.into(),
         }
-    };
+    })?;
     match state.store.submit_response(&hash, &answers).await? {
         SubmitOutcome::Stored => {
             release(&state).await;
-            let page = ThanksPage {
+            let thanks = ThanksPage {
                 title: &definition.title,
                 quarter: &invite.quarter,
                 batch: state.config.score.min_group_size,
                 answers: summary(definition, &answers),
             };
-            respond(StatusCode::OK, page.render())
+            Ok(page(StatusCode::OK, thanks.render()?))
         }
-        SubmitOutcome::AlreadyUsed => Notice::Used.render(),
-        SubmitOutcome::UnknownInvite => Notice::Unknown.render(),
+        SubmitOutcome::AlreadyUsed => Err(Notice::Used.into()),
+        SubmitOutcome::UnknownInvite => Err(Notice::Unknown.into()),
     }
 }
 
@@ -111,18 +103,10 @@ async fn submit(
 /// submission's). A failure is logged: the responses stay held for the next attempt.
 async fn release(state: &AppState) {
     let now = chrono::Utc::now().timestamp();
-    match release::release_due(&state.store, &state.config, now).await {
+    match release::release_due(&state.store, state.config.score.min_group_size, now).await {
         Ok(released) => state.pipeline.released(&released),
         Err(e) => tracing::error!(error = %e, "held survey responses not released"),
     }
-}
-
-/// Why the signed-in developer's invite is not served.
-enum Lookup {
-    /// A page that says why.
-    Notice(Notice),
-    /// An SSO header from an address that is no trusted proxy.
-    Refused(Refused),
 }
 
 /// Behind an SSO proxy that sets `auth.trusted_user_header` (from `auth.trusted_proxies`
@@ -133,39 +117,26 @@ async fn signed_in_invite(
     state: &AppState,
     headers: &HeaderMap,
     client: Client,
-) -> Result<Result<String, Lookup>, WebError> {
-    let login = match auth::sso_user(state, headers, client) {
-        Ok(Some(login)) => login,
-        Ok(None) => return Ok(Err(Lookup::Notice(Notice::NoInvite))),
-        Err(refused) => return Ok(Err(Lookup::Refused(refused))),
+) -> Result<String, WebError> {
+    let Some(login) = auth::sso_user(state, headers, client)? else {
+        return Err(Notice::NoInvite.into());
     };
     let Some(secret) = &state.config.survey.secret else {
-        return Ok(Err(Lookup::Notice(Notice::NoInvite)));
+        return Err(Notice::NoInvite.into());
     };
     let Some(developer) = state.store.developer(&login).await? else {
-        return Ok(Err(Lookup::Notice(Notice::NotOnRoster)));
+        return Err(Notice::NotOnRoster.into());
     };
-    let token =
-        invites::for_developer(&state.store, secret, Quarter::current(), &developer).await?;
-    Ok(Ok(token))
+    Ok(invites::for_developer(&state.store, secret, Quarter::current(), &developer).await?)
 }
 
-/// The invite if it can answer, else the notice to show.
-async fn open_invite(state: &AppState, hash: &str) -> Result<Result<Invite, Notice>, WebError> {
-    Ok(match state.store.invite(hash).await? {
-        None => Err(Notice::Unknown),
-        Some(invite) if invite.used => Err(Notice::Used),
+/// The invite if it can answer, else the notice that says why not.
+async fn open_invite(state: &AppState, hash: &str) -> Result<Invite, WebError> {
+    match state.store.invite(hash).await? {
+        None => Err(Notice::Unknown.into()),
+        Some(invite) if invite.used => Err(Notice::Used.into()),
         Some(invite) => Ok(invite),
-    })
-}
-
-fn respond(status: StatusCode, html: askama::Result<String>) -> Result<Response, WebError> {
-    let html = html.map_err(anyhow::Error::from)?;
-    let mut response = (status, Html(html)).into_response();
-    response
-        .headers_mut()
-        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    Ok(response)
+    }
 }
 
 /// A page that says why the form is not shown.
@@ -185,9 +156,10 @@ struct NoticePage {
     text: &'static str,
 }
 
-impl Notice {
-    fn render(self) -> Result<Response, WebError> {
-        let (status, heading, text) = match self {
+impl From<Notice> for WebError {
+    /// The notice as its page, with its status.
+    fn from(notice: Notice) -> WebError {
+        let (status, heading, text) = match notice {
             Notice::NoInvite => (
                 StatusCode::BAD_REQUEST,
                 "Open the survey from your invitation",
@@ -217,7 +189,10 @@ impl Notice {
                  link again and send your answers from there.",
             ),
         };
-        respond(status, NoticePage { heading, text }.render())
+        match (NoticePage { heading, text }).render() {
+            Ok(html) => WebError::Page { status, html },
+            Err(e) => e.into(),
+        }
     }
 }
 

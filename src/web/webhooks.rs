@@ -15,7 +15,6 @@
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
-use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use axum::Router;
 use hmac::{Hmac, Mac};
@@ -23,45 +22,12 @@ use serde_json::Value;
 use sha2::Sha256;
 
 use super::client::Client;
-use super::limits::Limited;
 use super::{AppState, WebError};
-use crate::config::Secret;
+use crate::config::{Config, Secret};
 use crate::model::{Deployment, RequestStatus, SelfServiceRequest};
 use crate::store::FactBatch;
 
 mod incident;
-
-/// Why a webhook is refused: 401 before anything is read, else the usual [`WebError`].
-#[derive(Debug, thiserror::Error)]
-pub enum HookError {
-    /// Bad or missing signature, or no secret configured.
-    #[error("{0}")]
-    Unauthorized(String),
-    /// Too many events from this address: 429.
-    #[error("too many requests")]
-    Limited(Limited),
-    /// A bad body (400) or a failure of dxs (500).
-    #[error(transparent)]
-    Web(#[from] WebError),
-}
-
-impl From<crate::store::StoreError> for HookError {
-    fn from(e: crate::store::StoreError) -> Self {
-        HookError::Web(e.into())
-    }
-}
-
-impl IntoResponse for HookError {
-    fn into_response(self) -> Response {
-        match self {
-            HookError::Unauthorized(reason) => {
-                (StatusCode::UNAUTHORIZED, format!("{reason}\n")).into_response()
-            }
-            HookError::Limited(limited) => limited.into_response(),
-            HookError::Web(e) => e.into_response(),
-        }
-    }
-}
 
 /// The webhook routes.
 pub fn router() -> Router<AppState> {
@@ -86,17 +52,50 @@ pub fn signature_ok(secret: &Secret, body: &[u8], header: Option<&str>) -> bool 
     mac.verify_slice(&signature).is_ok()
 }
 
-fn verify(
-    secret: Option<&Secret>,
+/// The three webhooks, each with its signature header and its secret.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Hook {
+    Orchestrator,
+    GitHub,
+    Incident,
+}
+
+impl Hook {
+    /// The header that carries the signature.
+    fn header(self) -> &'static str {
+        match self {
+            Hook::GitHub => "x-hub-signature-256",
+            Hook::Orchestrator | Hook::Incident => "x-dxs-signature",
+        }
+    }
+
+    /// The secret that signs it: its own, else the orchestrator's.
+    fn secret(self, config: &Config) -> Option<&Secret> {
+        let own = match self {
+            Hook::Orchestrator => None,
+            Hook::GitHub => config.github.webhook_secret.as_ref(),
+            Hook::Incident => config.incidents.webhook_secret.as_ref(),
+        };
+        own.or(config.orchestrator.webhook_secret.as_ref())
+    }
+}
+
+/// Admits an event before its body is read: within the address's limit (else 429) and signed
+/// with the hook's secret (else 401).
+fn admit(
+    state: &AppState,
+    client: Client,
+    hook: Hook,
     headers: &HeaderMap,
-    name: &str,
     body: &[u8],
-) -> Result<(), HookError> {
-    let header = headers.get(name).and_then(|v| v.to_str().ok());
-    match secret {
-        Some(secret) if signature_ok(secret, body, header) => Ok(()),
-        Some(_) => Err(HookError::Unauthorized(format!("bad or missing {name}"))),
-        None => Err(HookError::Unauthorized(
+) -> Result<(), WebError> {
+    state.limits.webhook_posts.hit(client.addr)?;
+    let name = hook.header();
+    let sent = headers.get(name).and_then(|v| v.to_str().ok());
+    match hook.secret(&state.config) {
+        Some(secret) if signature_ok(secret, body, sent) => Ok(()),
+        Some(_) => Err(WebError::BadSignature(format!("bad or missing {name}"))),
+        None => Err(WebError::BadSignature(
             "no webhook secret is configured".into(),
         )),
     }
@@ -124,10 +123,8 @@ async fn orchestrator(
     client: Client,
     headers: HeaderMap,
     body: Bytes,
-) -> Result<StatusCode, HookError> {
-    limit(&state, client)?;
-    let secret = state.config.orchestrator.webhook_secret.as_ref();
-    verify(secret, &headers, "x-dxs-signature", &body)?;
+) -> Result<StatusCode, WebError> {
+    admit(&state, client, Hook::Orchestrator, &headers, &body)?;
     let v = parse(&body)?;
     let status = RequestStatus::parse(text(&v, "status")?).ok_or_else(|| {
         WebError::BadRequest("status: expected succeeded, failed, cancelled or running".to_string())
@@ -143,8 +140,7 @@ async fn orchestrator(
     if status != RequestStatus::Running && finished_at.is_none() {
         return Err(WebError::BadRequest(
             "finished_at: expected an RFC 3339 time for a finished request".into(),
-        )
-        .into());
+        ));
     }
     let created_at = time(&v, "created_at")?;
     let request = SelfServiceRequest {
@@ -166,29 +162,13 @@ async fn orchestrator(
     Ok(StatusCode::ACCEPTED)
 }
 
-/// Counts the event of `client`; `Err` when it has sent too many this minute.
-fn limit(state: &AppState, client: Client) -> Result<(), HookError> {
-    state
-        .limits
-        .webhook_posts
-        .hit(client.addr)
-        .map_err(HookError::Limited)
-}
-
 async fn github(
     State(state): State<AppState>,
     client: Client,
     headers: HeaderMap,
     body: Bytes,
-) -> Result<StatusCode, HookError> {
-    limit(&state, client)?;
-    let config = &state.config;
-    let secret = config
-        .github
-        .webhook_secret
-        .as_ref()
-        .or(config.orchestrator.webhook_secret.as_ref());
-    verify(secret, &headers, "x-hub-signature-256", &body)?;
+) -> Result<StatusCode, WebError> {
+    admit(&state, client, Hook::GitHub, &headers, &body)?;
     let delivery = headers
         .get("x-github-delivery")
         .and_then(|v| v.to_str().ok())
@@ -207,11 +187,7 @@ async fn github(
     Ok(StatusCode::ACCEPTED)
 }
 
-async fn handle_github(
-    state: &AppState,
-    headers: &HeaderMap,
-    body: &[u8],
-) -> Result<(), HookError> {
+async fn handle_github(state: &AppState, headers: &HeaderMap, body: &[u8]) -> Result<(), WebError> {
     let config = &state.config;
     let event = headers.get("x-github-event").and_then(|v| v.to_str().ok());
     if event != Some("deployment_status") {

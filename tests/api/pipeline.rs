@@ -2,8 +2,6 @@
 //! webhooks becomes few scoring passes, a second replica publishes what the first wrote, and
 //! collection moves to another replica when the one holding the lock dies.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
 use dxs::model::{
@@ -20,7 +18,7 @@ use std::sync::Arc;
 use tokio::sync::Notify;
 
 use crate::collectors::Env;
-use crate::helpers::{config, dxs_bin, TestApp, TestDb};
+use crate::helpers::{config, ServeProcess, TestApp, TestDb};
 use crate::scenario::{Scenario, ROSTER};
 use crate::stub::{Fault, Stub};
 
@@ -241,48 +239,20 @@ async fn a_burst_of_webhooks_becomes_a_few_scoring_passes() {
     db.cleanup().await;
 }
 
-/// `dxs serve` on a database, with a known admin token and webhook secret and no schedule.
-struct Replica {
-    child: Child,
-    address: String,
+/// `dxs serve` on a database with a known admin token and webhook secret and `env` (the
+/// collection schedule, the upstreams).
+fn replica(database_url: &str, env: &[(&str, String)]) -> ServeProcess {
+    let known = [
+        ("DXS_ADMIN_TOKEN", TOKEN.to_string()),
+        ("DXS_WEBHOOK_SECRET", SECRET.to_string()),
+    ];
+    let env: Vec<(&str, String)> = known.into_iter().chain(env.iter().cloned()).collect();
+    ServeProcess::start(database_url, &[], &env)
 }
 
-impl Replica {
-    fn start(database_url: &str) -> Replica {
-        Replica::start_with(database_url, &[("DXS_COLLECT__INTERVAL_SECS", "0".into())])
-    }
-
-    /// Started with extra environment variables (the collection schedule, the upstreams).
-    fn start_with(database_url: &str, env: &[(&str, String)]) -> Replica {
-        let mut child = dxs_bin()
-            .args(["--database-url", database_url, "serve"])
-            .env("DXS_LISTEN", "127.0.0.1:0")
-            .env("DXS_ADMIN_TOKEN", TOKEN)
-            .env("DXS_WEBHOOK_SECRET", SECRET)
-            .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("dxs starts");
-        let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
-        let address = lines
-            .by_ref()
-            .map_while(Result::ok)
-            .find_map(|l| {
-                l.strip_prefix("dxs: serving on ")
-                    .map(|a| a.trim_end_matches('/').to_string())
-            })
-            .expect("dxs says where it serves");
-        std::thread::spawn(move || lines.for_each(drop));
-        Replica { child, address }
-    }
-}
-
-impl Drop for Replica {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+/// A replica with no collection schedule.
+fn idle_replica(database_url: &str) -> ServeProcess {
+    replica(database_url, &[("DXS_COLLECT__INTERVAL_SECS", "0".into())])
 }
 
 /// Two replicas on one PostgreSQL: an event sent to A shows in B's `/metrics` and
@@ -293,8 +263,8 @@ async fn a_webhook_to_one_replica_shows_on_the_other_within_ten_seconds() {
         return;
     };
     let url = db.url().to_string();
-    let a = Replica::start(&url);
-    let b = Replica::start(&url);
+    let a = idle_replica(&url);
+    let b = idle_replica(&url);
     let client = reqwest::Client::new();
     let now = chrono::Utc::now().timestamp();
     assert_eq!(
@@ -356,11 +326,11 @@ async fn killing_the_collecting_replica_hands_collection_to_the_other() {
     stub.fault("/gh/orgs/acme/repos", Fault::Hang(arrived.clone()));
 
     let url = db.url().to_string();
-    let a = Replica::start_with(&url, &env);
+    let a = replica(&url, &env);
     tokio::time::timeout(Duration::from_secs(10), arrived.notified())
         .await
         .expect("A's collection reaches GitHub");
-    let b = Replica::start_with(&url, &env);
+    let b = replica(&url, &env);
     tokio::time::sleep(Duration::from_secs(3)).await;
     // Only A's runs, newest first: the catalog done, GitHub hanging.
     let runs = db.store.recent_runs(20).await.unwrap();

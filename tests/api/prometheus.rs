@@ -8,7 +8,8 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 
 use crate::dashboards::panel_exprs;
-use crate::promtool::{prometheus_tool, ServeProcess};
+use crate::helpers::ServeProcess;
+use crate::promtool::prometheus_tool;
 
 /// Prometheus on `127.0.0.1:<free port>` with its data in a temporary directory, killed when
 /// dropped.
@@ -116,7 +117,7 @@ const TOKEN: &str = "prometheus-test-admin-token-0123456789";
 async fn every_dashboard_query_returns_data_from_a_real_prometheus_on_serve_demo() {
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}", dir.path().join("dxs.db").display());
-    let dxs = ServeProcess::start_with(&url, &[("DXS_ADMIN_TOKEN", TOKEN)]);
+    let dxs = ServeProcess::start(&url, &["--demo"], &[("DXS_ADMIN_TOKEN", TOKEN)]);
     let score: Value = reqwest::Client::new()
         .get(format!("{}/api/v1/score", dxs.address))
         .bearer_auth(TOKEN)

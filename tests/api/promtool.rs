@@ -1,11 +1,11 @@
 //! `promtool` (Debian package `prometheus`) on a scrape of the real `dxs serve --demo`, on the
 //! rule file with its unit tests, and on the Prometheus configuration of docker-compose.yml.
 
-use std::io::{BufRead, BufReader, Write};
-use std::process::{Child, Command, Stdio};
+use std::io::Write;
+use std::process::{Command, Stdio};
 
 use crate::dashboards::{repo_path, METRICS};
-use crate::helpers::dxs_bin;
+use crate::helpers::ServeProcess;
 
 /// A tool of the Debian `prometheus` package, or a failure that names the package.
 pub fn prometheus_tool(name: &str) -> Command {
@@ -15,51 +15,6 @@ pub fn prometheus_tool(name: &str) -> Command {
         "{path} is missing: install the Debian package `prometheus` (apt-get install prometheus)"
     );
     Command::new(path)
-}
-
-/// `dxs serve --demo` on `127.0.0.1:<free port>`, killed when dropped.
-pub struct ServeProcess {
-    child: Child,
-    /// `http://127.0.0.1:<port>`.
-    pub address: String,
-}
-
-impl ServeProcess {
-    /// Starts it on `database_url` and waits until it serves.
-    pub fn start(database_url: &str) -> ServeProcess {
-        ServeProcess::start_with(database_url, &[])
-    }
-
-    /// Starts it on `database_url` with extra environment variables.
-    pub fn start_with(database_url: &str, env: &[(&str, &str)]) -> ServeProcess {
-        let mut child = dxs_bin()
-            .args(["--database-url", database_url, "serve", "--demo"])
-            .env("DXS_LISTEN", "127.0.0.1:0")
-            .envs(env.iter().copied())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("dxs starts");
-        let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
-        let address = lines
-            .by_ref()
-            .map_while(Result::ok)
-            .find_map(|l| {
-                l.strip_prefix("dxs: serving on ")
-                    .map(|a| a.trim_end_matches('/').to_string())
-            })
-            .expect("dxs says where it serves");
-        // Keep reading so that dxs never blocks on a full pipe.
-        std::thread::spawn(move || lines.for_each(drop));
-        ServeProcess { child, address }
-    }
-}
-
-impl Drop for ServeProcess {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }
 
 /// The findings of promtool that DESIGN §8 names as false positives of its old parser: a
@@ -86,7 +41,7 @@ async fn promtool_check_metrics_passes_on_a_scrape_of_dxs_serve_demo() {
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}", dir.path().join("dxs.db").display());
     // The demo alone: its runs, namespaces and scores, nothing written by the test.
-    let dxs = ServeProcess::start(&url);
+    let dxs = ServeProcess::start(&url, &["--demo"], &[] as &[(&str, &str)]);
     reqwest::get(format!("{}/healthz", dxs.address))
         .await
         .unwrap();

@@ -12,7 +12,7 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use serde_json::Value;
 
-use super::{limit, parse, text, time, verify, HookError};
+use super::{admit, parse, text, time, Hook};
 use crate::model::Incident;
 use crate::store::FactBatch;
 use crate::web::client::Client;
@@ -60,15 +60,8 @@ pub async fn handle(
     client: Client,
     headers: HeaderMap,
     body: Bytes,
-) -> Result<StatusCode, HookError> {
-    limit(&state, client)?;
-    let config = &state.config;
-    let secret = config
-        .incidents
-        .webhook_secret
-        .as_ref()
-        .or(config.orchestrator.webhook_secret.as_ref());
-    verify(secret, &headers, "x-dxs-signature", &body)?;
+) -> Result<StatusCode, WebError> {
+    admit(&state, client, Hook::Incident, &headers, &body)?;
     let batch = FactBatch {
         incidents: vec![incident(&body)?],
         ..FactBatch::default()
