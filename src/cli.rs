@@ -239,7 +239,7 @@ pub async fn run(args: Args) -> Result<(), CliError> {
             let store = open_store(&config).await?;
             let now = chrono::Utc::now().timestamp();
             let quarter = quarter.unwrap_or_else(|| Quarter::of_timestamp(now));
-            crate::survey::release::release_due(&store, &config, now).await?;
+            crate::survey::release::release_due(&store, config.score.min_group_size, now).await?;
             let score = scoring::compute(&store, &rules, quarter, now).await?;
             scoring::write_snapshot(&store, &score, now).await?;
             store.close().await;
@@ -285,7 +285,14 @@ pub async fn run(args: Args) -> Result<(), CliError> {
 /// `dxs survey invite`: stores the quarter's invites and prints `login,team,url` CSV on stdout.
 async fn invite(config: &Config, quarter: Quarter, team: Option<&str>) -> Result<(), CliError> {
     let store = open_store(config).await?;
-    let links = survey::invites::issue(&store, &config.survey, quarter, team).await;
+    let links = survey::invites::issue(
+        &store,
+        config.survey.secret.as_ref(),
+        &config.survey.base_url,
+        quarter,
+        team,
+    )
+    .await;
     store.close().await;
     let links = links.map_err(|e| match e {
         InviteError::NoSecret => CliError::Config(ConfigError::Invalid {
@@ -385,7 +392,7 @@ fn spawn_release(state: &web::AppState, shutdown: CancellationToken) {
     let state = state.clone();
     tokio::spawn(crate::survey::release::every_tick(
         state.store.clone(),
-        state.config.clone(),
+        state.config.score.min_group_size,
         shutdown,
         move |released| state.pipeline.released(&released),
     ));

@@ -6,14 +6,14 @@
 //! variable that holds each one, and [`Secret`] never prints its value.
 
 use std::collections::BTreeMap;
-use std::fmt;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
 use crate::model::Service;
-use crate::survey::SurveyDefinition;
+pub use crate::secret::Secret;
+use crate::survey::{DefinitionError, SurveyDefinition};
 
 mod incidents;
 
@@ -49,31 +49,20 @@ pub enum ConfigError {
     },
 }
 
+impl From<DefinitionError> for ConfigError {
+    /// The survey definition's error, as the configuration's (it is part of it).
+    fn from(e: DefinitionError) -> ConfigError {
+        match e {
+            DefinitionError::Invalid { key, reason } => ConfigError::Invalid { key, reason },
+            DefinitionError::File { path, reason } => ConfigError::File { path, reason },
+        }
+    }
+}
+
 fn invalid(key: impl Into<String>, reason: impl Into<String>) -> ConfigError {
     ConfigError::Invalid {
         key: key.into(),
         reason: reason.into(),
-    }
-}
-
-/// A secret read from the environment. Its `Debug` and `Display` never show the value.
-#[derive(Clone, PartialEq, Eq)]
-pub struct Secret(String);
-
-impl Secret {
-    /// Wraps a secret value (tests and the environment reader).
-    pub fn new(value: impl Into<String>) -> Self {
-        Secret(value.into())
-    }
-    /// The value itself, for the one place that must send or compare it.
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Debug for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("Secret(***)")
     }
 }
 

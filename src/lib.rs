@@ -16,6 +16,7 @@ pub mod quarter;
 pub mod report;
 pub mod rollouts;
 pub mod scoring;
+pub mod secret;
 pub mod services;
 pub mod stability;
 pub mod store;

@@ -45,7 +45,7 @@ pub async fn refresh(
     let rules = Rules::load(config)?;
     let now = chrono::Utc::now().timestamp();
     // Responses held for a quarter that has ended are due: they count in its score.
-    crate::survey::release::release_due(store, config, now).await?;
+    crate::survey::release::release_due(store, config.score.min_group_size, now).await?;
     let quarters = if quarters.is_empty() {
         recent_quarters(now)
     } else {

@@ -6,7 +6,7 @@
 use hmac::Mac;
 
 use super::keyed;
-use crate::config::Secret;
+use crate::secret::Secret;
 
 const LABEL: &str = "dxs survey csrf v1";
 

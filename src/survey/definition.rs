@@ -1,14 +1,33 @@
 //! The survey definition (`surveys/quarterly.toml`): its questions, their kinds, the score
 //! component each feeds. The form is rendered from it and answers are validated against it, so a
 //! new question is a change of the file, not of the code. A broken definition is a
-//! [`ConfigError`] that names the question, found when dxs starts.
+//! [`DefinitionError`] that names the question, found when dxs starts.
 
 use std::collections::HashSet;
 use std::path::Path;
 
 use serde::Deserialize;
 
-use crate::config::ConfigError;
+/// A survey definition that cannot be used: names the file or the question and says why.
+#[derive(Debug, thiserror::Error)]
+pub enum DefinitionError {
+    /// A key of the definition has a value that cannot be used.
+    #[error("{key}: {reason}")]
+    Invalid {
+        /// The file and dotted key, e.g. `surveys/quarterly.toml: questions[2].kind`.
+        key: String,
+        /// What was expected.
+        reason: String,
+    },
+    /// The file could not be read.
+    #[error("{path}: {reason}")]
+    File {
+        /// The survey file.
+        path: String,
+        /// Why it could not be read.
+        reason: String,
+    },
+}
 
 /// The definition dxs ships with (`surveys/quarterly.toml`), used when that file is absent at
 /// its default place.
@@ -118,9 +137,9 @@ impl Question {
 
 impl SurveyDefinition {
     /// Reads and validates the definition at `path`.
-    pub fn load(path: impl AsRef<Path>) -> Result<SurveyDefinition, ConfigError> {
+    pub fn load(path: impl AsRef<Path>) -> Result<SurveyDefinition, DefinitionError> {
         let path = path.as_ref();
-        let text = std::fs::read_to_string(path).map_err(|e| ConfigError::File {
+        let text = std::fs::read_to_string(path).map_err(|e| DefinitionError::File {
             path: path.display().to_string(),
             reason: e.to_string(),
         })?;
@@ -128,7 +147,7 @@ impl SurveyDefinition {
     }
 
     /// Parses and validates a definition; `source` names it in errors.
-    pub fn parse(text: &str, source: &str) -> Result<SurveyDefinition, ConfigError> {
+    pub fn parse(text: &str, source: &str) -> Result<SurveyDefinition, DefinitionError> {
         // Each question is read on its own, so that even a wrong type names its question.
         let raw: RawDefinition =
             toml::from_str(text).map_err(|e: toml::de::Error| invalid(source, e.message()))?;
@@ -174,7 +193,7 @@ impl SurveyDefinition {
         self.questions.iter().find(|q| q.id == id)
     }
 
-    fn validate(&self, source: &str) -> Result<(), ConfigError> {
+    fn validate(&self, source: &str) -> Result<(), DefinitionError> {
         if self.id.trim().is_empty() {
             return Err(invalid(format!("{source}: id"), "expected a non-empty id"));
         }
@@ -289,8 +308,8 @@ fn is_slug(s: &str) -> bool {
             .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
 }
 
-fn invalid(key: impl Into<String>, reason: impl Into<String>) -> ConfigError {
-    ConfigError::Invalid {
+fn invalid(key: impl Into<String>, reason: impl Into<String>) -> DefinitionError {
+    DefinitionError::Invalid {
         key: key.into(),
         reason: reason.into(),
     }

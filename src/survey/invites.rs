@@ -11,9 +11,9 @@ use std::io::Write;
 use hmac::Mac;
 
 use super::keyed;
-use crate::config::{Secret, SurveyConfig};
 use crate::model::{invite_hash, Developer};
 use crate::quarter::Quarter;
+use crate::secret::Secret;
 use crate::store::{Store, StoreError};
 
 const LABEL: &str = "dxs survey invite v1";
@@ -60,11 +60,12 @@ pub fn url(base_url: &str, token: &str) -> String {
 /// run again.
 pub async fn issue(
     store: &Store,
-    survey: &SurveyConfig,
+    secret: Option<&Secret>,
+    base_url: &str,
     quarter: Quarter,
     team: Option<&str>,
 ) -> Result<Vec<InviteLink>, InviteError> {
-    let secret = survey.secret.as_ref().ok_or(InviteError::NoSecret)?;
+    let secret = secret.ok_or(InviteError::NoSecret)?;
     let mut developers: Vec<_> = store
         .developers()
         .await?
@@ -87,7 +88,7 @@ pub async fn issue(
             developer.team.clone(),
         ));
         links.push(InviteLink {
-            url: url(&survey.base_url, &token),
+            url: url(base_url, &token),
             login: developer.login,
             team: developer.team,
         });

@@ -11,12 +11,12 @@ pub mod invites;
 pub mod release;
 pub mod validation;
 
-pub use definition::{Choice, Question, QuestionKind, SurveyDefinition};
+pub use definition::{Choice, DefinitionError, Question, QuestionKind, SurveyDefinition};
 
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
-use crate::config::Secret;
+use crate::secret::Secret;
 
 /// HMAC-SHA256 keyed with `secret` over `label`, then each of `parts`, each ended by a NUL byte
 /// (no part holds a NUL, so distinct inputs never collide).

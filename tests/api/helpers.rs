@@ -3,6 +3,7 @@
 
 use std::io::Write;
 use std::net::SocketAddr;
+use std::path::Path;
 use std::sync::Once;
 
 use dxs::config::Config;
@@ -11,7 +12,8 @@ use dxs::web::{self, AppState, Limits, ServerLimits};
 use sqlx::Connection;
 use tokio_util::sync::CancellationToken;
 
-/// A fresh, migrated database that is removed at the end of the test.
+/// A fresh, migrated database, copied from one migrated template per migration set, and
+/// removed when dropped, so a failing test leaks nothing.
 pub struct TestDb {
     /// The store on it.
     pub store: Store,
@@ -24,17 +26,23 @@ pub struct TestDb {
 }
 
 impl TestDb {
-    /// A new SQLite database in a temporary directory.
+    /// A new SQLite database in a temporary directory, a copy of the migrated template.
     pub async fn sqlite() -> TestDb {
-        let db = TestDb::sqlite_empty().await;
-        db.store.migrate().await.expect("sqlite migrates");
-        db
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("dxs.db");
+        std::fs::copy(template::sqlite().await, &path).expect("copy the SQLite template");
+        TestDb::sqlite_at(dir, &path).await
     }
 
     /// A new SQLite database without any migration applied.
     async fn sqlite_empty() -> TestDb {
         let dir = tempfile::tempdir().expect("temp dir");
-        let url = format!("sqlite://{}", dir.path().join("dxs.db").display());
+        let path = dir.path().join("dxs.db");
+        TestDb::sqlite_at(dir, &path).await
+    }
+
+    async fn sqlite_at(dir: tempfile::TempDir, path: &Path) -> TestDb {
+        let url = format!("sqlite://{}", path.display());
         let store = Store::connect(&url).await.expect("sqlite connects");
         TestDb {
             store,
@@ -44,44 +52,34 @@ impl TestDb {
         }
     }
 
-    /// A new PostgreSQL database `dxs_test_<random>` on the `TEST_DATABASE_URL` server, or
-    /// `None` (said once on stderr) when that is not set.
+    /// A new PostgreSQL database `dxs_test_<random>` on the `TEST_DATABASE_URL` server, a copy
+    /// of the migrated template, or `None` (said once on stderr) when that is not set.
     pub async fn postgres() -> Option<TestDb> {
-        let db = TestDb::postgres_empty().await?;
-        db.store.migrate().await.expect("postgres migrates");
-        Some(db)
+        let admin = admin_url()?;
+        let template = template::postgres(&admin).await;
+        Some(TestDb::postgres_from(admin, Some(template)).await)
     }
 
     /// Like [`TestDb::postgres`], without any migration applied.
     async fn postgres_empty() -> Option<TestDb> {
-        let Ok(admin) = std::env::var("TEST_DATABASE_URL") else {
-            static SAID: Once = Once::new();
-            SAID.call_once(|| {
-                // Written to stderr directly so that the test harness does not swallow it.
-                let _ = writeln!(
-                    std::io::stderr(),
-                    "TEST_DATABASE_URL is not set: PostgreSQL store tests skipped, SQLite ran"
-                );
-            });
-            return None;
-        };
+        Some(TestDb::postgres_from(admin_url()?, None).await)
+    }
+
+    async fn postgres_from(admin: String, template: Option<&str>) -> TestDb {
         let name = format!("dxs_test_{:016x}", rand_u64());
-        let mut conn = sqlx::PgConnection::connect(&admin)
-            .await
-            .expect("TEST_DATABASE_URL connects");
-        sqlx::query(&format!("CREATE DATABASE {name}"))
-            .execute(&mut conn)
-            .await
-            .expect("create database");
-        conn.close().await.ok();
+        let create = match template {
+            Some(template) => format!("CREATE DATABASE {name} TEMPLATE {template}"),
+            None => format!("CREATE DATABASE {name}"),
+        };
+        template::execute(&admin, &create).await;
         let url = with_database(&admin, &name);
         let store = Store::connect(&url).await.expect("postgres connects");
-        Some(TestDb {
+        TestDb {
             store,
             url,
             postgres: Some((name, admin)),
             _dir: None,
-        })
+        }
     }
 
     /// SQLite, then PostgreSQL when configured: the databases every store test runs against.
@@ -103,17 +101,189 @@ impl TestDb {
         &self.url
     }
 
-    /// Closes the store and drops a PostgreSQL database.
+    /// Closes the store, then drops the database (as dropping the `TestDb` does).
     pub async fn cleanup(self) {
         self.store.close().await;
-        if let Some((name, admin)) = self.postgres {
-            let mut conn = sqlx::PgConnection::connect(&admin)
+    }
+}
+
+impl Drop for TestDb {
+    /// Drops a PostgreSQL database, forcing its connections closed, from a thread of its own
+    /// (a `Drop` cannot await; a panicking test drops it too).
+    fn drop(&mut self) {
+        let Some((name, admin)) = self.postgres.take() else {
+            return;
+        };
+        let dropped = std::thread::spawn(move || {
+            tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("runtime")
+                .block_on(template::execute(
+                    &admin,
+                    &format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"),
+                ));
+        })
+        .join();
+        if dropped.is_err() && !std::thread::panicking() {
+            panic!("test database not dropped");
+        }
+    }
+}
+
+/// The `TEST_DATABASE_URL` server, or `None` (said once on stderr).
+fn admin_url() -> Option<String> {
+    let admin = std::env::var("TEST_DATABASE_URL").ok();
+    if admin.is_none() {
+        static SAID: Once = Once::new();
+        SAID.call_once(|| {
+            // Written to stderr directly so that the test harness does not swallow it.
+            let _ = writeln!(
+                std::io::stderr(),
+                "TEST_DATABASE_URL is not set: PostgreSQL store tests skipped, SQLite ran"
+            );
+        });
+    }
+    admin
+}
+
+/// The migrated templates the test databases are copied from: one per migration set, named
+/// after the hash of `migrations/`, made once and kept (SQLite in `CARGO_TARGET_TMPDIR`,
+/// PostgreSQL as database `dxs_template_<hash>`), so a test costs a copy, not the migrations.
+mod template {
+    use std::path::{Path, PathBuf};
+    use std::time::Duration;
+
+    use dxs::store::Store;
+    use sha2::{Digest, Sha256};
+    use sqlx::Connection;
+    use tokio::sync::OnceCell;
+
+    /// The first 16 hex digits of the SHA-256 of every migration file, names and contents.
+    fn migrations_hash() -> String {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations");
+        let mut files = Vec::new();
+        for backend in ["sqlite", "postgres"] {
+            for entry in std::fs::read_dir(root.join(backend)).expect("migrations") {
+                files.push(entry.expect("migration").path());
+            }
+        }
+        files.sort();
+        let mut hash = Sha256::new();
+        for file in files {
+            hash.update(file.to_string_lossy().as_bytes());
+            hash.update(std::fs::read(&file).expect("migration file"));
+        }
+        hex::encode(&hash.finalize()[..8])
+    }
+
+    /// The SQLite template's path: made by migrating a new file and `VACUUM INTO` a temporary
+    /// name that is then renamed, so a reader never sees half a template.
+    pub async fn sqlite() -> &'static Path {
+        static TEMPLATE: OnceCell<PathBuf> = OnceCell::const_new();
+        TEMPLATE
+            .get_or_init(|| async {
+                let dir = Path::new(env!("CARGO_TARGET_TMPDIR"));
+                let path = dir.join(format!("dxs-template-{}.db", migrations_hash()));
+                if path.exists() {
+                    return path;
+                }
+                let work = tempfile::tempdir_in(dir).expect("temp dir");
+                let source = work.path().join("migrating.db");
+                let store = Store::connect(&format!("sqlite://{}", source.display()))
+                    .await
+                    .expect("sqlite connects");
+                store.migrate().await.expect("sqlite migrates");
+                store.close().await;
+                let copy = work.path().join("template.db");
+                let mut conn =
+                    sqlx::SqliteConnection::connect(&format!("sqlite://{}", source.display()))
+                        .await
+                        .expect("sqlite connects");
+                sqlx::query(&format!("VACUUM INTO '{}'", copy.display()))
+                    .execute(&mut conn)
+                    .await
+                    .expect("vacuum into");
+                conn.close().await.ok();
+                std::fs::rename(&copy, &path).expect("template in place");
+                path
+            })
+            .await
+    }
+
+    /// The PostgreSQL template's name: made by migrating a new database that is then renamed
+    /// (another test run racing to make the same one just loses the rename).
+    pub async fn postgres(admin: &str) -> &'static str {
+        static TEMPLATE: OnceCell<String> = OnceCell::const_new();
+        TEMPLATE
+            .get_or_init(|| async {
+                let name = format!("dxs_template_{}", migrations_hash());
+                let mut conn = sqlx::PgConnection::connect(admin)
+                    .await
+                    .expect("admin connects");
+                let exists: Option<i32> =
+                    sqlx::query_scalar("SELECT 1 FROM pg_database WHERE datname = $1")
+                        .bind(&name)
+                        .fetch_optional(&mut conn)
+                        .await
+                        .expect("pg_database");
+                conn.close().await.ok();
+                if exists.is_some() {
+                    return name;
+                }
+                let work = format!("{name}_{:08x}", super::rand_u64() as u32);
+                execute(admin, &format!("CREATE DATABASE {work}")).await;
+                let store = Store::connect(&super::with_database(admin, &work))
+                    .await
+                    .expect("postgres connects");
+                store.migrate().await.expect("postgres migrates");
+                store.close().await;
+                if !rename(admin, &work, &name).await {
+                    execute(
+                        admin,
+                        &format!("DROP DATABASE IF EXISTS {work} WITH (FORCE)"),
+                    )
+                    .await;
+                }
+                name
+            })
+            .await
+    }
+
+    /// Runs one statement on the admin database. `CREATE DATABASE … TEMPLATE` is retried for a
+    /// while when the template is busy (another copy, or a connection closing).
+    pub async fn execute(admin: &str, sql: &str) {
+        for attempt in 0.. {
+            let mut conn = sqlx::PgConnection::connect(admin)
                 .await
                 .expect("admin connects");
-            sqlx::query(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-                .execute(&mut conn)
-                .await
-                .expect("drop database");
+            let result = sqlx::query(sql).execute(&mut conn).await;
+            conn.close().await.ok();
+            match result {
+                Ok(_) => return,
+                Err(e)
+                    if attempt < 50 && e.to_string().contains("being accessed by other users") =>
+                {
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+                Err(e) => panic!("{sql}: {e}"),
+            }
+        }
+    }
+
+    /// `ALTER DATABASE from RENAME TO to`: false when `to` exists already.
+    async fn rename(admin: &str, from: &str, to: &str) -> bool {
+        let mut conn = sqlx::PgConnection::connect(admin)
+            .await
+            .expect("admin connects");
+        let result = sqlx::query(&format!("ALTER DATABASE {from} RENAME TO {to}"))
+            .execute(&mut conn)
+            .await;
+        conn.close().await.ok();
+        match result {
+            Ok(_) => true,
+            Err(e) if e.to_string().contains("already exists") => false,
+            Err(e) => panic!("rename the template: {e}"),
         }
     }
 }
@@ -223,4 +393,51 @@ impl Drop for TestApp {
 /// The `dxs` binary built for these tests.
 pub fn dxs_bin() -> std::process::Command {
     std::process::Command::new(env!("CARGO_BIN_EXE_dxs"))
+}
+
+/// `dxs serve` on `127.0.0.1:<free port>`, killed when dropped.
+pub struct ServeProcess {
+    child: std::process::Child,
+    /// `http://127.0.0.1:<port>`.
+    pub address: String,
+}
+
+impl ServeProcess {
+    /// Starts `dxs serve <args>` on `database_url` with extra environment variables, and waits
+    /// until it serves.
+    pub fn start<V: AsRef<std::ffi::OsStr>>(
+        database_url: &str,
+        args: &[&str],
+        env: &[(&str, V)],
+    ) -> ServeProcess {
+        use std::io::{BufRead, BufReader};
+        let mut child = dxs_bin()
+            .args(["--database-url", database_url, "serve"])
+            .args(args)
+            .env("DXS_LISTEN", "127.0.0.1:0")
+            .envs(env.iter().map(|(k, v)| (k, v.as_ref())))
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("dxs starts");
+        let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+        let address = lines
+            .by_ref()
+            .map_while(Result::ok)
+            .find_map(|l| {
+                l.strip_prefix("dxs: serving on ")
+                    .map(|a| a.trim_end_matches('/').to_string())
+            })
+            .expect("dxs says where it serves");
+        // Keep reading so that dxs never blocks on a full pipe.
+        std::thread::spawn(move || lines.for_each(drop));
+        ServeProcess { child, address }
+    }
+}
+
+impl Drop for ServeProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
 }
