@@ -658,7 +658,7 @@ fn validate(
                 format!("expected an environment variable name, got {env:?}"),
             ));
         }
-        Ok(secret(env).filter(|v| !v.is_empty()).map(Secret))
+        Ok(secret(env).filter(|v| !v.is_empty()).map(Secret::new))
     };
 
     let key = read_secret(
@@ -814,7 +814,7 @@ fn validate_github_app(
     }
     Ok(Some(GithubApp {
         app_id,
-        private_key: Secret(pem),
+        private_key: Secret::new(pem),
         installation_id,
     }))
 }
@@ -848,7 +848,7 @@ fn validate_survey(raw: RawSurvey, secret: Option<Secret>) -> Result<SurveyConfi
         use rand::RngCore;
         let mut key = [0u8; 32];
         rand::rng().fill_bytes(&mut key);
-        Secret(hex::encode(key))
+        Secret::new(hex::encode(key))
     });
     Ok(SurveyConfig {
         file: raw.file,

@@ -9,7 +9,6 @@ use std::sync::Once;
 use dxs::config::Config;
 use dxs::store::Store;
 use dxs::web::{self, AppState, Limits, ServerLimits};
-use sqlx::Connection;
 use tokio_util::sync::CancellationToken;
 
 /// A fresh, migrated database, copied from one migrated template per migration set, and
