@@ -6,6 +6,7 @@
 //! HTTP, no scoring and no configuration beyond its URL.
 
 mod access;
+#[cfg(feature = "bench")]
 mod bulk;
 mod collect;
 mod collector;
@@ -22,6 +23,7 @@ mod snapshots;
 mod sqlite_scan;
 mod survey;
 mod totals;
+mod yardstick;
 
 use std::str::FromStr;
 use std::time::Duration;
@@ -39,11 +41,12 @@ pub use org::{Onboarding, TableCounts};
 pub use release::Held;
 pub use scoring::{
     CohortDeveloper, Dictionary, FactRange, NamespaceFacts, RepoFacts, ScoringFacts, ServiceFacts,
-    SqlPercentiles, PLATFORM_SOURCES,
+    PLATFORM_SOURCES,
 };
 pub use snapshots::Snapshot;
 pub use survey::{AnswerRow, Invite, ResponseRate, SubmitOutcome};
 pub use totals::{NamespaceTotal, RequestTotal, RunTotal, Totals};
+pub use yardstick::SqlPercentiles;
 
 /// A store error. Callers usually only tell "the database failed" from a few named cases.
 #[derive(Debug, thiserror::Error)]

@@ -11,7 +11,7 @@
 //! Side by side, in the same child, the lead-time median/p90 per team plus the organisation by
 //! polars alone and by PostgreSQL's `percentile_cont` over the same rows.
 //!
-//! Run: `cargo bench --bench scoring`, with `TEST_DATABASE_URL=postgres://postgres@127.0.0.1:5432/test`
+//! Run: `cargo bench --features bench --bench scoring`, with `TEST_DATABASE_URL=postgres://postgres@127.0.0.1:5432/test`
 //! for PostgreSQL too, `RUST_LOG=dxs=debug` for the time of each table's load and of each
 //! compute step, and `DXS_BENCH_DIR=DIR` to keep the SQLite organisation between runs.
 
