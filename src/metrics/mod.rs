@@ -16,7 +16,6 @@
 
 mod families;
 mod publish;
-mod score;
 
 use std::sync::{RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::time::Duration;
@@ -26,8 +25,6 @@ use prometheus_client::registry::Registry;
 
 use crate::store::{Store, StoreError};
 use families::Families;
-
-pub use score::{parse_body, TeamScore, ORG_TEAM};
 
 /// The content type of `/metrics`.
 pub const CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";

@@ -7,7 +7,7 @@ use super::families::{
     team, ComponentLabels, Families, NamespaceLabels, QuarterLabels, RunLabels, SourceLabels,
     StatLabels,
 };
-use super::score::{parse_body, TeamScore, ORG_TEAM};
+use crate::scoring::{Score, TeamScore, ORG};
 use crate::store::{Store, StoreError, Totals};
 
 /// What one publish puts in the published families, read from the store before any is cleared.
@@ -15,30 +15,26 @@ pub(super) struct Published {
     /// The latest quarter's scores by team (`all` included).
     scores: BTreeMap<String, TeamScore>,
     /// Survey responses of the organisation per quarter.
-    responses: Vec<(String, f64)>,
+    responses: Vec<(String, i64)>,
     /// The running totals.
     totals: Totals,
 }
 
 impl Published {
-    /// Reads the snapshots of every quarter and the store's totals.
+    /// Reads the score of every quarter from its snapshot and the store's totals.
     pub(super) async fn load(store: &Store) -> Result<Published, StoreError> {
         let mut scores = BTreeMap::new();
         let mut responses = Vec::new();
         for (i, quarter) in store.snapshot_quarters().await?.into_iter().enumerate() {
-            let mut quarter_scores = BTreeMap::new();
-            for row in store.snapshots(&quarter).await? {
-                match parse_body(&row.team, &row.body) {
-                    Ok(parsed) => quarter_scores.extend(parsed),
-                    Err(e) => tracing::warn!(quarter = %row.quarter, team = %row.team,
-                        error = %e, "score snapshot is not the JSON of DESIGN §7; skipped"),
-                }
-            }
-            if let Some(count) = quarter_scores.get(ORG_TEAM).and_then(|s| s.responses) {
-                responses.push((quarter, count));
-            }
+            let Some(score) = read_score(store, &quarter).await? else {
+                continue;
+            };
+            responses.push((quarter, score.org.responses));
             if i == 0 {
-                scores = quarter_scores;
+                scores = std::iter::once(score.org)
+                    .chain(score.teams)
+                    .map(|t| (t.team.clone(), t))
+                    .collect();
             }
         }
         Ok(Published {
@@ -46,6 +42,23 @@ impl Published {
             responses,
             totals: store.totals().await?,
         })
+    }
+}
+
+/// The score of `quarter`: the organisation's snapshot, which holds the whole [`Score`]. A
+/// body that is not a [`Score`] is logged and skipped, so one bad row never stops a publish.
+async fn read_score(store: &Store, quarter: &str) -> Result<Option<Score>, StoreError> {
+    let rows = store.snapshots(quarter).await?;
+    let Some(row) = rows.into_iter().find(|row| row.team == ORG) else {
+        return Ok(None);
+    };
+    match serde_json::from_str(&row.body) {
+        Ok(score) => Ok(Some(score)),
+        Err(e) => {
+            tracing::warn!(quarter = %row.quarter, error = %e,
+                "score snapshot is not the JSON of DESIGN §7; skipped");
+            Ok(None)
+        }
     }
 }
 
@@ -60,7 +73,7 @@ impl Families {
             };
             self.survey_responses
                 .get_or_create(&labels)
-                .inc_by(count.max(0.0).round() as u64);
+                .inc_by((*count).max(0) as u64);
         }
         self.fill_totals(&p.totals);
     }
@@ -83,18 +96,14 @@ impl Families {
         self.incidents.clear();
         for (name, s) in scores {
             let labels = team(name);
-            let onboarding = s.onboarding_hours.as_ref().and_then(|o| o.median);
-            let adoption = s.component("adoption").map(|c| c / 100.0);
+            let adoption = s.components.get("adoption").map(|c| c / 100.0);
             let values = [
                 (&self.score, s.dxs),
-                (&self.first_commit, onboarding),
+                (&self.first_commit, s.onboarding_hours.median),
                 (&self.self_service, s.self_service_rate),
                 (&self.adoption, adoption),
-                (&self.survey_nps, s.visible_nps()),
-                (
-                    &self.change_failure,
-                    s.change_failure.as_ref().and_then(|c| c.rate),
-                ),
+                (&self.survey_nps, s.nps),
+                (&self.change_failure, s.change_failure.rate),
             ];
             for (gauge, value) in values {
                 if let Some(v) = value {
@@ -102,42 +111,31 @@ impl Families {
                 }
             }
             for (component, value) in &s.components {
-                if let Some(v) = value {
-                    let labels = ComponentLabels {
+                let labels = ComponentLabels {
+                    team: name.clone(),
+                    component: component.clone(),
+                };
+                self.score_component.get_or_create(&labels).set(*value);
+            }
+            let c = &s.change_failure;
+            self.incidents
+                .get_or_create(&labels)
+                .inc_by(c.incidents.max(0) as u64);
+            let (r, lead) = (&c.recovery_hours, &s.lead_time_hours);
+            let stats = [
+                (&self.recovery, "median", r.median, 1.0),
+                (&self.recovery, "p90", r.p90, 1.0),
+                (&self.recovery, "open_max", r.open_max_hours, 1.0),
+                (&self.lead_time, "median", lead.median, 60.0),
+                (&self.lead_time, "p90", lead.p90, 60.0),
+            ];
+            for (gauge, stat, hours, unit) in stats {
+                if let Some(h) = hours {
+                    let labels = StatLabels {
                         team: name.clone(),
-                        component: component.clone(),
+                        stat,
                     };
-                    self.score_component.get_or_create(&labels).set(*v);
-                }
-            }
-            if let Some(c) = &s.change_failure {
-                self.incidents
-                    .get_or_create(&labels)
-                    .inc_by(c.incidents.max(0) as u64);
-                let r = &c.recovery_hours;
-                for (stat, hours) in [
-                    ("median", r.median),
-                    ("p90", r.p90),
-                    ("open_max", r.open_max_hours),
-                ] {
-                    if let Some(h) = hours {
-                        let labels = StatLabels {
-                            team: name.clone(),
-                            stat,
-                        };
-                        self.recovery.get_or_create(&labels).set(h);
-                    }
-                }
-            }
-            if let Some(lead) = &s.lead_time_hours {
-                for (stat, hours) in [("median", lead.median), ("p90", lead.p90)] {
-                    if let Some(h) = hours {
-                        let labels = StatLabels {
-                            team: name.clone(),
-                            stat,
-                        };
-                        self.lead_time.get_or_create(&labels).set(h * 60.0);
-                    }
+                    gauge.get_or_create(&labels).set(h * unit);
                 }
             }
         }
@@ -147,7 +145,7 @@ impl Families {
         self.deployments.clear();
         let all: i64 = t.deployments.iter().map(|(_, n)| n).sum();
         self.deployments
-            .get_or_create(&team(ORG_TEAM))
+            .get_or_create(&team(ORG))
             .inc_by(all as u64);
         for (name, n) in &t.deployments {
             if let Some(name) = name {
@@ -164,7 +162,7 @@ impl Families {
             .requests
             .iter()
             .map(|r| (r.team.as_str(), r.finished, r.succeeded));
-        for (name, finished, succeeded) in per_team.chain([(ORG_TEAM, finished, succeeded)]) {
+        for (name, finished, succeeded) in per_team.chain([(ORG, finished, succeeded)]) {
             self.requests
                 .get_or_create(&team(name))
                 .inc_by(finished as u64);
@@ -213,7 +211,7 @@ impl Families {
         let mut counts: BTreeMap<&str, [i64; 2]> = BTreeMap::new();
         for n in &t.namespaces {
             let slot = usize::from(n.managed);
-            counts.entry(ORG_TEAM).or_default()[slot] += n.count;
+            counts.entry(ORG).or_default()[slot] += n.count;
             if let Some(name) = &n.team {
                 counts.entry(name).or_default()[slot] += n.count;
             }

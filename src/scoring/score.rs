@@ -12,7 +12,7 @@ pub use super::stability::{ChangeFailure, Recovery, UnknownIncident};
 pub const ORG: &str = "all";
 
 /// The score of one quarter: the organisation and every team.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Score {
     /// Quarter, e.g. `2026-Q4`.
     pub quarter: String,
@@ -25,7 +25,7 @@ pub struct Score {
 }
 
 /// The score and its evidence for one team, or for the organisation.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct TeamScore {
     /// Team name, `all` for the organisation.
     pub team: String,

@@ -3,6 +3,7 @@
 use std::collections::BTreeMap;
 
 use dxs::metrics::Metrics;
+use dxs::store::Snapshot;
 
 use crate::helpers::{config, TestApp, TestDb};
 use crate::metrics_fixture::{team_names, write_org, write_runs, write_snapshots};
@@ -265,6 +266,32 @@ async fn a_publish_replaces_the_teams_it_no_longer_scores() {
     assert!(
         text.contains(r#"dxs_survey_nps{team="team-00"} 20.0"#),
         "{text}"
+    );
+    db.cleanup().await;
+}
+
+#[tokio::test]
+async fn a_snapshot_that_is_not_a_score_is_skipped() {
+    let db = TestDb::sqlite().await;
+    write_snapshots(&db.store, &team_names(2)).await;
+    let bad = Snapshot {
+        quarter: "2026-Q2".into(),
+        team: "all".into(),
+        computed_at: 1_780_000_000,
+        body: r#"{ "dxs": 12.5, "responses": 30 }"#.into(),
+    };
+    db.store.replace_snapshots("2026-Q2", &[bad]).await.unwrap();
+    let metrics = Metrics::default();
+    metrics.publish_from_store(&db.store).await.unwrap();
+    let s = samples(&metrics.encode());
+    assert_eq!(s.get(r#"dxs_score{team="all"}"#), Some(&71.5));
+    assert_eq!(
+        s.get(r#"dxs_survey_responses_total{quarter="2026-Q3"}"#),
+        Some(&120.0)
+    );
+    assert!(
+        !s.contains_key(r#"dxs_survey_responses_total{quarter="2026-Q2"}"#),
+        "not a whole score: skipped"
     );
     db.cleanup().await;
 }

@@ -1,20 +1,20 @@
 //! Data behind `/metrics` for the tests and the benchmark: an organisation of N teams and
 //! M repositories with deployments and self-service requests, collector runs, and score
-//! snapshots shaped as DESIGN §7 (written directly until scoring writes them).
+//! snapshots: [`Score`] documents (DESIGN §7) written as scoring writes them.
 //!
 //! Figures, for team index `k` (teams sorted by name):
 //! - repository `i` belongs to team `i % teams` and has `i % 3 + 1` deployments;
 //! - each team has 4 finished requests (1 succeeded with no help) and 1 running;
 //! - collector runs: github success, success, error; argocd success;
 //! - latest quarter 2026-Q4: `dxs` 50+k, components deploy_ease 60+k, lead_time 40, adoption
-//!   20+k (nps null), responses 10+k, lead time median 2+k h and p90 24 h, onboarding median
-//!   30+k h, self-service rate 0.25, nps 20−k, the last team hidden; the org (`all`): dxs
+//!   20+k (no nps), responses 10+k, lead time median 2+k h and p90 24 h, onboarding median
+//!   30+k h, self-service rate 0.25, nps 20−k, the last team hidden (no nps); the org (`all`): dxs
 //!   71.5, adoption 45, responses 143, lead time median 1.5 h, p90 96 h, onboarding 36 h,
 //!   rate 0.5, nps 24; 2026-Q3 holds only the org, with 120 responses.
 
 use dxs::model::{Deployment, Repository, RequestStatus, SelfServiceRequest, Team};
-use dxs::store::{FactBatch, Snapshot, Store};
-use serde_json::json;
+use dxs::scoring::{self, LeadTime, Onboarding, Score, TeamScore};
+use dxs::store::{FactBatch, Store};
 
 /// The latest quarter of the snapshots.
 pub const LATEST: &str = "2026-Q4";
@@ -98,48 +98,87 @@ pub async fn write_runs(store: &Store) {
     }
 }
 
-/// Writes the snapshots of 2026-Q3 (org only) and 2026-Q4 (org and `teams`), one row per team.
+/// Writes the snapshots of 2026-Q3 (org only) and 2026-Q4 (org and `teams`).
 pub async fn write_snapshots(store: &Store, teams: &[String]) {
-    let org = json!({
-        "dxs": 71.5,
-        "components": { "deploy_ease": 80.0, "lead_time": 55.25, "adoption": 45.0, "nps": 62.0 },
-        "missing": [], "responses": 143,
-        "lead_time_hours": { "median": 1.5, "p90": 96.0, "changes": 1840 },
-        "onboarding_hours": { "median": 36.0, "open": 2 },
-        "self_service_rate": 0.5, "nps": 24.0
-    });
-    let mut latest = vec![snapshot(LATEST, "all", &org)];
-    for (k, name) in teams.iter().enumerate() {
-        let k_f = k as f64;
-        let body = json!({
-            "team": name,
-            "dxs": 50.0 + k_f,
-            "components": { "deploy_ease": 60.0 + k_f, "lead_time": 40.0,
-                            "adoption": 20.0 + k_f, "nps": null },
-            "missing": ["nps"], "responses": 10 + k,
-            "lead_time_hours": { "median": 2.0 + k_f, "p90": 24.0, "changes": 100 },
-            "onboarding_hours": { "median": 30.0 + k_f, "open": 0 },
-            "self_service_rate": 0.25, "nps": 20.0 - k_f,
-            "hidden": k + 1 == teams.len()
-        });
-        latest.push(snapshot(LATEST, name, &body));
+    let org = TeamScore {
+        team: "all".into(),
+        dxs: Some(71.5),
+        components: components(&[
+            ("deploy_ease", 80.0),
+            ("lead_time", 55.25),
+            ("adoption", 45.0),
+            ("nps", 62.0),
+        ]),
+        responses: 143,
+        lead_time_hours: lead_time(1.5, 96.0, 1840),
+        onboarding_hours: Onboarding {
+            median: Some(36.0),
+            open: 2,
+            ..Onboarding::default()
+        },
+        self_service_rate: Some(0.5),
+        nps: Some(24.0),
+        ..TeamScore::default()
+    };
+    let teams = teams
+        .iter()
+        .enumerate()
+        .map(|(k, name)| {
+            let (k_f, hidden) = (k as f64, k + 1 == teams.len());
+            TeamScore {
+                team: name.clone(),
+                dxs: Some(50.0 + k_f),
+                components: components(&[
+                    ("deploy_ease", 60.0 + k_f),
+                    ("lead_time", 40.0),
+                    ("adoption", 20.0 + k_f),
+                ]),
+                missing: vec!["nps".into()],
+                responses: 10 + k as i64,
+                lead_time_hours: lead_time(2.0 + k_f, 24.0, 100),
+                onboarding_hours: Onboarding {
+                    median: Some(30.0 + k_f),
+                    ..Onboarding::default()
+                },
+                self_service_rate: Some(0.25),
+                nps: (!hidden).then_some(20.0 - k_f),
+                hidden,
+                ..TeamScore::default()
+            }
+        })
+        .collect();
+    let latest = Score {
+        quarter: LATEST.into(),
+        computed_at: "2026-05-28T20:26:40Z".into(),
+        org,
+        teams,
+    };
+    let older = Score {
+        quarter: "2026-Q3".into(),
+        org: TeamScore {
+            team: "all".into(),
+            dxs: Some(60.0),
+            responses: 120,
+            ..TeamScore::default()
+        },
+        teams: Vec::new(),
+        computed_at: latest.computed_at.clone(),
+    };
+    for score in [latest, older] {
+        scoring::write_snapshot(store, &score, 1_780_000_000)
+            .await
+            .expect("snapshots written");
     }
-    store
-        .replace_snapshots(LATEST, &latest)
-        .await
-        .expect("snapshots written");
-    let older = json!({ "dxs": 60.0, "components": {}, "responses": 120 });
-    store
-        .replace_snapshots("2026-Q3", &[snapshot("2026-Q3", "all", &older)])
-        .await
-        .expect("snapshots written");
 }
 
-fn snapshot(quarter: &str, team: &str, body: &serde_json::Value) -> Snapshot {
-    Snapshot {
-        quarter: quarter.into(),
-        team: team.into(),
-        computed_at: 1_780_000_000,
-        body: body.to_string(),
+fn components(values: &[(&str, f64)]) -> std::collections::BTreeMap<String, f64> {
+    values.iter().map(|(k, v)| (k.to_string(), *v)).collect()
+}
+
+fn lead_time(median: f64, p90: f64, changes: i64) -> LeadTime {
+    LeadTime {
+        median: Some(median),
+        p90: Some(p90),
+        changes,
     }
 }
