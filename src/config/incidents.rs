@@ -53,18 +53,7 @@ impl RawIncidents {
 
 #[cfg(test)]
 mod tests {
-    use crate::config::{Config, ConfigError};
-
-    fn load(text: &str, vars: &[(&str, &str)]) -> Result<Config, ConfigError> {
-        let vars: Vec<(String, String)> = vars
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
-        let env = vars.clone();
-        Config::from_parts(text, vars, move |name| {
-            env.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone())
-        })
-    }
+    use crate::config::tests::load;
 
     #[test]
     fn the_label_defaults_to_incident_and_empty_turns_github_incidents_off() {
