@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use serde_json::Value;
 
 /// Every metric name of DESIGN §8, as scraped.
-pub const METRICS: [&str; 17] = [
+pub const METRICS: [&str; 18] = [
     "dxs_score",
     "dxs_score_component",
     "deployment_lead_time_minutes",
@@ -22,6 +22,7 @@ pub const METRICS: [&str; 17] = [
     "dxs_platform_namespaces",
     "dxs_collector_runs_total",
     "dxs_collector_last_success_timestamp_seconds",
+    "dxs_collector_warnings_total",
     "dxs_github_rate_limit_remaining",
     "dxs_http_requests_total",
     "dxs_http_request_duration_seconds",
