@@ -235,14 +235,13 @@ pub async fn run(args: Args) -> Result<(), CliError> {
             }
         }
         Command::Score { quarter, format } => {
-            let rules = scoring::Rules::load(&config)?;
+            // Invalid weights exit 2 naming the key, before the database is opened.
+            scoring::Rules::load(&config)?;
             let store = open_store(&config).await?;
-            let now = chrono::Utc::now().timestamp();
-            let quarter = quarter.unwrap_or_else(|| Quarter::of_timestamp(now));
-            crate::survey::release::release_due(&store, config.score.min_group_size, now).await?;
-            let score = scoring::compute(&store, &rules, quarter, now).await?;
-            scoring::write_snapshot(&store, &score, now).await?;
+            let quarter = quarter.unwrap_or_else(Quarter::current);
+            let score = scoring::refresh(&store, &config, &[quarter]).await?.pop();
             store.close().await;
+            let score = score.ok_or_else(|| anyhow::anyhow!("no score for {quarter}"))?;
             match format {
                 Format::Table => print!("{}", scoring::render_table(&score)),
                 Format::Json => println!(

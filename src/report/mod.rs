@@ -1,31 +1,27 @@
 //! The quarterly DXS report for platform leads: how are we doing, where does it hurt, is it
-//! getting better. Built from the score snapshots (never recomputed here) plus the evidence the
-//! snapshot does not hold (pain-point themes, the onboarding cohort, collector freshness), and
-//! rendered by one askama template, served at `/report` and written by `dxs report`.
+//! getting better. Built from the score snapshots and the evidence scoring wrote beside them
+//! (pain-point themes, the onboarding cohort, collector freshness): never recomputed here, and
+//! never a fact read. Rendered by one askama template, served at `/report` and written by
+//! `dxs report`.
 
 pub mod charts;
 mod stability;
 mod table;
-pub mod themes;
 
 use askama::Template;
 
 use crate::config::{AdoptionBasis, Config};
 use crate::quarter::Quarter;
-use crate::scoring::{self, Rules, Score, TeamScore, TELEMETRY_COMPONENTS};
+use crate::scoring::{self, Rules, TeamScore, TeamThemes, Theme, TELEMETRY_COMPONENTS};
 use crate::store::Store;
 use crate::survey::definition::QuestionKind;
 
 pub use table::{ServiceRow, SortKey, TeamRow};
-use themes::Theme;
-
-/// A phrase is a theme when at least this many answers use it: one person's words never show.
-const MIN_THEME_ANSWERS: usize = 2;
 
 /// Why a report could not be built.
 #[derive(Debug, thiserror::Error)]
 pub enum ReportError {
-    /// Reading the snapshot or the facts failed.
+    /// Reading the snapshot or its evidence failed.
     #[error(transparent)]
     Scoring(#[from] scoring::ScoringError),
     /// The store failed.
@@ -104,14 +100,6 @@ pub struct ChoiceChart {
     pub svg: String,
 }
 
-/// A team's recurring pain-point phrases (only teams large enough to show survey figures).
-pub struct TeamThemes {
-    /// Team.
-    pub team: String,
-    /// Its themes.
-    pub themes: Vec<Theme>,
-}
-
 /// The whole report page.
 #[derive(Template)]
 #[template(path = "report.html")]
@@ -157,7 +145,7 @@ pub struct ReportPage {
     /// Responses and response rate of the organisation.
     pub responses: String,
     /// Onboarding cohort size.
-    pub cohort: usize,
+    pub cohort: i64,
     /// Median onboarding hours.
     pub onboarding_median: String,
     /// Open onboardings.
@@ -202,26 +190,18 @@ pub async fn build(
     }
     let org = &score.org;
     let components = rules_components(&rules);
-    let now = chrono::Utc::now().timestamp();
-    let period = scoring::period(options.quarter, now, &rules);
-    let onboarding = store.onboarding().await?;
-    let cohort: Vec<_> = onboarding
-        .iter()
-        .filter(|d| d.start_at >= period.window_start && d.start_at < period.end)
-        .collect();
-    let open = cohort
-        .iter()
-        .filter(|d| d.first_commit_at.is_none_or(|at| at >= period.end))
+    let evidence = scoring::read_evidence(store, options.quarter)
+        .await?
+        .unwrap_or_default();
+    let summary = scoring::read_summary(store).await?.unwrap_or_default();
+    let open = evidence
+        .open
+        .into_iter()
         .map(|d| OpenOnboarding {
-            who: if options.detail {
-                d.login.clone()
-            } else {
-                d.team.clone()
-            },
-            age_days: (period.end - d.start_at) / 86_400,
+            who: if options.detail { d.login } else { d.team },
+            age_days: d.age_days,
         })
         .collect();
-    let (themes, team_themes) = pain_themes(store, &score, &rules, options.quarter).await?;
     Ok(Some(ReportPage {
         quarter: score.quarter.clone(),
         computed_at: score.computed_at.clone(),
@@ -250,8 +230,8 @@ pub async fn build(
         nps: fmt1(org.nps),
         nps_svg: nps_chart(org),
         choices: choice_charts(org, &rules),
-        themes,
-        team_themes,
+        themes: evidence.themes,
+        team_themes: evidence.team_themes,
         responses: match org.survey.response_rate {
             Some(rate) => format!(
                 "{} responses ({:.0}% of {} invites)",
@@ -261,14 +241,14 @@ pub async fn build(
             ),
             None => format!("{} responses", org.responses),
         },
-        cohort: cohort.len(),
+        cohort: evidence.cohort,
         onboarding_median: org
             .onboarding_hours
             .median
             .map_or("no data".into(), |h| format!("{h:.1} h")),
         open,
         detail: options.detail,
-        freshness: freshness(store).await?,
+        freshness: summary.freshness.into_iter().map(freshness).collect(),
         failed: stability::failed_rows(org),
         unknown_services: stability::unknown_services(org),
     }))
@@ -413,75 +393,17 @@ fn choice_charts(org: &TeamScore, rules: &Rules) -> Vec<ChoiceChart> {
         .collect()
 }
 
-async fn pain_themes(
-    store: &Store,
-    score: &Score,
-    rules: &Rules,
-    quarter: Quarter,
-) -> Result<(Vec<Theme>, Vec<TeamThemes>), ReportError> {
-    let text_questions: Vec<&str> = rules
-        .survey
-        .questions
-        .iter()
-        .filter(|q| q.kind == QuestionKind::Text)
-        .map(|q| q.id.as_str())
-        .collect();
-    let answers = store.answers(&quarter.to_string()).await?;
-    let texts: Vec<(&str, &str)> = answers
-        .iter()
-        .filter(|a| text_questions.contains(&a.question.as_str()))
-        .filter_map(|a| a.text.as_deref().map(|t| (a.team.as_str(), t)))
-        .collect();
-    let org = if score.org.hidden {
-        Vec::new()
-    } else {
-        themes::themes(texts.iter().map(|(_, t)| *t), MIN_THEME_ANSWERS, 10)
-    };
-    let teams = score
-        .teams
-        .iter()
-        .filter(|t| !t.hidden)
-        .map(|t| TeamThemes {
-            team: t.team.clone(),
-            themes: themes::themes(
-                texts
-                    .iter()
-                    .filter(|(team, _)| *team == t.team)
-                    .map(|(_, t)| *t),
-                MIN_THEME_ANSWERS,
-                3,
-            ),
-        })
-        .filter(|t| !t.themes.is_empty())
-        .collect();
-    Ok((org, teams))
-}
-
-async fn freshness(store: &Store) -> Result<Vec<Freshness>, ReportError> {
-    let runs = store.recent_runs(500).await?;
-    let mut sources: Vec<String> = runs.iter().map(|r| r.source.clone()).collect();
-    sources.sort();
-    sources.dedup();
-    Ok(sources
-        .into_iter()
-        .map(|source| {
-            let latest = runs
-                .iter()
-                .find(|r| r.source == source)
-                .map_or("none".into(), |r| r.outcome.clone());
-            let last_success = runs
-                .iter()
-                .find(|r| r.source == source && r.outcome == "success")
-                .and_then(|r| r.finished_at)
-                .and_then(|at| chrono::DateTime::from_timestamp(at, 0))
-                .map_or("never".into(), |at| {
-                    at.format("%Y-%m-%d %H:%M UTC").to_string()
-                });
-            Freshness {
-                source,
-                last_success,
-                latest,
-            }
-        })
-        .collect())
+/// A source's freshness as the report shows it.
+fn freshness(f: scoring::Freshness) -> Freshness {
+    let last_success = f
+        .last_success
+        .and_then(|at| chrono::DateTime::from_timestamp(at, 0))
+        .map_or("never".into(), |at| {
+            at.format("%Y-%m-%d %H:%M UTC").to_string()
+        });
+    Freshness {
+        source: f.source,
+        last_success,
+        latest: f.latest,
+    }
 }

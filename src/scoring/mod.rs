@@ -1,6 +1,7 @@
 //! Scoring: reads the facts of a quarter, computes the DXS per team and for the organisation
 //! with polars, and writes it as a score snapshot. Scoring never writes facts, and the outputs
-//! (metrics, report, API) never compute: they read the snapshot ([`read_snapshot`]).
+//! (metrics, report, API, home page) never compute: they read the snapshot ([`read_snapshot`]),
+//! with the evidence the score does not hold ([`read_evidence`], [`read_summary`]).
 //!
 //! The period of a quarter ends at the quarter's end, or now for the current quarter; adoption
 //! and the onboarding cohort use the trailing `window_days` that end there. Everything is "as
@@ -9,6 +10,7 @@
 mod answers;
 mod assemble;
 mod dora;
+mod evidence;
 mod frames;
 mod group;
 mod normalise;
@@ -19,16 +21,19 @@ mod stability;
 mod suppression;
 mod table;
 mod telemetry;
+mod themes;
 
 use std::collections::BTreeMap;
 
 pub use dora::DoraThresholds;
+pub use evidence::{Evidence, Freshness, OpenOnboarding, Summary, TeamThemes};
 pub use normalise::{Bounds, Weights, TELEMETRY_COMPONENTS};
 pub use rules::Rules;
 pub use score::*;
-pub use snapshot::{read_snapshot, refresh, write_snapshot};
+pub use snapshot::{read_evidence, read_snapshot, read_summary, refresh, write_snapshot};
 pub use table::render_table;
 pub use telemetry::Period;
+pub use themes::Theme;
 
 use self::assemble::{team_score, TeamFigures};
 use self::frames::{Frames, Teams};

@@ -1,15 +1,19 @@
 //! Score snapshots: the `all` row holds the whole [`Score`] document (DESIGN §7), each team row
-//! its [`TeamScore`]. Outputs read them; only scoring writes them.
+//! its [`TeamScore`], and beside them the quarter's [`Evidence`] and the store's [`Summary`].
+//! Outputs read them; only scoring writes them.
 
-use super::{compute, recent_quarters, Rules, Score, ScoringError, ORG};
+use super::evidence::{Evidence, Summary};
+use super::{compute, period, recent_quarters, Rules, Score, ScoringError, ORG};
 use crate::config::Config;
 use crate::quarter::Quarter;
 use crate::store::{Snapshot, Store};
 
-/// Writes `score` as the snapshots of its quarter, replacing the previous ones at once.
+/// Writes `score` and `evidence` as the snapshots of the score's quarter, replacing the previous
+/// ones at once.
 pub async fn write_snapshot(
     store: &Store,
     score: &Score,
+    evidence: &Evidence,
     computed_at: i64,
 ) -> Result<(), ScoringError> {
     let row = |team: &str, body: String| Snapshot {
@@ -22,7 +26,10 @@ pub async fn write_snapshot(
     for team in &score.teams {
         rows.push(row(&team.team, serde_json::to_string(team)?));
     }
-    store.replace_snapshots(&score.quarter, &rows).await?;
+    let evidence = serde_json::to_string(evidence)?;
+    store
+        .replace_snapshots(&score.quarter, &rows, &evidence)
+        .await?;
     Ok(())
 }
 
@@ -35,8 +42,28 @@ pub async fn read_snapshot(store: &Store, quarter: Quarter) -> Result<Option<Sco
     }
 }
 
+/// The evidence of `quarter` written with its latest score; `None` before its first pass.
+pub async fn read_evidence(
+    store: &Store,
+    quarter: Quarter,
+) -> Result<Option<Evidence>, ScoringError> {
+    match store.evidence(&quarter.to_string()).await? {
+        Some(body) => Ok(Some(serde_json::from_str(&body)?)),
+        None => Ok(None),
+    }
+}
+
+/// What the store held at the latest scoring pass; `None` before the first one.
+pub async fn read_summary(store: &Store) -> Result<Option<Summary>, ScoringError> {
+    match store.summary().await? {
+        Some(body) => Ok(Some(serde_json::from_str(&body)?)),
+        None => Ok(None),
+    }
+}
+
 /// Computes and writes the snapshots of `quarters` (default: the current quarter and the three
-/// before it) as of now. Called at `serve` start and after each collection.
+/// before it) as of now, each with its evidence, then the store's summary. Called at `serve`
+/// start, after each collection, and by `dxs score` and `dxs report`.
 pub async fn refresh(
     store: &Store,
     config: &Config,
@@ -51,13 +78,18 @@ pub async fn refresh(
     } else {
         quarters.to_vec()
     };
+    let developers = store.onboarding().await?;
     let mut scores = Vec::with_capacity(quarters.len());
     for quarter in quarters {
         let started = std::time::Instant::now();
         let score = compute(store, &rules, quarter, now).await?;
-        write_snapshot(store, &score, now).await?;
+        let period = period(quarter, now, &rules);
+        let evidence = Evidence::read(store, &rules, &score, &period, &developers).await?;
+        write_snapshot(store, &score, &evidence, now).await?;
         tracing::info!(quarter = %quarter, dxs = ?score.org.dxs, elapsed_ms = started.elapsed().as_millis() as u64, "score snapshot written");
         scores.push(score);
     }
+    let summary = serde_json::to_string(&Summary::read(store).await?)?;
+    store.replace_summary(&summary).await?;
     Ok(scores)
 }

@@ -10,8 +10,9 @@ pub(super) const FIRST_COMMIT: &str = "(SELECT c.authored_at FROM commits c \
     WHERE c.author_login = d.login AND c.authored_at >= d.start_at AND c.is_bot = FALSE \
     ORDER BY c.authored_at LIMIT 1)";
 
-/// How many rows each fact table holds (the home page, the demo's "already filled" check, tests).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+/// How many rows each fact table holds (the store summary of the home page, the demo's "already
+/// filled" check, tests).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct TableCounts {
     /// Teams.
     pub teams: i64,

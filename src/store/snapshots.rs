@@ -1,4 +1,5 @@
-//! Score snapshots: the computed score of a quarter per team, read by every output.
+//! Score snapshots: the computed score of a quarter per team, the quarter's evidence beside
+//! it, and the summary of the store, read by every output.
 
 use super::{with_pool, Result, Store};
 
@@ -16,10 +17,16 @@ pub struct Snapshot {
 }
 
 impl Store {
-    /// Replaces the snapshots of `quarter` with `snapshots`, in one transaction, so a reader
-    /// sees the old quarter or the new one, never half of each; the snapshot version moves on in
-    /// the same transaction (every replica watches it, [`Store::snapshot_version`]).
-    pub async fn replace_snapshots(&self, quarter: &str, snapshots: &[Snapshot]) -> Result<()> {
+    /// Replaces the snapshots of `quarter` with `snapshots` and its evidence with `evidence`
+    /// (JSON), in one transaction, so a reader sees the old quarter or the new one, never half of
+    /// each; the snapshot version moves on in the same transaction (every replica watches it,
+    /// [`Store::snapshot_version`]).
+    pub async fn replace_snapshots(
+        &self,
+        quarter: &str,
+        snapshots: &[Snapshot],
+        evidence: &str,
+    ) -> Result<()> {
         with_pool!(self, pool => {
             let mut tx = pool.begin().await?;
             sqlx::query("DELETE FROM score_snapshots WHERE quarter = $1").bind(quarter).execute(&mut *tx).await?;
@@ -28,6 +35,10 @@ impl Store {
                     .bind(&s.quarter).bind(&s.team).bind(s.computed_at).bind(&s.body)
                     .execute(&mut *tx).await?;
             }
+            sqlx::query("INSERT INTO snapshot_evidence (quarter, body) VALUES ($1, $2) \
+                         ON CONFLICT (quarter) DO UPDATE SET body = excluded.body")
+                .bind(quarter).bind(evidence)
+                .execute(&mut *tx).await?;
             sqlx::query("UPDATE snapshot_version SET version = version + 1 WHERE id = 1")
                 .execute(&mut *tx).await?;
             tx.commit().await?;
@@ -51,6 +62,30 @@ impl Store {
                 body,
             })
             .collect())
+    }
+
+    /// The evidence (JSON) written with the snapshots of `quarter`, if any.
+    pub async fn evidence(&self, quarter: &str) -> Result<Option<String>> {
+        let sql = "SELECT body FROM snapshot_evidence WHERE quarter = $1";
+        let row: Option<(String,)> = with_pool!(self, pool =>
+            sqlx::query_as(sql).bind(quarter).fetch_optional(pool).await?);
+        Ok(row.map(|(body,)| body))
+    }
+
+    /// Replaces the summary of the store (JSON) with `body`.
+    pub async fn replace_summary(&self, body: &str) -> Result<()> {
+        let sql = "INSERT INTO store_summary (id, body) VALUES (1, $1) \
+                   ON CONFLICT (id) DO UPDATE SET body = excluded.body";
+        with_pool!(self, pool => { sqlx::query(sql).bind(body).execute(pool).await?; });
+        Ok(())
+    }
+
+    /// The summary of the store (JSON) written by the latest scoring pass, if any.
+    pub async fn summary(&self) -> Result<Option<String>> {
+        let sql = "SELECT body FROM store_summary WHERE id = 1";
+        let row: Option<(String,)> =
+            with_pool!(self, pool => sqlx::query_as(sql).fetch_optional(pool).await?);
+        Ok(row.map(|(body,)| body))
     }
 
     /// The version of the snapshots: it changes with every write of any quarter's snapshots,

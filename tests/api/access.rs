@@ -219,7 +219,12 @@ async fn the_home_page_names_no_team_and_makes_no_query_without_credentials() {
     dxs::demo::fill(&db.store, 42, "2026-11-25".parse().unwrap())
         .await
         .unwrap();
-    let app = TestApp::spawn(config(&[("DXS_ADMIN_TOKEN", TOKEN)]), db.store.clone()).await;
+    let config = config(&[("DXS_ADMIN_TOKEN", TOKEN)]);
+    // What an admin sees is the summary a scoring pass writes.
+    dxs::scoring::refresh(&db.store, &config, &["2026-Q4".parse().unwrap()])
+        .await
+        .unwrap();
+    let app = TestApp::spawn(config, db.store.clone()).await;
     let admin = reqwest::Client::new()
         .get(app.url("/"))
         .bearer_auth(TOKEN)

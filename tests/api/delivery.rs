@@ -4,7 +4,7 @@
 
 use dxs::model::RolloutKind;
 use dxs::report::{self, ReportOptions, SortKey};
-use dxs::scoring::{self, Rules, Score, Tier};
+use dxs::scoring::{self, Evidence, Rules, Score, Tier};
 use dxs::store::Store;
 
 use crate::collectors::{assert_all_succeeded, facts, Env};
@@ -302,9 +302,14 @@ async fn gitops_monorepo_services_and_rollouts_counted_once_match_the_figures_co
         assert_eq!(s.org.lead_time_hours.changes, 12);
 
         // The report's team table shows each service under its team, with its own tiers.
-        scoring::write_snapshot(&db.store, &s, at("2026-10-18T12:00:00Z"))
-            .await
-            .unwrap();
+        scoring::write_snapshot(
+            &db.store,
+            &s,
+            &Evidence::default(),
+            at("2026-10-18T12:00:00Z"),
+        )
+        .await
+        .unwrap();
         let options = ReportOptions {
             quarter: "2026-Q4".parse().unwrap(),
             sort: SortKey::default(),

@@ -270,19 +270,29 @@ mod template {
         }
     }
 
-    /// `ALTER DATABASE from RENAME TO to`: false when `to` exists already.
+    /// `ALTER DATABASE from RENAME TO to`: false when `to` exists already. Retried for a while
+    /// when `from` is still busy (the server ends a closed pool's sessions a moment later).
     async fn rename(admin: &str, from: &str, to: &str) -> bool {
-        let mut conn = sqlx::PgConnection::connect(admin)
-            .await
-            .expect("admin connects");
-        let result = sqlx::query(&format!("ALTER DATABASE {from} RENAME TO {to}"))
-            .execute(&mut conn)
-            .await;
-        conn.close().await.ok();
-        match result {
-            Ok(_) => true,
-            Err(e) if e.to_string().contains("already exists") => false,
-            Err(e) => panic!("rename the template: {e}"),
+        let mut attempt = 0;
+        loop {
+            let mut conn = sqlx::PgConnection::connect(admin)
+                .await
+                .expect("admin connects");
+            let result = sqlx::query(&format!("ALTER DATABASE {from} RENAME TO {to}"))
+                .execute(&mut conn)
+                .await;
+            conn.close().await.ok();
+            match result {
+                Ok(_) => return true,
+                Err(e) if e.to_string().contains("already exists") => return false,
+                Err(e)
+                    if attempt < 50 && e.to_string().contains("being accessed by other users") =>
+                {
+                    attempt += 1;
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+                Err(e) => panic!("rename the template: {e}"),
+            }
         }
     }
 }

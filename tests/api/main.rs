@@ -19,6 +19,7 @@ mod kubernetes;
 mod limits;
 mod metrics;
 mod metrics_fixture;
+mod outputs;
 mod pipeline;
 mod prometheus;
 mod promtool;

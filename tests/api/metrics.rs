@@ -280,7 +280,10 @@ async fn a_snapshot_that_is_not_a_score_is_skipped() {
         computed_at: 1_780_000_000,
         body: r#"{ "dxs": 12.5, "responses": 30 }"#.into(),
     };
-    db.store.replace_snapshots("2026-Q2", &[bad]).await.unwrap();
+    db.store
+        .replace_snapshots("2026-Q2", &[bad], "{}")
+        .await
+        .unwrap();
     let metrics = Metrics::default();
     metrics.publish_from_store(&db.store).await.unwrap();
     let s = samples(&metrics.encode());

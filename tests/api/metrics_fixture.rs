@@ -13,7 +13,7 @@
 //!   rate 0.5, nps 24; 2026-Q3 holds only the org, with 120 responses.
 
 use dxs::model::{Deployment, Repository, RequestStatus, SelfServiceRequest, Team};
-use dxs::scoring::{self, LeadTime, Onboarding, Score, TeamScore};
+use dxs::scoring::{self, Evidence, LeadTime, Onboarding, Score, TeamScore};
 use dxs::store::{FactBatch, Store};
 
 /// The latest quarter of the snapshots.
@@ -165,7 +165,7 @@ pub async fn write_snapshots(store: &Store, teams: &[String]) {
         computed_at: latest.computed_at.clone(),
     };
     for score in [latest, older] {
-        scoring::write_snapshot(store, &score, 1_780_000_000)
+        scoring::write_snapshot(store, &score, &Evidence::default(), 1_780_000_000)
             .await
             .expect("snapshots written");
     }

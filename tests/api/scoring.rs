@@ -4,7 +4,7 @@
 use dxs::config::DEFAULT_WEIGHTS;
 use dxs::demo;
 use dxs::quarter::{midnight_utc, Quarter};
-use dxs::scoring::{self, Rules, Score};
+use dxs::scoring::{self, Evidence, Rules, Score};
 
 use crate::helpers::{config, dxs_bin, TestDb};
 
@@ -31,7 +31,7 @@ async fn the_demo_scores_the_same_on_both_databases_and_every_run() {
         let json = serde_json::to_string_pretty(&first).unwrap();
         assert_eq!(json, serde_json::to_string_pretty(&second).unwrap());
         // The snapshot holds the same document.
-        scoring::write_snapshot(&db.store, &first, now)
+        scoring::write_snapshot(&db.store, &first, &Evidence::default(), now)
             .await
             .unwrap();
         let stored = scoring::read_snapshot(&db.store, quarter)

@@ -389,7 +389,7 @@ async fn snapshots_are_replaced_per_quarter() {
             body: body.into(),
         };
         store
-            .replace_snapshots("2026-Q3", &[snap("2026-Q3", "all", "{}")])
+            .replace_snapshots("2026-Q3", &[snap("2026-Q3", "all", "{}")], "{\"e\":3}")
             .await
             .unwrap();
         store
@@ -399,6 +399,7 @@ async fn snapshots_are_replaced_per_quarter() {
                     snap("2026-Q4", "search", "{\"s\":1}"),
                     snap("2026-Q4", "all", "{\"a\":1}"),
                 ],
+                "{\"e\":1}",
             )
             .await
             .unwrap();
@@ -409,6 +410,7 @@ async fn snapshots_are_replaced_per_quarter() {
                     snap("2026-Q4", "all", "{\"a\":2}"),
                     snap("2026-Q4", "payments", "{}"),
                 ],
+                "{\"e\":2}",
             )
             .await
             .unwrap();
@@ -416,6 +418,20 @@ async fn snapshots_are_replaced_per_quarter() {
         let teams: Vec<&str> = q4.iter().map(|s| s.team.as_str()).collect();
         assert_eq!(teams, ["all", "payments"], "all first, the old rows gone");
         assert_eq!(q4[0].body, "{\"a\":2}");
+        let evidence = |quarter| store.evidence(quarter);
+        assert_eq!(
+            evidence("2026-Q4").await.unwrap().as_deref(),
+            Some("{\"e\":2}")
+        );
+        assert_eq!(
+            evidence("2026-Q3").await.unwrap().as_deref(),
+            Some("{\"e\":3}")
+        );
+        assert_eq!(evidence("2026-Q2").await.unwrap(), None);
+        assert_eq!(store.summary().await.unwrap(), None, "no pass yet");
+        store.replace_summary("{\"s\":1}").await.unwrap();
+        store.replace_summary("{\"s\":2}").await.unwrap();
+        assert_eq!(store.summary().await.unwrap().as_deref(), Some("{\"s\":2}"));
         assert_eq!(
             store.snapshot_quarters().await.unwrap(),
             ["2026-Q4", "2026-Q3"]

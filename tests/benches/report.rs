@@ -35,7 +35,13 @@ async fn main() {
             team
         })
         .collect();
-    scoring::write_snapshot(&store, &score, 0).await.unwrap();
+    let evidence = scoring::read_evidence(&store, quarter)
+        .await
+        .unwrap()
+        .unwrap();
+    scoring::write_snapshot(&store, &score, &evidence, 0)
+        .await
+        .unwrap();
 
     let options = ReportOptions {
         quarter,

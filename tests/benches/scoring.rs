@@ -20,7 +20,7 @@ mod data;
 use std::time::Instant;
 
 use dxs::quarter::Quarter;
-use dxs::scoring::{self, Rules};
+use dxs::scoring::{self, Evidence, Rules};
 use dxs::store::{FactRange, Store};
 use polars::prelude::*;
 use sqlx::Connection;
@@ -164,7 +164,9 @@ async fn child(url: &str) {
     // The full run, as `dxs score` and the service do it: both quarters scored concurrently.
     let t0 = Instant::now();
     let full = scoring::compute(&store, &rules, q, now).await.unwrap();
-    scoring::write_snapshot(&store, &full, now).await.unwrap();
+    scoring::write_snapshot(&store, &full, &Evidence::default(), now)
+        .await
+        .unwrap();
     let total = t0.elapsed();
 
     // Then its phases one after the other, to say where the time goes.
@@ -211,7 +213,9 @@ async fn child(url: &str) {
     scoring::add_deltas(&mut score, &previous);
     let deltas = t2.elapsed();
     let t3 = Instant::now();
-    scoring::write_snapshot(&store, &score, now).await.unwrap();
+    scoring::write_snapshot(&store, &score, &Evidence::default(), now)
+        .await
+        .unwrap();
     let snapshot = t3.elapsed();
     assert_eq!(score, full);
     let peak = peak_rss_mib();

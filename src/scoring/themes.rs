@@ -7,6 +7,8 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use serde::{Deserialize, Serialize};
+
 /// Words that carry no theme.
 const STOP_WORDS: [&str; 96] = [
     "a", "about", "after", "again", "all", "also", "am", "an", "and", "any", "are", "as", "at",
@@ -20,7 +22,7 @@ const STOP_WORDS: [&str; 96] = [
 ];
 
 /// A recurring phrase and how many answers use it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Theme {
     /// The phrase, lower-case.
     pub phrase: String,
