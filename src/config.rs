@@ -12,6 +12,7 @@ use std::path::Path;
 use serde::Deserialize;
 
 use crate::model::Service;
+use crate::names::{NameError, RepoSlug};
 pub use crate::secret::Secret;
 use crate::survey::DefinitionError;
 
@@ -343,7 +344,7 @@ fn validate(
         api_url: check_url("github.api_url", raw.github.api_url)?,
         token: read_secret("github.token_env", &raw.github.token_env)?,
         org: non_empty("github.org", raw.github.org)?,
-        repos: raw.github.repos,
+        repos: repositories("github.repos", raw.github.repos)?,
         production_environments: raw.github.production_environments,
         bot_logins: raw.github.bot_logins,
         webhook_secret: read_secret("github.webhook_secret_env", &raw.github.webhook_secret_env)?,
@@ -442,6 +443,20 @@ fn check_url(key: &str, url: String) -> Result<String, ConfigError> {
             format!("expected an http:// or https:// URL, got {url:?}"),
         )),
     }
+}
+
+/// Each of `repos` as `owner/name`, checked ([`RepoSlug`]).
+fn repositories(key: &str, repos: Vec<String>) -> Result<Vec<String>, ConfigError> {
+    repos
+        .into_iter()
+        .enumerate()
+        .map(|(i, repo)| {
+            let slug: RepoSlug = repo
+                .parse()
+                .map_err(|e: NameError| invalid(format!("{key}[{i}]"), e.to_string()))?;
+            Ok(slug.into())
+        })
+        .collect()
 }
 
 fn non_empty(key: &str, value: String) -> Result<String, ConfigError> {

@@ -11,6 +11,7 @@ pub mod config;
 pub mod demo;
 pub mod metrics;
 pub mod model;
+pub mod names;
 pub mod pipeline;
 pub mod quarter;
 pub mod report;

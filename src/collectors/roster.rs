@@ -11,6 +11,7 @@ use chrono::NaiveDate;
 use super::{CollectError, Run};
 use crate::config::RosterConfig;
 use crate::model::{Developer, Team};
+use crate::names::{Login, TeamName};
 use crate::store::FactBatch;
 
 /// What a roster file holds.
@@ -98,11 +99,15 @@ fn parse_line(line: &str) -> Result<Developer, String> {
             fields.len()
         ));
     }
-    let login = fields[0];
-    if login.is_empty() || !login.chars().all(|c| c.is_ascii_alphanumeric() || c == '-') {
-        return Err(format!("login: expected a GitHub login, got {login:?}"));
-    }
-    let team = fields[1];
+    let login: Login = fields[0].parse().map_err(|e| format!("login: {e}"))?;
+    // An empty team is allowed: it comes from GitHub team membership.
+    let team = match fields[1] {
+        "" => String::new(),
+        team => team
+            .parse::<TeamName>()
+            .map_err(|e| format!("team: {e}"))?
+            .into(),
+    };
     let start = NaiveDate::parse_from_str(fields[2], "%Y-%m-%d")
         .map_err(|_| format!("start_date: expected YYYY-MM-DD, got {:?}", fields[2]))?;
     let email = match fields.get(3) {
@@ -112,7 +117,7 @@ fn parse_line(line: &str) -> Result<Developer, String> {
     };
     Ok(Developer {
         login: login.into(),
-        team: team.into(),
+        team,
         start_at: start
             .and_hms_opt(0, 0, 0)
             .unwrap_or_default()

@@ -7,6 +7,7 @@ use serde::Deserialize;
 
 use super::{invalid, ConfigError};
 use crate::model::Service;
+use crate::names::RepoSlug;
 
 /// The default `argocd.image_tag_pattern`: a tag that is a commit SHA, optionally `sha-`.
 pub const DEFAULT_IMAGE_TAG_PATTERN: &str = r"^(?:sha-)?(?P<sha>[0-9a-f]{7,40})$";
@@ -47,11 +48,8 @@ pub(super) fn services(raw: Vec<RawService>) -> Result<Vec<Service>, ConfigError
         if out.iter().any(|o| o.name == name) {
             return Err(invalid(key("name"), format!("{name:?} is named twice")));
         }
-        if !is_slug(&s.repo) {
-            return Err(invalid(
-                key("repo"),
-                format!("expected owner/name, got {:?}", s.repo),
-            ));
+        if let Err(e) = s.repo.parse::<RepoSlug>() {
+            return Err(invalid(key("repo"), e.to_string()));
         }
         let path = s.path.trim().trim_start_matches("./");
         if path.is_empty() || path.starts_with('/') || path.split('/').any(|p| p == "..") {
@@ -93,7 +91,9 @@ pub(super) fn gitops(
         ));
     }
     for (image, target) in &images {
-        let valid = target.is_empty() || is_slug(target) || !target.contains(['/', ' ', ':']);
+        let valid = target.is_empty()
+            || target.parse::<RepoSlug>().is_ok()
+            || !target.contains(['/', ' ', ':']);
         if image.is_empty() || image.contains(char::is_whitespace) || !valid {
             return Err(invalid(
                 format!("argocd.images.{image}"),
@@ -105,18 +105,6 @@ pub(super) fn gitops(
         image_tag_pattern,
         images,
     })
-}
-
-fn is_slug(s: &str) -> bool {
-    let mut parts = s.split('/');
-    let ok = |p: Option<&str>| {
-        p.is_some_and(|p| {
-            !p.is_empty()
-                && p.chars()
-                    .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
-        })
-    };
-    ok(parts.next()) && ok(parts.next()) && parts.next().is_none()
 }
 
 #[cfg(test)]

@@ -142,6 +142,10 @@ fn each_bad_key_is_named() {
     );
     assert_eq!(error_key("[github]\norg = \"\"", &[]), "github.org");
     assert_eq!(
+        error_key("[github]\nrepos = [\"acme/api\", \"api\"]", &[]),
+        "github.repos[1]"
+    );
+    assert_eq!(
         error_key("[github]\nproduction_environments = []", &[]),
         "github.production_environments"
     );

@@ -12,6 +12,8 @@
 //! number of events a minute (429 with `Retry-After` beyond). Lead times of a webhook
 //! deployment are added by the next GitHub collection (they need GitHub's compare).
 
+use std::str::FromStr;
+
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
@@ -25,6 +27,7 @@ use super::client::Client;
 use super::{AppState, WebError};
 use crate::config::{Config, Secret};
 use crate::model::{Deployment, RequestStatus, SelfServiceRequest};
+use crate::names::{NameError, RepoSlug, TeamName};
 use crate::store::FactBatch;
 
 mod incident;
@@ -113,6 +116,17 @@ fn text<'v>(v: &'v Value, field: &str) -> Result<&'v str, WebError> {
         .ok_or_else(|| WebError::BadRequest(format!("{field}: expected a non-empty string")))
 }
 
+/// A name checked at the edge ([`crate::names`]): a 400 naming the field when it is not valid.
+fn name<N>(v: &Value, field: &str) -> Result<N, WebError>
+where
+    N: FromStr<Err = NameError>,
+{
+    text(v, field)?
+        .trim()
+        .parse()
+        .map_err(|e: NameError| WebError::BadRequest(format!("{field}: {e}")))
+}
+
 fn time(v: &Value, field: &str) -> Result<i64, WebError> {
     crate::collectors::unix(text(v, field)?)
         .ok_or_else(|| WebError::BadRequest(format!("{field}: expected an RFC 3339 time")))
@@ -146,7 +160,7 @@ async fn orchestrator(
     let request = SelfServiceRequest {
         source: "webhook".into(),
         external_id: text(&v, "id")?.into(),
-        team: text(&v, "team")?.into(),
+        team: name::<TeamName>(&v, "team")?.into(),
         kind: text(&v, "kind")?.into(),
         status,
         human_intervention,
@@ -197,7 +211,7 @@ async fn handle_github(state: &AppState, headers: &HeaderMap, body: &[u8]) -> Re
     let v = parse(body)?;
     let state_name = text(&v, "deployment_status.state")?;
     let environment = text(&v, "deployment.environment")?;
-    let repo = text(&v, "repository.full_name")?;
+    let repo: String = name::<RepoSlug>(&v, "repository.full_name")?.into();
     let payload = v
         .pointer("/deployment/payload")
         .cloned()
@@ -209,8 +223,8 @@ async fn handle_github(state: &AppState, headers: &HeaderMap, body: &[u8]) -> Re
             .and_then(Value::as_i64)
             .ok_or_else(|| WebError::BadRequest("deployment.id: expected a number".into()))?
             .to_string(),
-        repo: repo.into(),
-        service: crate::services::of_github(repo, environment, &payload),
+        service: crate::services::of_github(&repo, environment, &payload),
+        repo,
         sha: text(&v, "deployment.sha")?.into(),
         environment: environment.into(),
         finished_at: time(&v, "deployment_status.created_at")?,

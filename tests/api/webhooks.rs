@@ -81,6 +81,15 @@ async fn orchestrator_webhook_checks_the_signature_and_names_a_bad_field() {
             (code, text.trim()),
             (400, "team: expected a non-empty string")
         );
+        let comma = running.replace(r#""team": "payments""#, r#""team": "pay,ments""#);
+        let (code, text) = post(&app, hook, header, Some(sign(&comma)), &comma).await;
+        assert_eq!(
+            (code, text.trim()),
+            (
+                400,
+                r#"team: expected a team name (no comma, no control character), got "pay,ments""#
+            )
+        );
         let wrong = event("done", "null");
         let (code, text) = post(&app, hook, header, Some(sign(&wrong)), &wrong).await;
         assert_eq!(code, 400);
@@ -169,6 +178,15 @@ async fn github_webhook_counts_a_production_deployment_status() {
         db.store.counts().await.unwrap().deployments,
         0,
         "not production"
+    );
+    let not_a_slug = body.replace("\"full_name\": \"acme/api\"", "\"full_name\": \"acme api\"");
+    let (code, text) = post(&app, hook, header, Some(sign(&not_a_slug)), &not_a_slug).await;
+    assert_eq!(
+        (code, text.trim()),
+        (
+            400,
+            r#"repository.full_name: expected owner/name, got "acme api""#
+        )
     );
     let no_sha = body.replace("\"sha\"", "\"shaa\"");
     let (code, text) = post(&app, hook, header, Some(sign(&no_sha)), &no_sha).await;
