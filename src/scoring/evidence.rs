@@ -4,11 +4,15 @@
 //! for the whole store, its row counts, team names and collector freshness ([`Summary`]).
 //!
 //! Suppression holds at the write: the themes of a team whose survey figures are hidden (and the
-//! organisation's, when hidden) are never computed, so never stored. Pure but for [`Evidence::read`]
+//! organisation's, when hidden), or whose free-text answers are too few, are never computed, so
+//! never stored. Pure but for [`Evidence::read`]
 //! and [`Summary::read`], which only read.
+
+use std::collections::BTreeSet;
 
 use serde::{Deserialize, Serialize};
 
+use super::suppression::{hidden_beside, too_small};
 use super::themes::{themes, Theme};
 use super::{Period, Rules, Score, ScoringError};
 use crate::store::{AnswerRow, CollectorRun, Onboarding, Store, TableCounts};
@@ -90,7 +94,8 @@ impl Evidence {
     ) -> Result<Evidence, ScoringError> {
         let answers = store.answers(&score.quarter).await?;
         let (cohort, open) = cohort(developers, period);
-        let (themes, team_themes) = pain_themes(&text_answers(&answers, rules), score);
+        let (themes, team_themes) =
+            pain_themes(&text_answers(&answers, rules), score, rules.min_group_size);
         Ok(Evidence {
             cohort,
             open,
@@ -129,8 +134,8 @@ fn cohort(developers: &[Onboarding], period: &Period) -> (i64, Vec<OpenOnboardin
     (cohort.len() as i64, open)
 }
 
-/// `(team, text)` of each answer to a text question.
-fn text_answers<'a>(answers: &'a [AnswerRow], rules: &Rules) -> Vec<(&'a str, &'a str)> {
+/// `(response, team, text)` of each answer to a text question.
+fn text_answers<'a>(answers: &'a [AnswerRow], rules: &Rules) -> Vec<(&'a str, &'a str, &'a str)> {
     let text_questions: Vec<&str> = rules
         .survey
         .questions
@@ -141,28 +146,68 @@ fn text_answers<'a>(answers: &'a [AnswerRow], rules: &Rules) -> Vec<(&'a str, &'
     answers
         .iter()
         .filter(|a| text_questions.contains(&a.question.as_str()))
-        .filter_map(|a| a.text.as_deref().map(|t| (a.team.as_str(), t)))
+        .filter_map(|a| {
+            let text = a.text.as_deref()?;
+            Some((a.response_id.as_str(), a.team.as_str(), text))
+        })
         .collect()
 }
 
-/// The organisation's themes and each team's, for the groups whose survey figures show.
-fn pain_themes(texts: &[(&str, &str)], score: &Score) -> (Vec<Theme>, Vec<TeamThemes>) {
-    let org = if score.org.hidden {
+/// The organisation's themes and each team's, for the groups whose survey figures show and
+/// whose free-text answers are not too few of their own: a text question is optional, so a
+/// visible team may hold 1 to k−1 of them. Those are suppressed like responses are (with the
+/// next-smallest team while the hidden teams' answers number 1 to k−1), so no theme count, nor
+/// the organisation's minus the teams', comes from fewer than `k` answers.
+fn pain_themes(
+    texts: &[(&str, &str, &str)],
+    score: &Score,
+    k: i64,
+) -> (Vec<Theme>, Vec<TeamThemes>) {
+    // Counted in responses (people), not answers: one response may answer two text questions.
+    let responses = |of: &dyn Fn(&str) -> bool| {
+        let ids: BTreeSet<&str> = texts
+            .iter()
+            .filter(|(_, team, _)| of(team))
+            .map(|(id, ..)| *id)
+            .collect();
+        ids.len() as i64
+    };
+    let answers_of = |team: &str| responses(&|t| t == team);
+    let pool = score
+        .teams
+        .iter()
+        .filter(|t| t.hidden)
+        .map(|t| answers_of(&t.team))
+        .sum();
+    let few = hidden_beside(
+        score
+            .teams
+            .iter()
+            .filter(|t| !t.hidden)
+            .map(|t| (t.team.as_str(), answers_of(&t.team))),
+        k,
+        pool,
+    );
+    let org = if score.org.hidden || too_small(responses(&|_| true), k) {
         Vec::new()
     } else {
-        themes(texts.iter().map(|(_, t)| *t), MIN_THEME_ANSWERS, ORG_THEMES)
+        themes(
+            texts.iter().map(|(.., t)| *t),
+            MIN_THEME_ANSWERS,
+            ORG_THEMES,
+        )
     };
     let teams = score
         .teams
         .iter()
-        .filter(|t| !t.hidden)
+        .filter(|t| !t.hidden && !few.contains(t.team.as_str()))
         .map(|t| TeamThemes {
             team: t.team.clone(),
             themes: themes(
                 texts
                     .iter()
-                    .filter(|(team, _)| *team == t.team)
-                    .map(|(_, text)| *text),
+                    .filter(|(_, team, _)| *team == t.team)
+                    .map(|(.., text)| *text),
                 MIN_THEME_ANSWERS,
                 TEAM_THEMES,
             ),
@@ -253,17 +298,17 @@ mod tests {
     #[test]
     fn hidden_groups_get_no_themes() {
         let texts = [
-            ("web", "flaky ci pipelines"),
-            ("web", "flaky ci again"),
-            ("mobile", "slow builds everywhere"),
-            ("mobile", "slow builds today"),
+            ("r1", "web", "flaky ci pipelines"),
+            ("r2", "web", "flaky ci again"),
+            ("r3", "mobile", "slow builds everywhere"),
+            ("r4", "mobile", "slow builds today"),
         ];
         let mut score = Score {
             org: team("all", false),
             teams: vec![team("mobile", true), team("web", false)],
             ..Score::default()
         };
-        let (org, teams) = pain_themes(&texts, &score);
+        let (org, teams) = pain_themes(&texts, &score, 2);
         let phrases = |t: &[Theme]| -> Vec<(String, usize)> {
             t.iter().map(|t| (t.phrase.clone(), t.count)).collect()
         };
@@ -275,7 +320,39 @@ mod tests {
         assert_eq!(teams[0].team, "web");
         assert_eq!(phrases(&teams[0].themes), [("flaky ci".to_string(), 2)]);
         score.org.hidden = true;
-        assert!(pain_themes(&texts, &score).0.is_empty(), "the org hidden");
+        assert!(
+            pain_themes(&texts, &score, 2).0.is_empty(),
+            "the org hidden"
+        );
+    }
+
+    /// Every team shows its survey figures, but the optional text question was answered by
+    /// few: with k = 3, web's 2 answering responses are hidden with the next-smallest (api, 3),
+    /// so the organisation (9) minus the teams shown (ops, 4) leaves 5, never fewer than 3.
+    #[test]
+    fn teams_with_too_few_text_answers_get_no_themes_nor_does_their_complement() {
+        let mut texts = vec![("w1", "web", "flaky ci"), ("w2", "web", "flaky ci")];
+        // w1 answered two text questions: still one response.
+        texts.push(("w1", "web", "slow reviews"));
+        for i in 0..3 {
+            texts.push((["a1", "a2", "a3"][i], "api", "flaky ci"));
+        }
+        for i in 0..4 {
+            texts.push((["o1", "o2", "o3", "o4"][i], "ops", "slow builds"));
+        }
+        let score = Score {
+            org: team("all", false),
+            teams: vec![team("api", false), team("ops", false), team("web", false)],
+            ..Score::default()
+        };
+        let (org, teams) = pain_themes(&texts, &score, 3);
+        let shown: Vec<&str> = teams.iter().map(|t| t.team.as_str()).collect();
+        assert_eq!(shown, ["ops"]);
+        assert_eq!(org[0].phrase, "flaky ci");
+        assert_eq!(org[0].count, 5);
+        // Too few answering responses in the whole organisation: no theme at all.
+        let (org, teams) = pain_themes(&texts[..3], &score, 3);
+        assert!(org.is_empty() && teams.is_empty());
     }
 
     fn run(source: &str, outcome: &str, finished_at: Option<i64>) -> CollectorRun {

@@ -22,6 +22,17 @@ pub fn hidden_teams<'a>(
     responses: impl IntoIterator<Item = (&'a str, i64)>,
     k: i64,
 ) -> BTreeSet<&'a str> {
+    hidden_beside(responses, k, 0)
+}
+
+/// [`hidden_teams`] when a pool of `pool` answers is hidden already (those of teams hidden for
+/// their responses, counting the answers to one question): teams are hidden, smallest first,
+/// until the pool holds no answer or at least `k`.
+pub fn hidden_beside<'a>(
+    responses: impl IntoIterator<Item = (&'a str, i64)>,
+    k: i64,
+    pool: i64,
+) -> BTreeSet<&'a str> {
     let mut visible: Vec<(i64, &str)> = responses
         .into_iter()
         .filter(|(_, n)| *n > 0)
@@ -30,7 +41,7 @@ pub fn hidden_teams<'a>(
     // Largest last, so the next-smallest team to hide is the first one left.
     visible.sort_unstable();
     let mut hidden = BTreeSet::new();
-    let mut pool = 0;
+    let mut pool = pool;
     for (n, team) in visible {
         if !too_small(n, k) && !too_small(pool, k) {
             break;
