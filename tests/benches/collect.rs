@@ -8,6 +8,9 @@
 //! * idle rerun ≤ repositories + teams + 300 + 10 requests, at least 95 % of them 304
 //! * peak RSS < 512 MiB
 //!
+//! Both runs also ask the incidents search (`GET /search/issues`, one request, no incidents),
+//! which the targets' slack covers.
+//!
 //! Run with `cargo bench --bench collect`.
 
 #[path = "collect_org.rs"]
@@ -67,6 +70,10 @@ async fn run() {
     let rss = peak_rss_kib();
 
     let o = &org;
+    // The issue's targets, unchanged. Requests they do not name are inside their slack: the
+    // incidents search across the organisation (one a run, a 304 on the idle rerun) and the
+    // team members listings (none here: every roster developer has a team). "compares" counts
+    // one request a deployment: a compare, or the head commit of a repository's first one.
     let statuses = o.deployments();
     let compares = o.deployments();
     let first_target =
