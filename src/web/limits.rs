@@ -19,24 +19,25 @@ pub struct Limits {
     pub login_failures: RateLimit,
     /// `POST /survey` per address per minute (many developers may share one NAT address).
     pub survey_posts: RateLimit,
-    /// `POST /webhooks/*` per address per minute.
-    pub webhook_posts: RateLimit,
+    /// Refused `POST /webhooks/*` (bad or missing signature) per address per minute; the next
+    /// post is 429. Signed events are never limited: a storm from one orchestrator is absorbed.
+    pub webhook_refusals: RateLimit,
 }
 
 impl Limits {
-    /// Limits of `max` events per minute for failed logins, survey posts and webhook posts.
-    pub fn per_minute(login_failures: u32, survey_posts: u32, webhook_posts: u32) -> Limits {
+    /// Limits of `max` events per minute for failed logins, survey posts and refused webhooks.
+    pub fn per_minute(login_failures: u32, survey_posts: u32, webhook_refusals: u32) -> Limits {
         let minute = Duration::from_secs(60);
         Limits {
             login_failures: RateLimit::new(login_failures, minute),
             survey_posts: RateLimit::new(survey_posts, minute),
-            webhook_posts: RateLimit::new(webhook_posts, minute),
+            webhook_refusals: RateLimit::new(webhook_refusals, minute),
         }
     }
 }
 
 impl Default for Limits {
-    /// 5 failed logins, 120 survey posts and 600 webhook posts per address per minute.
+    /// 5 failed logins, 120 survey posts and 600 refused webhook posts per address per minute.
     fn default() -> Limits {
         Limits::per_minute(5, 120, 600)
     }

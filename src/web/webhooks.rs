@@ -9,7 +9,8 @@
 //! The same id sent again updates the stored fact, never duplicates it, and a request's status
 //! never goes back (a `running` replayed after `succeeded` changes nothing). A GitHub delivery
 //! (`X-GitHub-Delivery`) handled before is a no-op 202. Each client address may post a limited
-//! number of events a minute (429 with `Retry-After` beyond). Lead times of a webhook
+//! number of refused (badly signed) events a minute (429 with `Retry-After` beyond); signed events
+//! are never limited, so a storm from one orchestrator is absorbed. Lead times of a webhook
 //! deployment are added by the next GitHub collection (they need GitHub's compare).
 
 use std::str::FromStr;
@@ -83,8 +84,8 @@ impl Hook {
     }
 }
 
-/// Admits an event before its body is read: within the address's limit (else 429) and signed
-/// with the hook's secret (else 401).
+/// Admits an event before its body is read: signed with the hook's secret (else 401, counted
+/// against the address, which is 429 once it has sent too many refused events this minute).
 fn admit(
     state: &AppState,
     client: Client,
@@ -92,16 +93,16 @@ fn admit(
     headers: &HeaderMap,
     body: &[u8],
 ) -> Result<(), WebError> {
-    state.limits.webhook_posts.hit(client.addr)?;
+    state.limits.webhook_refusals.check(client.addr)?;
     let name = hook.header();
     let sent = headers.get(name).and_then(|v| v.to_str().ok());
-    match hook.secret(&state.config) {
-        Some(secret) if signature_ok(secret, body, sent) => Ok(()),
-        Some(_) => Err(WebError::BadSignature(format!("bad or missing {name}"))),
-        None => Err(WebError::BadSignature(
-            "no webhook secret is configured".into(),
-        )),
-    }
+    let refused = match hook.secret(&state.config) {
+        Some(secret) if signature_ok(secret, body, sent) => return Ok(()),
+        Some(_) => format!("bad or missing {name}"),
+        None => "no webhook secret is configured".into(),
+    };
+    state.limits.webhook_refusals.count(client.addr);
+    Err(WebError::BadSignature(refused))
 }
 
 fn parse(body: &[u8]) -> Result<Value, WebError> {

@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 use dxs::web::{Limits, ServerLimits};
 
 use crate::helpers::{config, TestApp, TestDb};
+use crate::webhooks::sign_with;
 
 fn host(app: &TestApp) -> String {
     app.address.trim_start_matches("http://").to_string()
@@ -74,7 +75,7 @@ async fn connections_beyond_the_cap_wait_for_a_free_slot() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn survey_posts_and_webhooks_are_limited_per_address() {
+async fn survey_posts_and_refused_webhooks_are_limited_per_address_signed_events_never() {
     let db = TestDb::sqlite().await;
     let app = TestApp::spawn_with(
         config(&[("DXS_WEBHOOK_SECRET", "hook-secret")]),
@@ -99,6 +100,22 @@ async fn survey_posts_and_webhooks_are_limited_per_address() {
         [403, 403, 403, 429],
         "bad CSRF thrice, then limited"
     );
+    // Signed events are never limited: five past a limit of two refusals all get in.
+    for i in 0..5 {
+        let body = format!(
+            r#"{{"id": "req-{i}", "team": "payments", "kind": "create-service", "status": "running",
+                "human_intervention": false, "created_at": "2026-10-20T10:00:00Z"}}"#
+        );
+        let response = client
+            .post(app.url("/webhooks/orchestrator"))
+            .header("x-dxs-signature", sign_with("hook-secret", &body))
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status().as_u16(), 202, "signed event {i}");
+    }
+    assert_eq!(db.store.counts().await.unwrap().requests, 5);
     let mut hooks = Vec::new();
     for path in [
         "/webhooks/orchestrator",
@@ -112,6 +129,10 @@ async fn survey_posts_and_webhooks_are_limited_per_address() {
             assert!(retry.parse::<u64>().unwrap() <= 60, "{retry}");
         }
     }
-    assert_eq!(hooks, [401, 401, 429], "unsigned twice, then limited");
+    assert_eq!(
+        hooks,
+        [401, 401, 429],
+        "unsigned twice, then limited, signed or not"
+    );
     db.cleanup().await;
 }
