@@ -38,7 +38,7 @@ pub use themes::Theme;
 use self::assemble::{team_score, TeamFigures};
 use self::frames::{Frames, Teams};
 use self::group::ORG_CODE;
-use self::suppression::{hidden_teams, too_small};
+use self::suppression::{hidden_teams, sparse_questions, too_small};
 use crate::config::{AdoptionBasis, ConfigError};
 use crate::quarter::Quarter;
 use crate::store::{FactRange, ScoringFacts, Store, StoreError};
@@ -164,13 +164,21 @@ pub fn score_facts(
     let framed = started.elapsed();
     let telemetry = telemetry::telemetry(&frames, period)?;
     let telemetry_done = started.elapsed();
-    let survey = answers::aggregate(&frames.answers, &rules.survey, &questions, &choices)?;
+    let mut survey = answers::aggregate(&frames.answers, &rules.survey, &questions, &choices)?;
     tracing::debug!(
         frames_ms = framed.as_millis() as u64,
         telemetry_ms = (telemetry_done - framed).as_millis() as u64,
         survey_ms = (started.elapsed() - telemetry_done).as_millis() as u64,
         "scoring compute"
     );
+    let total = counts
+        .values()
+        .fold((0, 0), |(r, i), (a, b)| (r + a, i + b));
+    let hidden = hidden_teams(
+        counts.iter().map(|(team, c)| (team.as_str(), c.0)),
+        rules.min_group_size,
+    );
+    sparse_questions(&mut survey, &teams.names, &hidden, rules.min_group_size);
     let empty_t = telemetry::Telemetry::default();
     let empty_s = answers::SurveyAggregates::default();
     let figures = |team: &str, code: u32, (responses, invites): (i64, i64), hidden: bool| {
@@ -188,18 +196,11 @@ pub fn score_facts(
             rules,
         )
     };
-    let total = counts
-        .values()
-        .fold((0, 0), |(r, i), (a, b)| (r + a, i + b));
     let org = figures(
         ORG,
         ORG_CODE,
         total,
         too_small(total.0, rules.min_group_size),
-    );
-    let hidden = hidden_teams(
-        counts.iter().map(|(team, c)| (team.as_str(), c.0)),
-        rules.min_group_size,
     );
     // A closed quarter lists the teams it has figures of: a team known only later (a new
     // roster line, a new repository) does not change a quarter that has ended.

@@ -7,7 +7,10 @@
 //! 1 to k−1 responses, the smallest visible team with responses is hidden too. The organisation
 //! itself is a group: with 1 to k−1 responses in all, its survey figures are hidden as well.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
+
+use super::answers::SurveyAggregates;
+use super::group::ORG_CODE;
 
 /// True for a group whose survey figures alone would show fewer than `k` responses.
 pub fn too_small(responses: i64, k: i64) -> bool {
@@ -52,6 +55,63 @@ pub fn hidden_beside<'a>(
     hidden
 }
 
+/// Removes, per question, the figures of the groups that show their survey figures but whose
+/// answers to that question come from 1 to k−1 responses (an optional question few answered),
+/// by the same complementary rule: with the next-smallest team while the answers of the teams
+/// hidden for it (and of those hidden for their responses) number 1 to k−1, and from the
+/// organisation when it has 1 to k−1 in all. `survey` is keyed by team code (the index in
+/// `names`, or [`ORG_CODE`]); a removed question's component is then missing, like one
+/// without data.
+pub fn sparse_questions(
+    survey: &mut BTreeMap<u32, SurveyAggregates>,
+    names: &[String],
+    hidden: &BTreeSet<&str>,
+    k: i64,
+) {
+    let questions: BTreeSet<String> = survey
+        .values()
+        .flat_map(|s| s.questions.keys().cloned())
+        .collect();
+    for question in questions {
+        let answers = |code: u32| {
+            survey
+                .get(&code)
+                .and_then(|s| s.questions.get(&question))
+                .map_or(0, |f| f.answers)
+        };
+        let coded = || {
+            names
+                .iter()
+                .enumerate()
+                .map(|(code, n)| (code as u32, n.as_str()))
+        };
+        let pool = coded()
+            .filter(|(_, name)| hidden.contains(name))
+            .map(|(code, _)| answers(code))
+            .sum();
+        let few = hidden_beside(
+            coded()
+                .filter(|(_, name)| !hidden.contains(name))
+                .map(|(code, name)| (name, answers(code))),
+            k,
+            pool,
+        );
+        let mut drop: Vec<u32> = coded()
+            .filter(|(_, name)| few.contains(name))
+            .map(|(code, _)| code)
+            .collect();
+        if too_small(answers(ORG_CODE), k) {
+            drop.push(ORG_CODE);
+        }
+        for code in drop {
+            if let Some(s) = survey.get_mut(&code) {
+                s.questions.remove(&question);
+                s.choices.remove(&question);
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use proptest::prelude::*;
@@ -60,6 +120,77 @@ mod tests {
 
     fn hidden(teams: &[(&'static str, i64)], k: i64) -> Vec<&'static str> {
         hidden_teams(teams.iter().copied(), k).into_iter().collect()
+    }
+
+    /// `(team code, [(question, answers)])` as survey aggregates.
+    fn aggregates(groups: &[(u32, &[(&str, i64)])]) -> BTreeMap<u32, SurveyAggregates> {
+        use super::super::answers::QuestionFigures;
+        groups
+            .iter()
+            .map(|(code, questions)| {
+                let mut s = SurveyAggregates::default();
+                for (q, n) in *questions {
+                    s.questions.insert(
+                        q.to_string(),
+                        QuestionFigures {
+                            answers: *n,
+                            ..QuestionFigures::default()
+                        },
+                    );
+                    s.choices
+                        .insert(q.to_string(), BTreeMap::from([("a".into(), *n)]));
+                }
+                (*code, s)
+            })
+            .collect()
+    }
+
+    fn kept(survey: &BTreeMap<u32, SurveyAggregates>, code: u32) -> Vec<&str> {
+        let s = &survey[&code];
+        assert_eq!(
+            s.questions.keys().collect::<Vec<_>>(),
+            s.choices.keys().collect::<Vec<_>>()
+        );
+        s.questions.keys().map(String::as_str).collect()
+    }
+
+    #[test]
+    fn a_question_few_answered_is_hidden_with_its_complement() {
+        // k = 5. Every team shows its survey figures (responses: web 8, api 9, ops 12); the
+        // optional question `tools` was answered by web 2, api 6, ops 10: web alone is too few,
+        // so api (the next-smallest) goes too; the organisation (18) keeps it, and 18 − 10 = 8.
+        let names: Vec<String> = ["web", "api", "ops", "mobile"].map(String::from).to_vec();
+        let all: &[(&str, i64)] = &[("deploy", 8), ("tools", 2)];
+        let mut survey = aggregates(&[
+            (0, all),
+            (1, &[("deploy", 9), ("tools", 6)]),
+            (2, &[("deploy", 12), ("tools", 10)]),
+            (ORG_CODE, &[("deploy", 29), ("tools", 18)]),
+        ]);
+        sparse_questions(&mut survey, &names, &BTreeSet::new(), 5);
+        assert_eq!(kept(&survey, 0), ["deploy"]);
+        assert_eq!(kept(&survey, 1), ["deploy"]);
+        assert_eq!(kept(&survey, 2), ["deploy", "tools"]);
+        assert_eq!(kept(&survey, ORG_CODE), ["deploy", "tools"]);
+
+        // web (4 responses) and mobile (3) are hidden for their responses: their `tools`
+        // answers (2 + 3) already make a pool of 5, so only ops, alone too few, is hidden.
+        let mut survey = aggregates(&[
+            (0, &[("deploy", 4), ("tools", 2)]),
+            (1, &[("deploy", 9), ("tools", 6)]),
+            (2, &[("deploy", 12), ("tools", 1)]),
+            (3, &[("deploy", 3), ("tools", 3)]),
+            (ORG_CODE, &[("deploy", 28), ("tools", 12)]),
+        ]);
+        sparse_questions(&mut survey, &names, &BTreeSet::from(["mobile", "web"]), 5);
+        assert_eq!(kept(&survey, 1), ["deploy", "tools"]);
+        assert_eq!(kept(&survey, 2), ["deploy"]);
+        assert_eq!(kept(&survey, ORG_CODE), ["deploy", "tools"]);
+
+        // Too few answers in the whole organisation: its own figures of the question go too.
+        let mut survey = aggregates(&[(1, &[("tools", 3)]), (ORG_CODE, &[("tools", 3)])]);
+        sparse_questions(&mut survey, &names, &BTreeSet::new(), 5);
+        assert!(kept(&survey, 1).is_empty() && kept(&survey, ORG_CODE).is_empty());
     }
 
     #[test]
