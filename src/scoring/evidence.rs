@@ -12,7 +12,7 @@ use std::collections::BTreeSet;
 
 use serde::{Deserialize, Serialize};
 
-use super::suppression::{hidden_beside, too_small};
+use super::suppression::{sparse_teams, too_small};
 use super::themes::{themes, Theme};
 use super::{Period, Rules, Score, ScoringError};
 use crate::store::{AnswerRow, CollectorRun, Onboarding, Store, TableCounts};
@@ -172,21 +172,19 @@ fn pain_themes(
             .collect();
         ids.len() as i64
     };
-    let answers_of = |team: &str| responses(&|t| t == team);
-    let pool = score
+    let hidden: BTreeSet<&str> = score
         .teams
         .iter()
         .filter(|t| t.hidden)
-        .map(|t| answers_of(&t.team))
-        .sum();
-    let few = hidden_beside(
+        .map(|t| t.team.as_str())
+        .collect();
+    let few = sparse_teams(
         score
             .teams
             .iter()
-            .filter(|t| !t.hidden)
-            .map(|t| (t.team.as_str(), answers_of(&t.team))),
+            .map(|t| (t.team.as_str(), responses(&|team| team == t.team))),
+        &hidden,
         k,
-        pool,
     );
     let org = if score.org.hidden || too_small(responses(&|_| true), k) {
         Vec::new()

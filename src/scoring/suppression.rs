@@ -31,7 +31,7 @@ pub fn hidden_teams<'a>(
 /// [`hidden_teams`] when a pool of `pool` answers is hidden already (those of teams hidden for
 /// their responses, counting the answers to one question): teams are hidden, smallest first,
 /// until the pool holds no answer or at least `k`.
-pub fn hidden_beside<'a>(
+fn hidden_beside<'a>(
     responses: impl IntoIterator<Item = (&'a str, i64)>,
     k: i64,
     pool: i64,
@@ -53,6 +53,21 @@ pub fn hidden_beside<'a>(
         pool += n;
     }
     hidden
+}
+
+/// The teams that lose the figures of one question: given `(team, responses answering it)` of
+/// every team, those not `hidden` already (for their responses) that [`hidden_beside`] hides
+/// beside the pool of the hidden teams' answers. The organisation's own check is [`too_small`]
+/// of its total.
+pub fn sparse_teams<'a>(
+    answers: impl IntoIterator<Item = (&'a str, i64)>,
+    hidden: &BTreeSet<&str>,
+    k: i64,
+) -> BTreeSet<&'a str> {
+    let (pool, visible): (Vec<_>, Vec<_>) = answers
+        .into_iter()
+        .partition(|(team, _)| hidden.contains(team));
+    hidden_beside(visible, k, pool.iter().map(|(_, n)| n).sum())
 }
 
 /// Removes, per question, the figures of the groups that show their survey figures but whose
@@ -85,17 +100,7 @@ pub fn sparse_questions(
                 .enumerate()
                 .map(|(code, n)| (code as u32, n.as_str()))
         };
-        let pool = coded()
-            .filter(|(_, name)| hidden.contains(name))
-            .map(|(code, _)| answers(code))
-            .sum();
-        let few = hidden_beside(
-            coded()
-                .filter(|(_, name)| !hidden.contains(name))
-                .map(|(code, name)| (name, answers(code))),
-            k,
-            pool,
-        );
+        let few = sparse_teams(coded().map(|(code, name)| (name, answers(code))), hidden, k);
         let mut drop: Vec<u32> = coded()
             .filter(|(_, name)| few.contains(name))
             .map(|(code, _)| code)
