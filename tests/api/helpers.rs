@@ -158,7 +158,8 @@ mod template {
     use sqlx::Connection;
     use tokio::sync::OnceCell;
 
-    /// The first 16 hex digits of the SHA-256 of every migration file, names and contents.
+    /// The first 16 hex digits of the SHA-256 of every migration file, names (relative to
+    /// `migrations/`) and contents.
     fn migrations_hash() -> String {
         let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations");
         let mut files = Vec::new();
@@ -170,7 +171,9 @@ mod template {
         files.sort();
         let mut hash = Sha256::new();
         for file in files {
-            hash.update(file.to_string_lossy().as_bytes());
+            // Named relative to `migrations/`: every checkout of the same migrations shares it.
+            let name = file.strip_prefix(&root).expect("under migrations/");
+            hash.update(name.to_string_lossy().as_bytes());
             hash.update(std::fs::read(&file).expect("migration file"));
         }
         hex::encode(&hash.finalize()[..8])
@@ -249,49 +252,41 @@ mod template {
             .await
     }
 
-    /// Runs one statement on the admin database. `CREATE DATABASE … TEMPLATE` is retried for a
-    /// while when the template is busy (another copy, or a connection closing).
+    /// Runs one statement on the admin database, or panics naming it.
     pub async fn execute(admin: &str, sql: &str) {
-        for attempt in 0.. {
+        if let Err(e) = try_execute(admin, sql).await {
+            panic!("{sql}: {e}");
+        }
+    }
+
+    /// `ALTER DATABASE from RENAME TO to`: false when `to` exists already.
+    async fn rename(admin: &str, from: &str, to: &str) -> bool {
+        match try_execute(admin, &format!("ALTER DATABASE {from} RENAME TO {to}")).await {
+            Ok(()) => true,
+            Err(e) if e.to_string().contains("already exists") => false,
+            Err(e) => panic!("rename the template: {e}"),
+        }
+    }
+
+    /// Runs one statement on the admin database, retried for a while when a database it names
+    /// is busy (another copy of the template, or a closed pool's sessions the server ends a
+    /// moment later).
+    async fn try_execute(admin: &str, sql: &str) -> Result<(), sqlx::Error> {
+        let mut attempt = 0;
+        loop {
             let mut conn = sqlx::PgConnection::connect(admin)
                 .await
                 .expect("admin connects");
             let result = sqlx::query(sql).execute(&mut conn).await;
             conn.close().await.ok();
             match result {
-                Ok(_) => return,
-                Err(e)
-                    if attempt < 50 && e.to_string().contains("being accessed by other users") =>
-                {
-                    tokio::time::sleep(Duration::from_millis(100)).await;
-                }
-                Err(e) => panic!("{sql}: {e}"),
-            }
-        }
-    }
-
-    /// `ALTER DATABASE from RENAME TO to`: false when `to` exists already. Retried for a while
-    /// when `from` is still busy (the server ends a closed pool's sessions a moment later).
-    async fn rename(admin: &str, from: &str, to: &str) -> bool {
-        let mut attempt = 0;
-        loop {
-            let mut conn = sqlx::PgConnection::connect(admin)
-                .await
-                .expect("admin connects");
-            let result = sqlx::query(&format!("ALTER DATABASE {from} RENAME TO {to}"))
-                .execute(&mut conn)
-                .await;
-            conn.close().await.ok();
-            match result {
-                Ok(_) => return true,
-                Err(e) if e.to_string().contains("already exists") => return false,
                 Err(e)
                     if attempt < 50 && e.to_string().contains("being accessed by other users") =>
                 {
                     attempt += 1;
                     tokio::time::sleep(Duration::from_millis(100)).await;
                 }
-                Err(e) => panic!("rename the template: {e}"),
+                other => return other.map(drop),
             }
         }
     }
