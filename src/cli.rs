@@ -1,6 +1,6 @@
 //! The command line: what each `dxs` command takes, and the code that runs it.
 
-mod progress;
+mod terminal;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -336,7 +336,7 @@ async fn run_collect(
             Ok(()) => {}
         }
     }
-    let progress = Arc::new(progress::Stderr::new());
+    let progress = Arc::new(terminal::Stderr::new());
     let summaries = collectors::collect(config, store, &http, &sources, since, progress).await;
     let failed = summaries
         .iter()

@@ -156,7 +156,7 @@ impl RolloutKind {
 }
 
 /// One (service, commit) reaching production at its earliest finish, whichever sources saw it,
-/// or a rollback (derived from the deployments; see `crate::rollouts`).
+/// or a rollback (derived from the deployments; see `crate::delivery::rollouts`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Rollout {
     /// The service.

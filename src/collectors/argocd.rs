@@ -17,10 +17,10 @@ use std::collections::HashSet;
 use serde::Deserialize;
 
 use super::gitops::{self, split_image, Linker};
-use super::http::Api;
+use super::http::{encode, Api};
 use super::{changes, unix, CollectError, Collector, Run};
+use crate::delivery::services::Services;
 use crate::model::{Commit, Deployment};
-use crate::services::Services;
 use crate::store::FactBatch;
 
 /// Collects from ArgoCD.
@@ -360,19 +360,6 @@ pub fn repo_slug(url: &str) -> Option<String> {
     Some(format!("{owner}/{name}"))
 }
 
-/// Percent-encodes a query value (label selectors hold `=`, `,` and `!`).
-pub(super) fn encode(value: &str) -> String {
-    value
-        .bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -388,13 +375,5 @@ mod tests {
             assert_eq!(repo_slug(url).as_deref(), Some("acme/api"), "{url}");
         }
         assert_eq!(repo_slug("https://github.com/"), None);
-    }
-
-    #[test]
-    fn selectors_are_encoded() {
-        assert_eq!(
-            encode("env=production,tier!=dev"),
-            "env%3Dproduction%2Ctier%21%3Ddev"
-        );
     }
 }

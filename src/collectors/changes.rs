@@ -14,8 +14,8 @@ use serde::Deserialize;
 
 use super::http::{Api, HttpError};
 use super::{rfc3339, unix, CollectError, Run};
+use crate::delivery::services::Services;
 use crate::model::{Commit, CommitRevert, Deployment, DeploymentChange};
-use crate::services::Services;
 
 /// A commit as the GitHub REST API returns it (list, compare and single-commit endpoints).
 #[derive(Debug, Deserialize)]
@@ -73,7 +73,7 @@ impl Shipped {
 impl ApiCommit {
     /// The commits this one reverts, as its message names them.
     fn reverts(&self, repo: &str) -> Vec<CommitRevert> {
-        crate::stability::reverted_commits(&self.commit.message)
+        crate::delivery::failures::reverted_commits(&self.commit.message)
             .into_iter()
             .map(|reverted| CommitRevert {
                 repo: repo.into(),

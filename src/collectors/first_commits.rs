@@ -7,8 +7,8 @@
 
 use serde::Deserialize;
 
-use super::argocd::encode;
 use super::changes::ApiCommit;
+use super::http::encode;
 use super::http::Api;
 use super::{CollectError, Run};
 use crate::model::Developer;

@@ -15,8 +15,8 @@ use super::http::Api;
 use super::{
     first_commits, github_org, incidents, team_members, unix, CollectError, Collector, Run,
 };
+use crate::delivery::services::{self, Services};
 use crate::model::Deployment;
-use crate::services::{self, Services};
 use crate::store::FactBatch;
 
 /// A deployment still pending after this long is treated as settled (abandoned).

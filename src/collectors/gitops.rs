@@ -16,13 +16,12 @@ use std::collections::{BTreeSet, HashMap};
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::argocd::encode;
 use super::changes::ApiCommit;
-use super::http::Api;
+use super::http::{encode, Api};
 use super::{CollectError, Run};
 use crate::config::GitOps;
+use crate::delivery::services::Services;
 use crate::model::{Commit, Repository};
-use crate::services::Services;
 
 #[derive(Debug, Deserialize)]
 struct Manifests {

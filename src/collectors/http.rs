@@ -500,3 +500,29 @@ impl Api {
         Outcome::Done(response)
     }
 }
+
+/// Percent-encodes a query value (label selectors hold `=`, `,` and `!`).
+pub fn encode(value: &str) -> String {
+    value
+        .bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn selectors_are_encoded() {
+        assert_eq!(
+            encode("env=production,tier!=dev"),
+            "env%3Dproduction%2Ctier%21%3Ddev"
+        );
+    }
+}

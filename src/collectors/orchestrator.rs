@@ -12,11 +12,11 @@ use std::collections::HashMap;
 
 use serde::Deserialize;
 
-use super::argocd::encode;
+use super::http::encode;
 use super::{unix, CollectError, Collector, Run};
 use crate::config::OrchestratorKind;
+use crate::delivery::services::tree_location;
 use crate::model::{RequestStatus, SelfServiceRequest, Service, Team};
-use crate::services::tree_location;
 use crate::store::FactBatch;
 
 /// Tasks asked per page.

@@ -274,7 +274,7 @@ mod tests {
                 .filter(|c| c.service == service)
                 .map(|c| (c.sha.clone(), c.deployed_at))
                 .collect();
-            let rollouts = crate::rollouts::derive(&deployments, &shipped);
+            let rollouts = crate::delivery::rollouts::derive(&deployments, &shipped);
             let kind = |k| rollouts.iter().filter(|r| r.kind == k).count();
             let recent = deployments.iter().filter(|d| d.finished_at >= since);
             (

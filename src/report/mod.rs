@@ -5,7 +5,7 @@
 //! `dxs report`.
 
 pub mod charts;
-mod stability;
+mod failures;
 mod table;
 
 use askama::Template;
@@ -155,7 +155,7 @@ pub struct ReportPage {
     /// Collector freshness.
     pub freshness: Vec<Freshness>,
     /// Which rollouts failed and why.
-    pub failed: Vec<stability::FailedRow>,
+    pub failed: Vec<failures::FailedRow>,
     /// Incidents naming a service dxs does not know (data quality).
     pub unknown_services: Vec<String>,
 }
@@ -249,8 +249,8 @@ pub async fn build(
         open,
         detail: options.detail,
         freshness: summary.freshness.into_iter().map(freshness).collect(),
-        failed: stability::failed_rows(org),
-        unknown_services: stability::unknown_services(org),
+        failed: failures::failed_rows(org),
+        unknown_services: failures::unknown_services(org),
     }))
 }
 

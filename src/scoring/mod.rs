@@ -9,6 +9,7 @@
 
 mod answers;
 mod assemble;
+mod change_failure;
 mod dora;
 mod evidence;
 mod frames;
@@ -17,7 +18,6 @@ mod normalise;
 mod rules;
 mod score;
 mod snapshot;
-mod stability;
 mod suppression;
 mod table;
 mod telemetry;
@@ -124,7 +124,7 @@ pub async fn compute_alone(
     let rules = rules.clone();
     tokio::task::spawn_blocking(move || {
         let mut score = score_facts(facts, &rules, quarter, &period, now)?;
-        stability::apply(&mut score, &stability, &rules, &period, now);
+        change_failure::apply(&mut score, &stability, &rules, &period, now);
         Ok(score)
     })
     .await

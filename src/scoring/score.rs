@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-pub use super::stability::{ChangeFailure, Recovery, UnknownIncident};
+pub use super::change_failure::{ChangeFailure, Recovery, UnknownIncident};
 
 /// Name of the organisation in snapshots and metrics.
 pub const ORG: &str = "all";

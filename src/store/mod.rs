@@ -8,7 +8,6 @@
 mod access;
 #[cfg(feature = "bench")]
 mod bulk;
-mod collect;
 mod collector;
 mod copy_out;
 mod facts;
@@ -33,7 +32,7 @@ use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
 
-pub use collect::CollectorLock;
+pub use collector::CollectorLock;
 pub use collector::CollectorRun;
 pub use facts::FactBatch;
 pub use incidents::StabilityFacts;

@@ -1,5 +1,5 @@
 //! Rollouts (`rollouts`): derived from a service's deployments and shipped changes by
-//! [`crate::rollouts::derive`], rewritten for every service whose deployments or changes a batch
+//! [`crate::delivery::rollouts::derive`], rewritten for every service whose deployments or changes a batch
 //! touched, in that batch's transaction. Read back as facts: deployment frequency counts them,
 //! and the change failure rate reads the rollbacks.
 
@@ -97,7 +97,9 @@ pub(super) fn derive_all(
     services.sort();
     services
         .into_iter()
-        .flat_map(|s| crate::rollouts::derive(&by_service[s], changes.get(s).unwrap_or(&empty)))
+        .flat_map(|s| {
+            crate::delivery::rollouts::derive(&by_service[s], changes.get(s).unwrap_or(&empty))
+        })
         .collect()
 }
 

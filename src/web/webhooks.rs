@@ -224,14 +224,16 @@ async fn handle_github(state: &AppState, headers: &HeaderMap, body: &[u8]) -> Re
             .and_then(Value::as_i64)
             .ok_or_else(|| WebError::BadRequest("deployment.id: expected a number".into()))?
             .to_string(),
-        service: crate::services::of_github(&repo, environment, &payload),
+        service: crate::delivery::services::of_github(&repo, environment, &payload),
         repo,
         sha: text(&v, "deployment.sha")?.into(),
         environment: environment.into(),
         finished_at: time(&v, "deployment_status.created_at")?,
     };
-    let production =
-        crate::services::is_production(environment, &config.github.production_environments);
+    let production = crate::delivery::services::is_production(
+        environment,
+        &config.github.production_environments,
+    );
     if state_name == "success" && production {
         let finished_at = deployment.finished_at;
         let batch = FactBatch {

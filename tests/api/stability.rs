@@ -24,9 +24,9 @@
 //! | storefront | 7        | 1      | 0.1429 | 48 / 48               | 0    | 0         |
 //! | org        | 20       | 4      | 0.2    | 6 / 39.6 (6, 6, 48)   | 1    | 4         |
 
+use dxs::delivery::failures::Cause;
 use dxs::quarter::Quarter;
 use dxs::scoring::{self, ChangeFailure, Rules, Score, Tier};
-use dxs::stability::Cause;
 
 use crate::collectors::{assert_all_succeeded, at, facts, Env};
 use crate::helpers::{config, TestApp, TestDb};

@@ -1,8 +1,8 @@
 //! The report's stability parts: which rollouts failed and why, and the incidents that name a
 //! service dxs does not know (the data-quality section). Formatted from the snapshot only.
 
+use crate::delivery::failures::{Cause, FailedRollout};
 use crate::scoring::TeamScore;
-use crate::stability::{Cause, FailedRollout};
 
 /// A failed rollout, formatted.
 pub struct FailedRow {

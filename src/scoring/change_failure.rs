@@ -1,6 +1,6 @@
 //! The stability keys of a group (a service, a team, the organisation) for a quarter: change
 //! failure rate and failed deployment recovery time (DESIGN §5), from the failed rollouts of
-//! [`crate::stability`], added to a computed score by [`apply`]. Pure: the facts are read by
+//! [`crate::delivery::failures`], added to a computed score by [`apply`]. Pure: the facts are read by
 //! the caller.
 
 use std::collections::HashMap;
@@ -12,8 +12,10 @@ use super::normalise::round;
 use super::rules::Rules;
 use super::score::{Score, TeamScore, Tier};
 use super::telemetry::Period;
+use crate::delivery::failures::{
+    failed, Facts, FailedRollout, Live, Revert, ServiceIncident, Shipped,
+};
 use crate::model::RolloutKind;
-use crate::stability::{failed, Facts, FailedRollout, Live, Revert, ServiceIncident, Shipped};
 use crate::store::StabilityFacts;
 
 /// Change failure rate and recovery time of a group in a quarter (`change_failure` in the JSON).
@@ -107,7 +109,7 @@ fn percentile(sorted: &[f64], q: f64) -> Option<f64> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::stability::Cause;
+    use crate::delivery::failures::Cause;
 
     fn failure(started_at: i64, recovered_at: Option<i64>) -> FailedRollout {
         FailedRollout {
