@@ -1,7 +1,8 @@
 //! The facts dxs keeps: plain structs shared by the collectors, the demo, the store and scoring.
 //!
 //! Times are UNIX seconds in UTC. These structs hold no behaviour beyond small helpers; the
-//! store decides how they are written, scoring how they are read.
+//! store decides how they are written (and reads its rows straight into them, `sqlx::FromRow`),
+//! scoring how they are read.
 
 /// A team, as named by the roster, GitHub or the Backstage catalog.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -13,7 +14,7 @@ pub struct Team {
 }
 
 /// A developer of the roster.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct Developer {
     /// GitHub login.
     pub login: String,
@@ -27,7 +28,7 @@ pub struct Developer {
 }
 
 /// A repository of the organisation.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct Repository {
     /// `owner/name`.
     pub slug: String,
@@ -59,7 +60,7 @@ pub struct Commit {
 }
 
 /// A successful production deployment of a service (a repository, or a path of one) at a commit.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct Deployment {
     /// `github`, `argocd` or `orchestrator`.
     pub source: String,
@@ -79,7 +80,7 @@ pub struct Deployment {
 
 /// A commit counted as a change of a service, at the first production deployment of that
 /// service that contained it (a commit touching two services is a change of each).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct DeploymentChange {
     /// The service changed (the repository's slug when the repository is the service).
     pub service: String,
@@ -106,7 +107,7 @@ impl DeploymentChange {
 
 /// A service that is a path inside a repository (a monorepo): from `[[services]]` or from a
 /// Backstage Component whose `backstage.io/source-location` is a tree URL.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct Service {
     /// The service's name, e.g. `checkout-web`.
     pub name: String,
@@ -157,7 +158,7 @@ impl RolloutKind {
 
 /// One (service, commit) reaching production at its earliest finish, whichever sources saw it,
 /// or a rollback (derived from the deployments; see `crate::delivery::rollouts`).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct Rollout {
     /// The service.
     pub service: String,
@@ -166,6 +167,7 @@ pub struct Rollout {
     /// The commit that went live.
     pub sha: String,
     /// Rollout or rollback.
+    #[sqlx(try_from = "String")]
     pub kind: RolloutKind,
     /// When it went live: the earliest finish of the deployments that saw it.
     pub finished_at: i64,
@@ -188,6 +190,13 @@ pub enum RequestStatus {
     Cancelled,
     /// Not finished yet; re-checked later.
     Running,
+}
+
+impl TryFrom<String> for RolloutKind {
+    type Error = String;
+    fn try_from(s: String) -> Result<Self, String> {
+        RolloutKind::parse(&s).ok_or_else(|| format!("unknown rollout kind {s:?}"))
+    }
 }
 
 impl RequestStatus {
@@ -213,8 +222,15 @@ impl RequestStatus {
     }
 }
 
+impl TryFrom<String> for RequestStatus {
+    type Error = String;
+    fn try_from(s: String) -> Result<Self, String> {
+        RequestStatus::parse(&s).ok_or_else(|| format!("unknown request status {s:?}"))
+    }
+}
+
 /// A self-service request to the platform orchestrator.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct SelfServiceRequest {
     /// `backstage` or `webhook`.
     pub source: String,
@@ -225,6 +241,7 @@ pub struct SelfServiceRequest {
     /// What was requested, e.g. `create-service`.
     pub kind: String,
     /// Current status.
+    #[sqlx(try_from = "String")]
     pub status: RequestStatus,
     /// A person had to step in.
     pub human_intervention: bool,
@@ -274,7 +291,7 @@ pub fn invite_hash(token: &str) -> String {
 }
 
 /// A Kubernetes namespace, for adoption by namespace (`score.adoption_basis = "namespaces"`).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct Namespace {
     /// `metadata.name`.
     pub name: String,
@@ -290,7 +307,7 @@ pub struct Namespace {
 
 /// An incident (DESIGN §5): a GitHub issue labelled `incidents.github_label`, or an event of
 /// `POST /webhooks/incident`. The same source and id again updates it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct Incident {
     /// `github`, `webhook` or `demo`.
     pub source: String,

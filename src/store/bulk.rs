@@ -5,54 +5,34 @@
 use std::fmt::Write;
 
 use rand::RngCore;
-use sqlx::QueryBuilder;
 
+use super::insert::{upsert, Columns, Value};
 use super::rollouts::refresh_rollouts;
-use super::{with_pool, Pool, Result, Store, CHUNK};
+use super::survey::{AnswerInsert, ResponseInsert};
+use super::{with_pool, Pool, Result, Store};
 use crate::model::SurveyResponse;
 use crate::store::FactBatch;
 
 /// Bytes sent to PostgreSQL per `COPY` message.
 const COPY_CHUNK: usize = 1 << 20;
 
-/// One field of a `COPY` text row.
-enum Field<'a> {
-    Text(&'a str),
-    Int(i64),
-    Float(f64),
-    Bool(bool),
-    Null,
-}
-
-impl<'a> From<&'a str> for Field<'a> {
-    fn from(s: &'a str) -> Self {
-        Field::Text(s)
+/// The `COPY` statement and text-format data of `rows` (the columns of [`Columns::INTO`]).
+fn copy_rows<T: Columns>(rows: &[T], at: i64) -> (String, String) {
+    let mut text = String::new();
+    for row in rows {
+        copy_row(&mut text, row.values(at));
     }
-}
-impl From<i64> for Field<'_> {
-    fn from(v: i64) -> Self {
-        Field::Int(v)
-    }
-}
-impl From<bool> for Field<'_> {
-    fn from(v: bool) -> Self {
-        Field::Bool(v)
-    }
-}
-impl<'a, T: Into<Field<'a>>> From<Option<T>> for Field<'a> {
-    fn from(v: Option<T>) -> Self {
-        v.map_or(Field::Null, Into::into)
-    }
+    (format!("COPY {} FROM STDIN", T::INTO), text)
 }
 
 /// Appends one `COPY` text-format row (tab-separated, `\N` for NULL, backslash escapes).
-fn copy_row(out: &mut String, fields: &[Field]) {
-    for (i, f) in fields.iter().enumerate() {
+fn copy_row<'a>(out: &mut String, values: impl IntoIterator<Item = Value<'a>>) {
+    for (i, value) in values.into_iter().enumerate() {
         if i > 0 {
             out.push('\t');
         }
-        match f {
-            Field::Text(s) => {
+        match value {
+            Value::Text(s) | Value::OptText(Some(s)) => {
                 for c in s.chars() {
                     match c {
                         '\\' => out.push_str("\\\\"),
@@ -63,14 +43,16 @@ fn copy_row(out: &mut String, fields: &[Field]) {
                     }
                 }
             }
-            Field::Int(v) => {
+            Value::Int(v) | Value::OptInt(Some(v)) => {
                 let _ = write!(out, "{v}");
             }
-            Field::Float(v) => {
+            Value::OptFloat(Some(v)) => {
                 let _ = write!(out, "{v}");
             }
-            Field::Bool(v) => out.push(if *v { 't' } else { 'f' }),
-            Field::Null => out.push_str("\\N"),
+            Value::Bool(v) => out.push(if v { 't' } else { 'f' }),
+            Value::OptText(None) | Value::OptInt(None) | Value::OptFloat(None) => {
+                out.push_str("\\N")
+            }
         }
     }
     out.push('\n');
@@ -88,118 +70,15 @@ impl Store {
         let now = super::now();
         let mut conn = pool.acquire().await?;
         let mut rows = 0;
-        let copy = |table: &str, text: &mut String| -> (String, String) {
-            (format!("COPY {table} FROM STDIN"), std::mem::take(text))
-        };
-        let mut jobs = Vec::new();
-        let mut text = String::new();
-        for t in &batch.teams {
-            copy_row(
-                &mut text,
-                &[t.name.as_str().into(), t.source.as_str().into(), now.into()],
-            );
-        }
-        jobs.push(copy("teams (name, source, updated_at)", &mut text));
-        for d in &batch.developers {
-            copy_row(
-                &mut text,
-                &[
-                    d.login.as_str().into(),
-                    d.team.as_str().into(),
-                    d.start_at.into(),
-                    d.email.as_deref().into(),
-                    now.into(),
-                ],
-            );
-        }
-        jobs.push(copy(
-            "developers (login, team, start_at, email, updated_at)",
-            &mut text,
-        ));
-        for r in &batch.repositories {
-            copy_row(
-                &mut text,
-                &[
-                    r.slug.as_str().into(),
-                    r.team.as_deref().into(),
-                    r.team_source.as_deref().into(),
-                    r.archived.into(),
-                    r.pushed_at.into(),
-                    now.into(),
-                ],
-            );
-        }
-        jobs.push(copy(
-            "repositories (slug, team, team_source, archived, pushed_at, updated_at)",
-            &mut text,
-        ));
-        for c in &batch.commits {
-            copy_row(
-                &mut text,
-                &[
-                    c.repo.as_str().into(),
-                    c.sha.as_str().into(),
-                    c.author_login.as_deref().into(),
-                    c.authored_at.into(),
-                    c.committed_at.into(),
-                    c.is_bot.into(),
-                ],
-            );
-        }
-        jobs.push(copy(
-            "commits (repo, sha, author_login, authored_at, committed_at, is_bot)",
-            &mut text,
-        ));
-        for d in &batch.deployments {
-            copy_row(
-                &mut text,
-                &[
-                    d.source.as_str().into(),
-                    d.external_id.as_str().into(),
-                    d.repo.as_str().into(),
-                    d.service.as_str().into(),
-                    d.sha.as_str().into(),
-                    d.environment.as_str().into(),
-                    d.finished_at.into(),
-                ],
-            );
-        }
-        jobs.push(copy(
-            "deployments (source, external_id, repo, service, sha, environment, finished_at)",
-            &mut text,
-        ));
-        for c in &batch.changes {
-            copy_row(
-                &mut text,
-                &[
-                    c.service.as_str().into(),
-                    c.repo.as_str().into(),
-                    c.sha.as_str().into(),
-                    c.deployment_source.as_str().into(),
-                    c.deployment_id.as_str().into(),
-                    c.committed_at.into(),
-                    c.deployed_at.into(),
-                    c.lead_time_seconds().into(),
-                ],
-            );
-        }
-        jobs.push(copy("deployment_changes (service, repo, sha, deployment_source, deployment_id, committed_at, deployed_at, lead_time_seconds)", &mut text));
-        for r in &batch.requests {
-            copy_row(
-                &mut text,
-                &[
-                    r.source.as_str().into(),
-                    r.external_id.as_str().into(),
-                    r.team.as_str().into(),
-                    r.kind.as_str().into(),
-                    r.status.as_str().into(),
-                    r.human_intervention.into(),
-                    r.created_at.into(),
-                    r.finished_at.into(),
-                ],
-            );
-        }
-        jobs.push(copy("self_service_requests (source, external_id, team, kind, status, human_intervention, created_at, finished_at)", &mut text));
+        let jobs = [
+            copy_rows(&batch.teams, now),
+            copy_rows(&batch.developers, now),
+            copy_rows(&batch.repositories, now),
+            copy_rows(&batch.commits, now),
+            copy_rows(&batch.deployments, now),
+            copy_rows(&batch.changes, now),
+            copy_rows(&batch.requests, now),
+        ];
         for (statement, data) in jobs.into_iter().filter(|(_, d)| !d.is_empty()) {
             rows += copy_in(&mut conn, &statement, data.as_bytes()).await?;
         }
@@ -229,70 +108,38 @@ impl Store {
                 hex::encode(id)
             })
             .collect();
-        if let Pool::Postgres(pool) = &self.pool {
-            let mut conn = pool.acquire().await?;
-            let (mut head, mut answers) = (String::new(), String::new());
-            for (id, r) in ids.iter().zip(responses) {
-                copy_row(
-                    &mut head,
-                    &[
-                        id.as_str().into(),
-                        r.quarter.as_str().into(),
-                        r.team.as_str().into(),
-                    ],
-                );
-                for a in &r.answers {
-                    let number = a.number.map_or(Field::Null, Field::Float);
-                    copy_row(
-                        &mut answers,
-                        &[
-                            id.as_str().into(),
-                            a.question.as_str().into(),
-                            number,
-                            a.text.as_deref().into(),
-                            r.quarter.as_str().into(),
-                            r.team.as_str().into(),
-                        ],
-                    );
-                }
-            }
-            let n = copy_in(
-                &mut conn,
-                "COPY survey_responses (id, quarter, team) FROM STDIN",
-                head.as_bytes(),
-            )
-            .await?;
-            copy_in(
-                &mut conn,
-                "COPY survey_answers (response_id, question, number, text, quarter, team) FROM STDIN",
-                answers.as_bytes(),
-            )
-            .await?;
-            return Ok(n);
-        }
-        let answers: Vec<(&String, &SurveyResponse, &crate::model::Answer)> = ids
+        let heads: Vec<ResponseInsert> = ids
             .iter()
             .zip(responses)
-            .flat_map(|(id, r)| r.answers.iter().map(move |a| (id, r, a)))
+            .map(|(id, r)| ResponseInsert {
+                id,
+                quarter: &r.quarter,
+                team: &r.team,
+            })
             .collect();
-        let pairs: Vec<(&String, &SurveyResponse)> = ids.iter().zip(responses).collect();
+        let answers: Vec<AnswerInsert> = ids
+            .iter()
+            .zip(responses)
+            .flat_map(|(id, r)| {
+                r.answers.iter().map(move |answer| AnswerInsert {
+                    response_id: id,
+                    answer,
+                    quarter: &r.quarter,
+                    team: &r.team,
+                })
+            })
+            .collect();
+        if let Pool::Postgres(pool) = &self.pool {
+            let mut conn = pool.acquire().await?;
+            for (statement, data) in [copy_rows(&heads, 0), copy_rows(&answers, 0)] {
+                copy_in(&mut conn, &statement, data.as_bytes()).await?;
+            }
+            return Ok(responses.len() as u64);
+        }
         with_pool!(self, pool => {
             let mut tx = pool.begin().await?;
-            for chunk in pairs.chunks(CHUNK) {
-                let mut q = QueryBuilder::new("INSERT INTO survey_responses (id, quarter, team) ");
-                q.push_values(chunk, |mut b, (id, r)| {
-                    b.push_bind((*id).clone()).push_bind(r.quarter.clone()).push_bind(r.team.clone());
-                });
-                q.build().execute(&mut *tx).await?;
-            }
-            for chunk in answers.chunks(CHUNK) {
-                let mut q = QueryBuilder::new("INSERT INTO survey_answers (response_id, question, number, text, quarter, team) ");
-                q.push_values(chunk, |mut b, (id, r, a)| {
-                    b.push_bind((*id).clone()).push_bind(a.question.clone()).push_bind(a.number).push_bind(a.text.clone())
-                        .push_bind(r.quarter.clone()).push_bind(r.team.clone());
-                });
-                q.build().execute(&mut *tx).await?;
-            }
+            upsert(&mut tx, &heads, 0).await?;
+            upsert(&mut tx, &answers, 0).await?;
             tx.commit().await?;
         });
         Ok(responses.len() as u64)

@@ -2,12 +2,11 @@
 //! ETags (`http_etags`), the previous deployment of a repository, and the PostgreSQL advisory
 //! lock that elects the one replica that collects.
 
-use sqlx::QueryBuilder;
-
-use super::{now, with_pool, Pool, Result, Store, CHUNK};
+use super::insert::{upsert, Columns, Value};
+use super::{now, with_pool, Pool, Result, Store};
 
 /// One collector run, as recorded.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct CollectorRun {
     /// Row id.
     pub id: i64,
@@ -71,37 +70,24 @@ impl Store {
 
     /// The latest runs, newest first.
     pub async fn recent_runs(&self, limit: i64) -> Result<Vec<CollectorRun>> {
-        type Row = (
-            i64,
-            String,
-            i64,
-            Option<i64>,
-            String,
-            i64,
-            Option<String>,
-            i64,
-        );
         let sql = "SELECT id, source, started_at, finished_at, outcome, items, error, warnings \
                    FROM collector_runs ORDER BY id DESC LIMIT $1";
-        let rows: Vec<Row> =
-            with_pool!(self, pool => sqlx::query_as(sql).bind(limit).fetch_all(pool).await?);
-        Ok(rows
-            .into_iter()
-            .map(
-                |(id, source, started_at, finished_at, outcome, items, error, warnings)| {
-                    CollectorRun {
-                        id,
-                        source,
-                        started_at,
-                        finished_at,
-                        outcome,
-                        items,
-                        error,
-                        warnings,
-                    }
-                },
-            )
-            .collect())
+        Ok(with_pool!(self, pool => sqlx::query_as(sql).bind(limit).fetch_all(pool).await?))
+    }
+}
+
+/// A stored ETag: the newest one of a URL wins.
+struct Etag<'a> {
+    url: &'a str,
+    etag: &'a str,
+}
+
+impl Columns for Etag<'_> {
+    const INTO: &'static str = "http_etags (url, etag, updated_at)";
+    const ON_CONFLICT: &'static str =
+        "ON CONFLICT (url) DO UPDATE SET etag = excluded.etag, updated_at = excluded.updated_at";
+    fn values(&self, at: i64) -> impl IntoIterator<Item = Value<'_>> {
+        [self.url.into(), self.etag.into(), at.into()]
     }
 }
 
@@ -144,17 +130,12 @@ impl Store {
 
     /// Stores `(url, etag)` pairs (call only once the facts of those responses are written).
     pub async fn save_etags(&self, etags: &[(String, String)]) -> Result<()> {
-        let at = now();
-        for chunk in etags.chunks(CHUNK) {
-            with_pool!(self, pool => {
-                let mut q = QueryBuilder::new("INSERT INTO http_etags (url, etag, updated_at) ");
-                q.push_values(chunk, |mut b, (url, etag)| {
-                    b.push_bind(url.clone()).push_bind(etag.clone()).push_bind(at);
-                });
-                q.push(" ON CONFLICT (url) DO UPDATE SET etag = excluded.etag, updated_at = excluded.updated_at");
-                q.build().execute(pool).await.map(|_| ())?
-            });
-        }
+        let etags: Vec<Etag> = etags.iter().map(|(url, etag)| Etag { url, etag }).collect();
+        with_pool!(self, pool => {
+            let mut tx = pool.begin().await?;
+            upsert(&mut tx, &etags, now()).await?;
+            tx.commit().await?;
+        });
         Ok(())
     }
 

@@ -13,6 +13,7 @@ mod copy_out;
 mod facts;
 mod gitops;
 mod incidents;
+mod insert;
 mod org;
 mod release;
 mod rollouts;
@@ -22,6 +23,7 @@ mod snapshots;
 mod sqlite_scan;
 mod survey;
 mod totals;
+mod upserts;
 mod yardstick;
 
 use std::str::FromStr;
@@ -99,6 +101,30 @@ macro_rules! with_pool {
     };
 }
 pub(crate) use with_pool;
+
+/// The owner-team rule, written once: a delivery fact (a change, a rollout) belongs to its
+/// service's own team, else to its repository's (`NULL` while neither is known). Joins a fact
+/// table aliased `f` (with `service` and `repo` columns) to what [`OWNER_TEAM`] reads.
+const OWNER_JOIN: &str = "LEFT JOIN services s ON s.name = f.service \
+    LEFT JOIN repositories r ON r.slug = f.repo";
+
+/// The owner team of the fact `f`, after [`OWNER_JOIN`].
+const OWNER_TEAM: &str = "COALESCE(s.team, r.team)";
+
+/// A delivery fact read with its owner team (selected as `owner_team`).
+#[derive(sqlx::FromRow)]
+struct Owned<T> {
+    owner_team: Option<String>,
+    #[sqlx(flatten)]
+    fact: T,
+}
+
+impl<T> Owned<T> {
+    /// `(owner team, fact)`.
+    fn pair(self) -> (Option<String>, T) {
+        (self.owner_team, self.fact)
+    }
+}
 
 /// Rows per multi-row `INSERT`: well under SQLite's 32,766 and PostgreSQL's 65,535 bound
 /// parameters for the widest table.

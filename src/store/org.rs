@@ -33,7 +33,7 @@ pub struct TableCounts {
 }
 
 /// A roster developer with their first commit on or after their start date.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct Onboarding {
     /// GitHub login.
     pub login: String,
@@ -76,67 +76,28 @@ impl Store {
     /// The roster, sorted by login.
     pub async fn developers(&self) -> Result<Vec<Developer>> {
         let sql = "SELECT login, team, start_at, email FROM developers ORDER BY login";
-        let rows: Vec<(String, String, i64, Option<String>)> =
-            with_pool!(self, pool => sqlx::query_as(sql).fetch_all(pool).await?);
-        Ok(rows
-            .into_iter()
-            .map(|(login, team, start_at, email)| Developer {
-                login,
-                team,
-                start_at,
-                email,
-            })
-            .collect())
+        Ok(with_pool!(self, pool => sqlx::query_as(sql).fetch_all(pool).await?))
     }
 
     /// The roster developer with this login, if any.
     pub async fn developer(&self, login: &str) -> Result<Option<Developer>> {
         let sql = "SELECT login, team, start_at, email FROM developers WHERE login = $1";
-        let row: Option<(String, String, i64, Option<String>)> =
-            with_pool!(self, pool => sqlx::query_as(sql).bind(login).fetch_optional(pool).await?);
-        Ok(row.map(|(login, team, start_at, email)| Developer {
-            login,
-            team,
-            start_at,
-            email,
-        }))
+        Ok(with_pool!(self, pool => sqlx::query_as(sql).bind(login).fetch_optional(pool).await?))
     }
 
     /// Repositories, sorted by slug.
     pub async fn repositories(&self) -> Result<Vec<Repository>> {
         let sql =
             "SELECT slug, team, team_source, archived, pushed_at FROM repositories ORDER BY slug";
-        type Row = (String, Option<String>, Option<String>, bool, Option<i64>);
-        let rows: Vec<Row> = with_pool!(self, pool => sqlx::query_as(sql).fetch_all(pool).await?);
-        Ok(rows
-            .into_iter()
-            .map(
-                |(slug, team, team_source, archived, pushed_at)| Repository {
-                    slug,
-                    team,
-                    team_source,
-                    archived,
-                    pushed_at,
-                },
-            )
-            .collect())
+        Ok(with_pool!(self, pool => sqlx::query_as(sql).fetch_all(pool).await?))
     }
 
     /// Every roster developer with their first non-bot commit since their start date.
     pub async fn onboarding(&self) -> Result<Vec<Onboarding>> {
         let sql = format!(
-            "SELECT d.login, d.team, d.start_at, {FIRST_COMMIT} FROM developers d ORDER BY d.login"
+            "SELECT d.login, d.team, d.start_at, {FIRST_COMMIT} AS first_commit_at \
+             FROM developers d ORDER BY d.login"
         );
-        let rows: Vec<(String, String, i64, Option<i64>)> =
-            with_pool!(self, pool => sqlx::query_as(&sql).fetch_all(pool).await?);
-        Ok(rows
-            .into_iter()
-            .map(|(login, team, start_at, first_commit_at)| Onboarding {
-                login,
-                team,
-                start_at,
-                first_commit_at,
-            })
-            .collect())
+        Ok(with_pool!(self, pool => sqlx::query_as(&sql).fetch_all(pool).await?))
     }
 }

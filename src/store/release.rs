@@ -8,21 +8,11 @@
 //! Never logs an invite, a response id or an answer.
 
 use rand::seq::SliceRandom;
-use sqlx::QueryBuilder;
 
-use super::survey::random_id;
-use super::{with_pool, Backend, Result, Store, StoreError, CHUNK};
-use crate::model::Answer;
+use super::insert::upsert;
+use super::survey::{decode_answers, random_id, AnswerInsert, InviteUse, ResponseInsert};
+use super::{with_pool, Backend, Result, Store};
 use crate::quarter::Quarter;
-
-/// The JSON form of a held response's answers.
-pub(super) fn encode_answers(answers: &[Answer]) -> String {
-    serde_json::to_string(answers).expect("answers serialise")
-}
-
-fn decode_answers(json: &str) -> Result<Vec<Answer>> {
-    serde_json::from_str(json).map_err(|e| StoreError::Database(sqlx::Error::Decode(Box::new(e))))
-}
 
 /// Held (or released) responses of one quarter.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -99,23 +89,16 @@ impl Store {
             }
             // Answers shuffled too: their order would otherwise repeat the responses'.
             answers.shuffle(&mut rand::rng());
-            for chunk in responses.chunks(CHUNK) {
-                let mut q = QueryBuilder::new("INSERT INTO survey_responses (id, quarter, team) ");
-                q.push_values(chunk, |mut b, (id, team)| {
-                    b.push_bind(id.clone()).push_bind(quarter).push_bind(team.clone());
-                });
-                q.build().execute(&mut *tx).await?;
-            }
-            for chunk in answers.chunks(CHUNK) {
-                let mut q = QueryBuilder::new(
-                    "INSERT INTO survey_answers (response_id, question, number, text, quarter, team) ",
-                );
-                q.push_values(chunk, |mut b, (id, team, a)| {
-                    b.push_bind(id.clone()).push_bind(a.question.clone()).push_bind(a.number)
-                        .push_bind(a.text.clone()).push_bind(quarter).push_bind(team.clone());
-                });
-                q.build().execute(&mut *tx).await?;
-            }
+            let response_rows: Vec<ResponseInsert> = responses
+                .iter()
+                .map(|(id, team)| ResponseInsert { id, quarter, team })
+                .collect();
+            let answer_rows: Vec<AnswerInsert> = answers
+                .iter()
+                .map(|(id, team, answer)| AnswerInsert { response_id: id, answer, quarter, team })
+                .collect();
+            upsert(&mut tx, &response_rows, 0).await?;
+            upsert(&mut tx, &answer_rows, 0).await?;
             tx.commit().await?;
             Ok(responses.len() as u64)
         })
@@ -130,13 +113,8 @@ impl Store {
             let mut tx = pool.begin().await?;
             let mut hashes: Vec<(String,)> = sqlx::query_as(take).bind(quarter).fetch_all(&mut *tx).await?;
             hashes.sort_unstable();
-            for chunk in hashes.chunks(CHUNK) {
-                let mut q = QueryBuilder::new("INSERT INTO survey_invite_uses (invite_hash) ");
-                q.push_values(chunk, |mut b, (hash,)| {
-                    b.push_bind(hash.clone());
-                });
-                q.build().execute(&mut *tx).await?;
-            }
+            let uses: Vec<InviteUse> = hashes.iter().map(|(hash,)| InviteUse(hash)).collect();
+            upsert(&mut tx, &uses, 0).await?;
             tx.commit().await?;
         });
         Ok(())

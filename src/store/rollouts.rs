@@ -5,8 +5,8 @@
 
 use std::collections::HashMap;
 
-use super::{with_pool, Result, Store};
-use crate::model::{Deployment, Rollout, RolloutKind};
+use super::{with_pool, Owned, Result, Store, OWNER_JOIN, OWNER_TEAM};
+use crate::model::{Deployment, Rollout};
 
 /// Services refreshed per statement (each is one bound parameter).
 pub(super) const SERVICES_PER_QUERY: usize = 500;
@@ -25,7 +25,7 @@ macro_rules! refresh_rollouts {
                 list.push_bind(s.clone());
             }
             q.push(")");
-            let deployments: Vec<(String, String, String, String, String, String, i64)> =
+            let deployments: Vec<$crate::model::Deployment> =
                 q.build_query_as().fetch_all(&mut *$tx).await?;
             let mut q = sqlx::QueryBuilder::new(
                 "SELECT service, sha, deployed_at FROM deployment_changes WHERE service IN (",
@@ -45,48 +45,21 @@ macro_rules! refresh_rollouts {
             }
             q.push(")");
             q.build().execute(&mut *$tx).await?;
-            for rows in derived.chunks($crate::store::CHUNK) {
-                let mut q = sqlx::QueryBuilder::new(
-                    "INSERT INTO rollouts \
-                     (service, repo, sha, kind, finished_at, source, external_id, previous_sha) ",
-                );
-                q.push_values(rows, |mut b, r| {
-                    b.push_bind(r.service.clone())
-                        .push_bind(r.repo.clone())
-                        .push_bind(r.sha.clone())
-                        .push_bind(r.kind.as_str())
-                        .push_bind(r.finished_at)
-                        .push_bind(r.source.clone())
-                        .push_bind(r.external_id.clone())
-                        .push_bind(r.previous_sha.clone());
-                });
-                q.build().execute(&mut *$tx).await?;
-            }
+            $crate::store::insert::upsert(&mut $tx, &derived, 0).await?;
         }
     }};
 }
 pub(super) use refresh_rollouts;
 
-/// The rollouts of every service in `deployments` (rows as read by `refresh_rollouts!`), from
-/// the changes `shipped` (`service, sha, deployed_at`).
+/// The rollouts of every service in `deployments`, from the changes `shipped` (`service, sha,
+/// deployed_at`).
 pub(super) fn derive_all(
-    deployments: Vec<(String, String, String, String, String, String, i64)>,
+    deployments: Vec<Deployment>,
     shipped: Vec<(String, String, i64)>,
 ) -> Vec<Rollout> {
     let mut by_service: HashMap<String, Vec<Deployment>> = HashMap::new();
-    for (source, external_id, repo, service, sha, environment, finished_at) in deployments {
-        by_service
-            .entry(service.clone())
-            .or_default()
-            .push(Deployment {
-                source,
-                external_id,
-                repo,
-                service,
-                sha,
-                environment,
-                finished_at,
-            });
+    for d in deployments {
+        by_service.entry(d.service.clone()).or_default().push(d);
     }
     let mut changes: HashMap<String, HashMap<String, i64>> = HashMap::new();
     for (service, sha, at) in shipped {
@@ -111,57 +84,15 @@ impl Store {
         start: i64,
         end: i64,
     ) -> Result<Vec<(Option<String>, Rollout)>> {
-        type Row = (
-            String,
-            String,
-            String,
-            String,
-            i64,
-            String,
-            String,
-            Option<String>,
-            Option<String>,
+        let sql = format!(
+            "SELECT f.service, f.repo, f.sha, f.kind, f.finished_at, f.source, f.external_id, \
+             f.previous_sha, {OWNER_TEAM} AS owner_team FROM rollouts f {OWNER_JOIN} \
+             WHERE f.finished_at >= $1 AND f.finished_at < $2 \
+             ORDER BY f.finished_at, f.service, f.sha"
         );
-        let sql =
-            "SELECT o.service, o.repo, o.sha, o.kind, o.finished_at, o.source, o.external_id, \
-                   o.previous_sha, COALESCE(s.team, r.team) FROM rollouts o \
-                   LEFT JOIN services s ON s.name = o.service \
-                   LEFT JOIN repositories r ON r.slug = o.repo \
-                   WHERE o.finished_at >= $1 AND o.finished_at < $2 \
-                   ORDER BY o.finished_at, o.service, o.sha";
-        let rows: Vec<Row> = with_pool!(self, pool => sqlx::query_as(sql)
+        let rows: Vec<Owned<Rollout>> = with_pool!(self, pool => sqlx::query_as(&sql)
             .bind(start).bind(end).fetch_all(pool).await?);
-        Ok(rows
-            .into_iter()
-            .map(
-                |(
-                    service,
-                    repo,
-                    sha,
-                    kind,
-                    finished_at,
-                    source,
-                    external_id,
-                    previous_sha,
-                    team,
-                )| {
-                    let kind = RolloutKind::parse(&kind).unwrap_or(RolloutKind::Rollout);
-                    (
-                        team,
-                        Rollout {
-                            service,
-                            repo,
-                            sha,
-                            kind,
-                            finished_at,
-                            source,
-                            external_id,
-                            previous_sha,
-                        },
-                    )
-                },
-            )
-            .collect())
+        Ok(rows.into_iter().map(Owned::pair).collect())
     }
 
     /// Derives the rollouts of every service again (after the migration that introduced them,

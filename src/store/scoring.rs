@@ -220,16 +220,22 @@ impl Store {
                    WHERE p.repo = r.slug AND p.pushed_at >= $1 AND p.pushed_at < $2) \
                    OR EXISTS (SELECT 1 FROM commits c \
                    WHERE c.repo = r.slug AND c.committed_at >= $1 AND c.committed_at < $2) \
-                   FROM repositories r ORDER BY r.slug";
-        type Row = (String, Option<String>, bool, Option<bool>);
+                   AS active FROM repositories r ORDER BY r.slug";
+        #[derive(sqlx::FromRow)]
+        struct Row {
+            slug: String,
+            team: Option<String>,
+            archived: bool,
+            active: Option<bool>,
+        }
         let rows: Vec<Row> = with_pool!(self, pool => sqlx::query_as(sql)
             .bind(range.window_start).bind(range.end).fetch_all(pool).await?);
-        for (slug, team, archived, active) in rows {
-            facts.repo_names.code(&slug);
+        for row in rows {
+            facts.repo_names.code(&row.slug);
             facts.repos.push(RepoFacts {
-                team,
-                archived,
-                active: active.unwrap_or(false),
+                team: row.team,
+                archived: row.archived,
+                active: row.active.unwrap_or(false),
             });
         }
         Ok(())

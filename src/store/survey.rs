@@ -6,9 +6,9 @@
 //! nothing joins a response back to a person.
 
 use rand::RngCore;
-use sqlx::QueryBuilder;
 
-use super::{with_pool, Result, Store, CHUNK};
+use super::insert::{upsert, Columns, Value};
+use super::{with_pool, Result, Store, StoreError};
 use crate::model::Answer;
 use crate::quarter::Quarter;
 
@@ -24,7 +24,7 @@ pub enum SubmitOutcome {
 }
 
 /// One stored answer with its response's team (what scoring reads).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
 pub struct AnswerRow {
     /// Random response id (groups the answers of one response).
     pub response_id: String,
@@ -56,6 +56,83 @@ pub(super) fn random_id() -> String {
     hex::encode(id)
 }
 
+/// The answers of a held response, from their JSON form in `survey_pending`.
+pub(super) fn decode_answers(json: &str) -> Result<Vec<Answer>> {
+    serde_json::from_str(json).map_err(|e| StoreError::Database(sqlx::Error::Decode(Box::new(e))))
+}
+
+/// A new invite: kept as it is when stored already.
+struct InviteInsert<'a> {
+    hash: &'a str,
+    quarter: &'a str,
+    team: &'a str,
+}
+
+impl Columns for InviteInsert<'_> {
+    const INTO: &'static str = "survey_invites (invite_hash, quarter, team)";
+    const ON_CONFLICT: &'static str = "ON CONFLICT (invite_hash) DO NOTHING";
+    fn values(&self, _: i64) -> impl IntoIterator<Item = Value<'_>> {
+        [self.hash.into(), self.quarter.into(), self.team.into()]
+    }
+}
+
+/// An invite that has answered (no time, nothing else).
+pub(super) struct InviteUse<'a>(pub &'a str);
+
+impl Columns for InviteUse<'_> {
+    const INTO: &'static str = "survey_invite_uses (invite_hash)";
+    const ON_CONFLICT: &'static str = "";
+    fn values(&self, _: i64) -> impl IntoIterator<Item = Value<'_>> {
+        [self.0.into()]
+    }
+}
+
+/// A released response under its random id (new: a repeat fails).
+pub(super) struct ResponseInsert<'a> {
+    /// Random id.
+    pub id: &'a str,
+    /// Quarter.
+    pub quarter: &'a str,
+    /// Team.
+    pub team: &'a str,
+}
+
+impl Columns for ResponseInsert<'_> {
+    const INTO: &'static str = "survey_responses (id, quarter, team)";
+    const ON_CONFLICT: &'static str = "";
+    fn values(&self, _: i64) -> impl IntoIterator<Item = Value<'_>> {
+        [self.id.into(), self.quarter.into(), self.team.into()]
+    }
+}
+
+/// One answer of a released response, with the response's quarter and team.
+pub(super) struct AnswerInsert<'a> {
+    /// The response's random id.
+    pub response_id: &'a str,
+    /// The answer.
+    pub answer: &'a Answer,
+    /// Quarter.
+    pub quarter: &'a str,
+    /// Team.
+    pub team: &'a str,
+}
+
+impl Columns for AnswerInsert<'_> {
+    const INTO: &'static str =
+        "survey_answers (response_id, question, number, text, quarter, team)";
+    const ON_CONFLICT: &'static str = "";
+    fn values(&self, _: i64) -> impl IntoIterator<Item = Value<'_>> {
+        [
+            self.response_id.into(),
+            (&self.answer.question).into(),
+            self.answer.number.into(),
+            (&self.answer.text).into(),
+            self.quarter.into(),
+            self.team.into(),
+        ]
+    }
+}
+
 impl ResponseRate {
     /// `responses / roster` (0 to 1; 0 for an empty roster).
     pub fn rate(&self) -> f64 {
@@ -82,17 +159,17 @@ impl Store {
     /// Stores invites `(hash, quarter, team)`; an invite already stored is left as it is.
     /// Returns how many were new.
     pub async fn create_invites(&self, invites: &[(String, String, String)]) -> Result<u64> {
+        let invites: Vec<InviteInsert> = invites
+            .iter()
+            .map(|(hash, quarter, team)| InviteInsert {
+                hash,
+                quarter,
+                team,
+            })
+            .collect();
         with_pool!(self, pool => {
             let mut tx = pool.begin().await?;
-            let mut rows = 0;
-            for chunk in invites.chunks(CHUNK) {
-                let mut q = QueryBuilder::new("INSERT INTO survey_invites (invite_hash, quarter, team) ");
-                q.push_values(chunk, |mut b, (hash, quarter, team)| {
-                    b.push_bind(hash.clone()).push_bind(quarter.clone()).push_bind(team.clone());
-                });
-                q.push(" ON CONFLICT (invite_hash) DO NOTHING");
-                rows += q.build().execute(&mut *tx).await?.rows_affected();
-            }
+            let rows = upsert(&mut tx, &invites, 0).await?;
             tx.commit().await?;
             Ok(rows)
         })
@@ -120,7 +197,7 @@ impl Store {
         answers: &[Answer],
     ) -> Result<SubmitOutcome> {
         let id = random_id();
-        let answers = super::release::encode_answers(answers);
+        let answers = serde_json::to_string(answers).expect("answers serialise");
         // The first statement writes, so SQLite takes its write lock at once (waiting on
         // busy_timeout) instead of failing to upgrade a read lock under concurrency.
         let mark = "INSERT INTO survey_invite_uses (invite_hash) \
@@ -153,19 +230,7 @@ impl Store {
     pub async fn answers(&self, quarter: &str) -> Result<Vec<AnswerRow>> {
         let sql = "SELECT response_id, team, question, number, text FROM survey_answers \
                    WHERE quarter = $1 ORDER BY response_id, question";
-        type Row = (String, String, String, Option<f64>, Option<String>);
-        let rows: Vec<Row> =
-            with_pool!(self, pool => sqlx::query_as(sql).bind(quarter).fetch_all(pool).await?);
-        Ok(rows
-            .into_iter()
-            .map(|(response_id, team, question, number, text)| AnswerRow {
-                response_id,
-                team,
-                question,
-                number,
-                text,
-            })
-            .collect())
+        Ok(with_pool!(self, pool => sqlx::query_as(sql).bind(quarter).fetch_all(pool).await?))
     }
 
     /// Response rate per team for `quarter`: responses over roster size, for every team of the

@@ -1,7 +1,7 @@
 //! Running totals for the metrics' counters: rollouts and self-service requests per team,
 //! collector runs per source and outcome. `/metrics` counters start from these after a restart.
 
-use super::{with_pool, Result, Store};
+use super::{with_pool, Result, Store, OWNER_JOIN, OWNER_TEAM};
 
 /// Totals of everything counted since the database began.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
@@ -59,9 +59,10 @@ pub struct RunTotal {
 impl Store {
     /// The running totals behind the metrics' counters.
     pub async fn totals(&self) -> Result<Totals> {
-        let deployments_sql = "SELECT COALESCE(s.team, r.team), COUNT(*) FROM rollouts o \
-            LEFT JOIN services s ON s.name = o.service LEFT JOIN repositories r ON r.slug = o.repo \
-            WHERE o.kind = 'rollout' GROUP BY COALESCE(s.team, r.team) ORDER BY 1";
+        let deployments_sql = format!(
+            "SELECT {OWNER_TEAM}, COUNT(*) FROM rollouts f {OWNER_JOIN} \
+             WHERE f.kind = 'rollout' GROUP BY {OWNER_TEAM} ORDER BY 1"
+        );
         let requests_sql = "SELECT team, COUNT(*), \
             SUM(CASE WHEN status = 'succeeded' AND NOT human_intervention THEN 1 ELSE 0 END) \
             FROM self_service_requests WHERE status <> 'running' GROUP BY team ORDER BY team";
@@ -77,7 +78,7 @@ impl Store {
             WHERE deleted_at IS NULL GROUP BY team, managed ORDER BY team, managed";
         let (deployments, requests, runs, successes, rate_limit, namespaces) = with_pool!(self, pool => {
             let deployments: Vec<(Option<String>, i64)> =
-                sqlx::query_as(deployments_sql).fetch_all(pool).await?;
+                sqlx::query_as(&deployments_sql).fetch_all(pool).await?;
             let requests: Vec<(String, i64, i64)> =
                 sqlx::query_as(requests_sql).fetch_all(pool).await?;
             let runs: Vec<(String, String, i64, i64)> = sqlx::query_as(runs_sql).fetch_all(pool).await?;

@@ -1,7 +1,7 @@
 //! PostgreSQL's own `percentile_cont` for the lead times polars computes: the cross-check of
 //! the scoring tests and the scoring benchmark's yardstick, never used by dxs itself.
 
-use super::{Pool, Result, Store};
+use super::{Pool, Result, Store, OWNER_JOIN, OWNER_TEAM};
 
 /// Lead time percentiles of one team (or every change, `team: None`), computed by the database.
 #[derive(Debug, Clone, PartialEq)]
@@ -28,14 +28,15 @@ impl Store {
         let Pool::Postgres(pool) = &self.pool else {
             return Ok(None);
         };
-        let sql = "SELECT COALESCE(s.team, r.team), GROUPING(COALESCE(s.team, r.team)) = 1, \
-                   percentile_cont(0.5) WITHIN GROUP (ORDER BY c.lead_time_seconds) / 3600.0, \
-                   percentile_cont(0.9) WITHIN GROUP (ORDER BY c.lead_time_seconds) / 3600.0, COUNT(*) \
-                   FROM deployment_changes c LEFT JOIN services s ON s.name = c.service \
-                   LEFT JOIN repositories r ON r.slug = c.repo \
-                   WHERE c.deployed_at >= $1 AND c.deployed_at < $2 \
-                   GROUP BY GROUPING SETS ((COALESCE(s.team, r.team)), ()) ORDER BY 2 DESC, 1";
-        let rows: Vec<(Option<String>, bool, f64, f64, i64)> = sqlx::query_as(sql)
+        let sql = format!(
+            "SELECT {OWNER_TEAM}, GROUPING({OWNER_TEAM}) = 1, \
+             percentile_cont(0.5) WITHIN GROUP (ORDER BY f.lead_time_seconds) / 3600.0, \
+             percentile_cont(0.9) WITHIN GROUP (ORDER BY f.lead_time_seconds) / 3600.0, COUNT(*) \
+             FROM deployment_changes f {OWNER_JOIN} \
+             WHERE f.deployed_at >= $1 AND f.deployed_at < $2 \
+             GROUP BY GROUPING SETS (({OWNER_TEAM}), ()) ORDER BY 2 DESC, 1"
+        );
+        let rows: Vec<(Option<String>, bool, f64, f64, i64)> = sqlx::query_as(&sql)
             .bind(start)
             .bind(end)
             .fetch_all(pool)
