@@ -203,8 +203,8 @@ impl Families {
             f.change_failure.clone(),
         );
         published.register(
-            "dxs_failed_deployment_recovery_hours",
-            "Failed deployment recovery time of the latest scored quarter, hours (stat=median, p90, or open_max: age of the oldest failure still open)",
+            "dxs_failed_deployment_recovery_seconds",
+            "Failed deployment recovery time of the latest scored quarter, seconds (stat=median, p90, or open_max: age of the oldest failure still open)",
             f.recovery.clone(),
         );
         published.register(

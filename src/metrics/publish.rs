@@ -123,9 +123,9 @@ impl Families {
                 .inc_by(c.incidents.max(0) as u64);
             let (r, lead) = (&c.recovery_hours, &s.lead_time_hours);
             let stats = [
-                (&self.recovery, "median", r.median, 1.0),
-                (&self.recovery, "p90", r.p90, 1.0),
-                (&self.recovery, "open_max", r.open_max_hours, 1.0),
+                (&self.recovery, "median", r.median, 3600.0),
+                (&self.recovery, "p90", r.p90, 3600.0),
+                (&self.recovery, "open_max", r.open_max_hours, 3600.0),
                 (&self.lead_time, "median", lead.median, 60.0),
                 (&self.lead_time, "p90", lead.p90, 60.0),
             ];

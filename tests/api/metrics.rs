@@ -73,6 +73,19 @@ async fn every_family_follows_the_snapshot_and_the_store_totals() {
                 r#"deployment_lead_time_minutes{team="team-01",stat="p90"}"#,
                 1440.0,
             ),
+            // Recovery in seconds, the base unit: 6 h, 39.6 h, 275 h.
+            (
+                r#"dxs_failed_deployment_recovery_seconds{team="all",stat="median"}"#,
+                21_600.0,
+            ),
+            (
+                r#"dxs_failed_deployment_recovery_seconds{team="all",stat="p90"}"#,
+                142_560.0,
+            ),
+            (
+                r#"dxs_failed_deployment_recovery_seconds{team="all",stat="open_max"}"#,
+                990_000.0,
+            ),
             (r#"developer_first_commit_time_hours{team="team-02"}"#, 32.0),
             (r#"developer_first_commit_time_hours{team="all"}"#, 36.0),
             (r#"platform_requests_total{team="team-00"}"#, 4.0),

@@ -10,10 +10,13 @@
 //!   20+k (no nps), responses 10+k, lead time median 2+k h and p90 24 h, onboarding median
 //!   30+k h, self-service rate 0.25, nps 20−k, the last team hidden (no nps); the org (`all`): dxs
 //!   71.5, adoption 45, responses 143, lead time median 1.5 h, p90 96 h, onboarding 36 h,
-//!   rate 0.5, nps 24; 2026-Q3 holds only the org, with 120 responses.
+//!   rate 0.5, nps 24, recovery median 6 h, p90 39.6 h, oldest open failure 275 h; 2026-Q3
+//!   holds only the org, with 120 responses.
 
 use dxs::model::{Deployment, Repository, RequestStatus, SelfServiceRequest, Team};
-use dxs::scoring::{self, Evidence, LeadTime, Onboarding, Score, TeamScore};
+use dxs::scoring::{
+    self, ChangeFailure, Evidence, LeadTime, Onboarding, Recovery, Score, TeamScore,
+};
 use dxs::store::{FactBatch, Store};
 
 /// The latest quarter of the snapshots.
@@ -118,6 +121,15 @@ pub async fn write_snapshots(store: &Store, teams: &[String]) {
         },
         self_service_rate: Some(0.5),
         nps: Some(24.0),
+        change_failure: ChangeFailure {
+            recovery_hours: Recovery {
+                median: Some(6.0),
+                p90: Some(39.6),
+                open: 1,
+                open_max_hours: Some(275.0),
+            },
+            ..ChangeFailure::default()
+        },
         ..TeamScore::default()
     };
     let teams = teams

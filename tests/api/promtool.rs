@@ -19,7 +19,7 @@ pub fn prometheus_tool(name: &str) -> Command {
 
 /// The findings of promtool that DESIGN §8 names as false positives of its old parser: a
 /// counter `x` with HELP read as `x_total` without, and the non-base-unit names the contract
-/// keeps (the two of the platform team's dashboard, and DORA's recovery time in hours).
+/// keeps (the two of the platform team's dashboard).
 fn is_known_false_positive(finding: &str, scrape: &str) -> bool {
     if let Some(counter) = finding
         .strip_suffix("_total no help text")
@@ -32,7 +32,6 @@ fn is_known_false_positive(finding: &str, scrape: &str) -> bool {
         finding,
         r#"deployment_lead_time_minutes use base unit "seconds" instead of "minutes""#
             | r#"developer_first_commit_time_hours use base unit "seconds" instead of "hours""#
-            | r#"dxs_failed_deployment_recovery_hours use base unit "seconds" instead of "hours""#
     )
 }
 
