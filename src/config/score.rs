@@ -32,6 +32,9 @@ pub struct ScoreConfig {
     pub weights: BTreeMap<String, f64>,
     /// A team's survey figures are hidden below this many responses.
     pub min_group_size: u32,
+    /// A DXS is published only when the components with data carry at least this share of
+    /// the weight (0–1); below it the DXS is null and marked partial.
+    pub min_coverage: f64,
     /// Trailing window for telemetry such as adoption, in days.
     pub window_days: u32,
     /// Log-linear bounds of the lead time component, hours: `[100 at or below, 0 at or above]`.
@@ -58,6 +61,7 @@ pub struct ScoreConfig {
 pub(super) struct RawScore {
     pub(super) weights: BTreeMap<String, f64>,
     pub(super) min_group_size: i64,
+    pub(super) min_coverage: f64,
     pub(super) window_days: i64,
     pub(super) lead_time_hours: [f64; 2],
     pub(super) onboarding_hours: [f64; 2],
@@ -92,6 +96,7 @@ impl Default for RawScore {
                 .map(|(k, v)| (k.to_string(), *v))
                 .collect(),
             min_group_size: 5,
+            min_coverage: 0.6,
             window_days: 90,
             lead_time_hours: [1.0, 720.0],
             onboarding_hours: [4.0, 336.0],
@@ -136,6 +141,15 @@ pub(super) fn validate_score(raw: RawScore) -> Result<ScoreConfig, ConfigError> 
                 format!("expected a whole number >= 1, got {}", raw.min_group_size),
             )
         })?;
+    if !(0.0..=1.0).contains(&raw.min_coverage) {
+        return Err(invalid(
+            "score.min_coverage",
+            format!(
+                "expected a share of the weight from 0 to 1, got {}",
+                raw.min_coverage
+            ),
+        ));
+    }
     let window_days = u32::try_from(raw.window_days)
         .ok()
         .filter(|n| (1..=3660).contains(n))
@@ -200,6 +214,7 @@ pub(super) fn validate_score(raw: RawScore) -> Result<ScoreConfig, ConfigError> 
         adoption_basis,
         weights: raw.weights,
         min_group_size,
+        min_coverage: raw.min_coverage,
         window_days,
         lead_time_hours: raw.lead_time_hours,
         onboarding_hours: raw.onboarding_hours,

@@ -38,6 +38,7 @@ fn defaults_follow_the_design() {
     assert_eq!(c.score.dora_change_failure, [0.05, 0.10, 0.15]);
     assert_eq!(c.score.dora_recovery_hours, [1.0, 24.0, 168.0]);
     assert_eq!(c.score.min_group_size, 5);
+    assert_eq!(c.score.min_coverage, 0.6);
     assert_eq!(c.score.window_days, 90);
     assert!(c.auth.admin_token.is_none());
     assert_eq!(c.collect.interval_secs, 3600);
@@ -181,6 +182,14 @@ fn each_bad_key_is_named() {
     assert_eq!(
         error_key("[score]\nmin_group_size = 0", &[]),
         "score.min_group_size"
+    );
+    assert_eq!(
+        error_key("[score]\nmin_coverage = 1.5", &[]),
+        "score.min_coverage"
+    );
+    assert_eq!(
+        error_key("", &[("DXS_SCORE__MIN_COVERAGE", "-0.1")]),
+        "score.min_coverage"
     );
     assert_eq!(
         error_key("[score]\nwindow_days = -3", &[]),

@@ -86,6 +86,8 @@ pub(super) fn team(name: &str) -> TeamLabels {
 pub(super) struct Families {
     pub(super) score: Family<TeamLabels, F64Gauge>,
     pub(super) score_component: Family<ComponentLabels, F64Gauge>,
+    pub(super) score_driver: Family<ComponentLabels, F64Gauge>,
+    pub(super) score_coverage: Family<TeamLabels, F64Gauge>,
     pub(super) lead_time: Family<StatLabels, F64Gauge>,
     pub(super) first_commit: Family<TeamLabels, F64Gauge>,
     pub(super) requests: Family<TeamLabels, Counter>,
@@ -120,6 +122,8 @@ impl Families {
         let f = Families {
             score: Family::default(),
             score_component: Family::default(),
+            score_driver: Family::default(),
+            score_coverage: Family::default(),
             lead_time: Family::default(),
             first_commit: Family::default(),
             requests: Family::default(),
@@ -151,6 +155,16 @@ impl Families {
             "dxs_score_component",
             "DXS component score 0-100 of the latest scored quarter",
             f.score_component.clone(),
+        );
+        published.register(
+            "dxs_score_driver",
+            "Contribution of a component to the DXS change since the previous quarter, in points (absent without a DXS in both quarters)",
+            f.score_driver.clone(),
+        );
+        published.register(
+            "dxs_score_coverage_ratio",
+            "Share of the DXS weight whose components had data, 0-1 (below score.min_coverage the team has no dxs_score sample)",
+            f.score_coverage.clone(),
         );
         published.register(
             "deployment_lead_time_minutes",

@@ -86,11 +86,13 @@ impl Families {
             &self.adoption,
             &self.survey_nps,
             &self.change_failure,
+            &self.score_coverage,
         ];
         for gauge in gauges {
             gauge.clear();
         }
         self.score_component.clear();
+        self.score_driver.clear();
         self.lead_time.clear();
         self.recovery.clear();
         self.incidents.clear();
@@ -104,6 +106,7 @@ impl Families {
                 (&self.adoption, adoption),
                 (&self.survey_nps, s.nps),
                 (&self.change_failure, s.change_failure.rate),
+                (&self.score_coverage, Some(s.coverage)),
             ];
             for (gauge, value) in values {
                 if let Some(v) = value {
@@ -116,6 +119,15 @@ impl Families {
                     component: component.clone(),
                 };
                 self.score_component.get_or_create(&labels).set(*value);
+            }
+            for driver in &s.drivers {
+                let labels = ComponentLabels {
+                    team: name.clone(),
+                    component: driver.component.clone(),
+                };
+                self.score_driver
+                    .get_or_create(&labels)
+                    .set(driver.contribution);
             }
             let c = &s.change_failure;
             self.incidents

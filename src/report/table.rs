@@ -243,7 +243,13 @@ fn percent(r: Option<f64>) -> String {
 fn row(t: &TeamScore, components: &[String], min_group_size: i64) -> TeamRow {
     TeamRow {
         team: t.team.clone(),
-        dxs: t.dxs.map_or("–".into(), |v| format!("{v:.1}")),
+        dxs: match (t.dxs, t.partial) {
+            (Some(v), _) => format!("{v:.1}"),
+            (None, true) if !t.components.is_empty() => {
+                format!("partial ({:.0}% of the weight)", t.coverage * 100.0)
+            }
+            (None, _) => "no data".into(),
+        },
         delta: t
             .delta
             .as_ref()

@@ -94,8 +94,6 @@ pub fn team_score(f: &TeamFigures, period: &Period, rules: &Rules) -> TeamScore 
         }
         survey.choices = f.survey.choices.clone();
     }
-    let dxs = rules.weights.dxs(&components);
-    let missing = rules.weights.missing(&components);
     let weeks = period.weeks();
     let per = |count: i64, of: i64| (of > 0).then(|| count as f64 / weeks / of as f64);
     let per_repository_week = per(t.deployments, t.deployed_repositories);
@@ -111,14 +109,12 @@ pub fn team_score(f: &TeamFigures, period: &Period, rules: &Rules) -> TeamScore 
         .map(|(code, s)| service_score(&f.services[*code as usize], s, weeks, rules))
         .collect();
     services.sort_by(|a, b| a.service.cmp(&b.service));
-    TeamScore {
+    let mut score = TeamScore {
         team: f.team.to_string(),
-        dxs: dxs.map(|d| round(d, 1)),
         components: components
-            .into_iter()
-            .map(|(k, v)| (k, round(v, 1)))
+            .iter()
+            .map(|(k, v)| (k.clone(), round(*v, 1)))
             .collect(),
-        missing,
         responses: f.responses,
         lead_time_hours: LeadTime {
             median: t.lead.median.map(|h| round(h, 2)),
@@ -156,8 +152,25 @@ pub fn team_score(f: &TeamFigures, period: &Period, rules: &Rules) -> TeamScore 
         basis,
         dora,
         change_failure: ChangeFailure::default(),
-        delta: None,
-    }
+        ..TeamScore::default()
+    };
+    settle(&mut score, &components, rules);
+    score
+}
+
+/// Sets the DXS of `t` from `components` (its own, or their unrounded values), with what it
+/// rests on: the weighted components missing, the coverage, and whether it is partial (DESIGN
+/// §5 "Coverage": below `score.min_coverage` no DXS is published).
+pub fn settle(t: &mut TeamScore, components: &BTreeMap<String, f64>, rules: &Rules) {
+    let coverage = rules.weights.coverage(components);
+    // A coverage equal to the threshold is enough, whatever the float sum of the weights.
+    t.partial = coverage < rules.min_coverage - 1e-9;
+    t.coverage = round(coverage, 4);
+    t.dxs = match t.partial {
+        true => None,
+        false => rules.weights.dxs(components).map(|d| round(d, 1)),
+    };
+    t.missing = rules.weights.missing(components);
 }
 
 /// The figures of one service, rounded, with its DORA tiers.

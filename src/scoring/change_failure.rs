@@ -330,8 +330,8 @@ pub fn apply(score: &mut Score, facts: &StabilityFacts, rules: &Rules, period: &
         }
         // Weighing 0 (the default), they leave the DXS exactly as it was.
         if weighted {
-            t.dxs = rules.weights.dxs(&t.components).map(|d| round(d, 1));
-            t.missing = rules.weights.missing(&t.components);
+            let components = t.components.clone();
+            super::assemble::settle(t, &components, rules);
         }
         t.dora.change_failure = c.tier;
         t.dora.recovery = c.recovery_tier;

@@ -11,6 +11,7 @@ mod answers;
 mod assemble;
 mod change_failure;
 mod dora;
+mod drivers;
 mod evidence;
 mod frames;
 mod group;
@@ -93,6 +94,7 @@ pub async fn compute(
         .await
         .map_err(|e| ScoringError::Task(e.to_string()))??;
     add_deltas(&mut score, &previous);
+    drivers::add_drivers(&mut score, &previous, &rules.weights);
     Ok(score)
 }
 

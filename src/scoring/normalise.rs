@@ -99,6 +99,26 @@ impl Weights {
             .collect()
     }
 
+    /// The share of the weight that `components` carry, 0–1: Σ wᵢ over the components present
+    /// / Σ wᵢ over every weighted component.
+    pub fn coverage(&self, components: &BTreeMap<String, f64>) -> f64 {
+        let total: f64 = self.0.values().sum();
+        let present: f64 = components.keys().map(|name| self.of(name)).sum();
+        if total > 0.0 {
+            present / total
+        } else {
+            0.0
+        }
+    }
+
+    /// The components with a weight above 0, by name.
+    pub fn weighted(&self) -> impl Iterator<Item = (&str, f64)> {
+        self.0
+            .iter()
+            .filter(|(_, w)| **w > 0.0)
+            .map(|(name, w)| (name.as_str(), *w))
+    }
+
     /// The DXS: Σ wᵢ·cᵢ / Σ wᵢ over the components present; `None` when no weighted one is.
     pub fn dxs(&self, components: &BTreeMap<String, f64>) -> Option<f64> {
         let (sum, total) = components
@@ -185,6 +205,10 @@ mod tests {
         some.remove("nps");
         assert!((w.dxs(&some).unwrap() - 59.5 / 0.85).abs() < 1e-9);
         assert_eq!(w.missing(&some), ["adoption", "nps"]);
+        // Coverage: 1 − 0.05 − 0.1 of a total weight of 1.
+        assert!((w.coverage(&all) - 1.0).abs() < 1e-9);
+        assert!((w.coverage(&some) - 0.85).abs() < 1e-9);
+        assert_eq!(w.coverage(&BTreeMap::new()), 0.0);
         assert_eq!(w.dxs(&BTreeMap::new()), None);
     }
 

@@ -13,6 +13,9 @@ pub struct Rules {
     pub weights: Weights,
     /// A team's survey figures are hidden below this many responses.
     pub min_group_size: i64,
+    /// A DXS is published only when its components with data carry at least this share of
+    /// the weight; below it the DXS is `None` and the score partial.
+    pub min_coverage: f64,
     /// Trailing window for adoption and the onboarding cohort, in days.
     pub window_days: i64,
     /// Lead time bounds, hours.
@@ -35,6 +38,7 @@ impl Rules {
         Ok(Rules {
             weights: Weights::new(config, &survey.components())?,
             min_group_size: i64::from(config.min_group_size),
+            min_coverage: config.min_coverage,
             window_days: i64::from(config.window_days),
             lead_time: bounds(config.lead_time_hours),
             onboarding: bounds(config.onboarding_hours),

@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 pub use super::change_failure::{ChangeFailure, Recovery, UnknownIncident};
+pub use super::drivers::Driver;
 
 /// Name of the organisation in snapshots and metrics.
 pub const ORG: &str = "all";
@@ -29,8 +30,16 @@ pub struct Score {
 pub struct TeamScore {
     /// Team name, `all` for the organisation.
     pub team: String,
-    /// The DXS, 0–100: weighted mean of the components that have data; `None` when none has.
+    /// The DXS, 0–100: weighted mean of the components that have data; `None` when none has,
+    /// or when they carry less than `score.min_coverage` of the weight (`partial`).
     pub dxs: Option<f64>,
+    /// The share of the weight whose components had data, 0–1.
+    #[serde(default)]
+    pub coverage: f64,
+    /// The components with data carry less than `score.min_coverage` of the weight: no DXS is
+    /// published (`dxs` is null), so the team is never ranked beside complete ones.
+    #[serde(default)]
+    pub partial: bool,
     /// Each component with data, 0–100.
     pub components: BTreeMap<String, f64>,
     /// Weighted components left out of the DXS: no data, or hidden survey figures.
@@ -70,6 +79,11 @@ pub struct TeamScore {
     pub change_failure: ChangeFailure,
     /// Change against the previous quarter, when it has a score.
     pub delta: Option<Delta>,
+    /// What moved the DXS since the previous quarter: each weighted component's contribution
+    /// to `delta.dxs`, largest magnitude first, adding up to it; empty when either quarter has
+    /// no DXS (no previous quarter, no data, or partial).
+    #[serde(default)]
+    pub drivers: Vec<Driver>,
 }
 
 /// Lead time for changes, in hours.

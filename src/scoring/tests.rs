@@ -222,8 +222,23 @@ fn small_teams_are_hidden_with_the_next_smallest_but_count_for_the_organisation(
     // Team b: lead time 24 h → 51.74, adoption r2 only (r3 archived), not on the platform → 0.
     assert_eq!(b.components["lead_time"], 51.7);
     assert_eq!(b.components["adoption"], 0.0);
+    // Its survey hidden, b's telemetry (lead time 0.1, adoption 0.05) carries 0.15 of the
+    // weight, below score.min_coverage (0.6): no DXS, partial (DESIGN §5 "Coverage"); a
+    // (lead time, onboarding, self-service, adoption: 0.3) too.
+    assert_eq!((b.coverage, b.partial, b.dxs), (0.15, true, None));
+    assert_eq!((a.coverage, a.partial, a.dxs), (0.3, true, None));
+    // Without a minimum, b's DXS is the weighted mean of those two.
+    let mut no_minimum = rules(5);
+    no_minimum.min_coverage = 0.0;
+    let now = quarter().end() + 5 * D;
+    let p = period(quarter(), now, &no_minimum);
+    let s0 = score_facts(facts(), &no_minimum, quarter(), &p, now).unwrap();
+    let b0 = s0.team("b").unwrap();
     let by_hand = (0.1 * 100.0 * (720f64 / 24.0).ln() / 720f64.ln()) / 0.15;
-    assert!(close(b.dxs.unwrap(), by_hand, 0.05));
+    assert!(close(b0.dxs.unwrap(), by_hand, 0.05));
+    assert_eq!((b0.coverage, b0.partial), (0.15, false));
+    // The organisation, with every weighted component but docs_clarity (0.1): 0.9.
+    assert_eq!((s.org.coverage, s.org.partial), (0.9, false));
     // The organisation has b's two valid answers: 10,1,4,7,10,1,1 → (34/7 − 1)/9·100 = 42.86.
     let org = &s.org;
     assert_eq!(org.team, "all");

@@ -7,9 +7,11 @@ use std::path::{Path, PathBuf};
 use serde_json::Value;
 
 /// Every metric name of DESIGN §8, as scraped.
-pub const METRICS: [&str; 18] = [
+pub const METRICS: [&str; 20] = [
     "dxs_score",
     "dxs_score_component",
+    "dxs_score_driver",
+    "dxs_score_coverage_ratio",
     "deployment_lead_time_minutes",
     "developer_first_commit_time_hours",
     "platform_requests_total",
@@ -126,7 +128,7 @@ fn five_dashboards_with_unique_panel_ids_and_the_two_variables() {
         assert_eq!(var("datasource")["query"], "prometheus", "{file}");
         assert_eq!(
             var("team")["query"]["query"],
-            "label_values(dxs_score, team)",
+            "label_values(dxs_score_coverage_ratio, team)",
             "{file}"
         );
         assert_eq!(var("team")["datasource"]["uid"], "${datasource}", "{file}");
@@ -206,7 +208,7 @@ fn the_platform_teams_own_dashboard_has_its_four_panels() {
 }
 
 /// Families that carry a `team` label, where `team="all"` is the organisation.
-const TEAM_FAMILIES: [&str; 11] = [
+const TEAM_FAMILIES: [&str; 13] = [
     "dxs_score",
     "deployment_lead_time_minutes",
     "developer_first_commit_time_hours",
@@ -218,6 +220,8 @@ const TEAM_FAMILIES: [&str; 11] = [
     "dxs_deployments_total",
     "dxs_platform_namespaces",
     "dxs_score_component",
+    "dxs_score_driver",
+    "dxs_score_coverage_ratio",
 ];
 
 /// The label matchers of every selector of `metric` in `expr`: `None` for a bare selector.

@@ -7,6 +7,7 @@ mod collectors;
 mod collectors_bounds;
 mod collectors_faults;
 mod collectors_search;
+mod coverage;
 mod dashboards;
 mod delivery;
 mod delivery_faults;

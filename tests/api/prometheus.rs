@@ -137,9 +137,10 @@ async fn every_dashboard_query_returns_data_from_a_real_prometheus_on_serve_demo
     let prometheus = PrometheusProcess::start(dxs.address.trim_start_matches("http://"));
     prometheus.wait_for_scrapes(3).await;
 
-    // The team variable: label_values(dxs_score, team).
+    // The team variable: label_values(dxs_score_coverage_ratio, team), which lists a partial
+    // team too (it has no dxs_score sample).
     let team_values: Vec<String> = prometheus
-        .query("count by (team) (dxs_score)")
+        .query("count by (team) (dxs_score_coverage_ratio)")
         .await
         .iter()
         .map(|s| s["metric"]["team"].as_str().unwrap().to_string())

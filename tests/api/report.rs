@@ -117,12 +117,11 @@ async fn every_section_shows_the_numbers_of_the_snapshot() {
     assert!(html.contains(&format!("{basis} changes")));
     for team in &score.teams {
         let cells = cell_texts(&html, &format!("data-team=\"{}\"", team.team));
-        assert_eq!(
-            cells[0],
-            team.dxs.map_or("–".into(), |v| format!("{v:.1}")),
-            "{}",
-            team.team
-        );
+        let expected = match team.dxs {
+            Some(v) => format!("{v:.1}"),
+            None => format!("partial ({:.0}% of the weight)", team.coverage * 100.0),
+        };
+        assert_eq!(cells[0], expected, "{}", team.team);
     }
     let counts = org.survey.nps_counts.clone().unwrap();
     assert!(html.contains(&format!("Promoters {}", counts.promoters)));
