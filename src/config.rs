@@ -33,8 +33,8 @@ mod survey;
 
 pub use collect::CollectConfig;
 use collect::{validate_collect, RawCollect};
-use github::{validate_github_app, RawGithub};
-pub use github::{GithubApp, GithubConfig};
+use github::{production_environments, validate_github_app, RawGithub};
+pub use github::{GithubApp, GithubConfig, DEFAULT_PRODUCTION_ENVIRONMENTS};
 use kubernetes::{validate_kubernetes, RawKubernetes};
 pub use kubernetes::{ClaimResource, KubernetesConfig};
 use score::{validate_score, RawScore};
@@ -345,17 +345,11 @@ fn validate(
         token: read_secret("github.token_env", &raw.github.token_env)?,
         org: non_empty("github.org", raw.github.org)?,
         repos: repositories("github.repos", raw.github.repos)?,
-        production_environments: raw.github.production_environments,
+        production_environments: production_environments(raw.github.production_environments)?,
         bot_logins: raw.github.bot_logins,
         webhook_secret: read_secret("github.webhook_secret_env", &raw.github.webhook_secret_env)?,
         app,
     };
-    if github.production_environments.is_empty() {
-        return Err(invalid(
-            "github.production_environments",
-            "expected at least one environment name",
-        ));
-    }
     let argocd = ArgoCdConfig {
         url: check_url("argocd.url", raw.argocd.url)?,
         token: read_secret("argocd.token_env", &raw.argocd.token_env)?,

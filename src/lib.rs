@@ -10,6 +10,7 @@ pub mod collectors;
 pub mod config;
 pub mod delivery;
 pub mod demo;
+pub mod glob;
 pub mod metrics;
 pub mod model;
 pub mod names;

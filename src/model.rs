@@ -72,7 +72,9 @@ pub struct Deployment {
     pub service: String,
     /// The deployed commit.
     pub sha: String,
-    /// Environment name as the source reports it.
+    /// Where it went, as the source names it: a GitHub environment (`production/eu`), an ArgoCD
+    /// Application (`namespace/name`). A service's rollbacks are judged per source and
+    /// environment (its production target, `crate::delivery::rollouts::target`).
     pub environment: String,
     /// When the rollout finished successfully.
     pub finished_at: i64,

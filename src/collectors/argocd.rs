@@ -284,7 +284,7 @@ async fn link(
                 service: app.services.of_application(&repo, &app.name),
                 repo,
                 sha: revision,
-                environment: "production".into(),
+                environment: app.key.clone(),
                 finished_at,
             });
             continue;
@@ -334,7 +334,7 @@ async fn link(
                     repo,
                     service,
                     sha,
-                    environment: "production".into(),
+                    environment: app.key.clone(),
                     finished_at,
                 });
             }

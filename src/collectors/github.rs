@@ -8,6 +8,8 @@
 //! when nothing changed: a 304) down to the repository's cursor, the id below which every
 //! deployment is settled (succeeded, failed, or abandoned for a day). One batch per repository.
 
+use std::collections::BTreeSet;
+
 use serde::Deserialize;
 
 use super::changes;
@@ -15,7 +17,9 @@ use super::http::Api;
 use super::{
     first_commits, github_org, incidents, team_members, unix, CollectError, Collector, Run,
 };
+use crate::config::DEFAULT_PRODUCTION_ENVIRONMENTS;
 use crate::delivery::services::{self, Services};
+use crate::glob::Glob;
 use crate::model::Deployment;
 use crate::store::FactBatch;
 
@@ -48,8 +52,14 @@ impl Collector for GithubCollector {
         let teams = github_org::teams(run, &api).await?;
         team_members::collect(run, &api, &teams).await?;
         let services = Services::new(run.store.services().await?);
+        let mut environments = BTreeSet::new();
         for repo in &repos {
-            deployments(run, &api, &repo.slug, &services).await?;
+            deployments(run, &api, &repo.slug, &services, &mut environments).await?;
+        }
+        if let Some(warning) =
+            unmatched_globs(&run.config.github.production_environments, &environments)
+        {
+            run.warn(warning);
         }
         incidents::collect(run, &api).await?;
         first_commits::collect(run, &api).await
@@ -61,6 +71,7 @@ async fn deployments(
     api: &Api,
     repo: &str,
     services: &Services,
+    environments: &mut BTreeSet<String>,
 ) -> Result<(), CollectError> {
     let github = &run.config.github;
     let scope = format!("deployments:{repo}");
@@ -100,6 +111,7 @@ async fn deployments(
     let mut found = Vec::new();
     let mut pending: Vec<i64> = Vec::new();
     for d in &fresh {
+        environments.insert(d.environment.to_ascii_lowercase());
         if !services::is_production(&d.environment, &github.production_environments) {
             continue;
         }
@@ -121,7 +133,7 @@ async fn deployments(
                 source: "github".into(),
                 external_id: d.id.to_string(),
                 repo: repo.into(),
-                service: services::of_github(repo, &d.environment, &d.payload),
+                service: services.of_github(repo, &d.environment, &d.payload),
                 sha: d.sha.clone(),
                 environment: d.environment.clone(),
                 finished_at,
@@ -149,4 +161,66 @@ async fn deployments(
     run.write(&batch).await?;
     api.save_etag(etag).await?;
     Ok(())
+}
+
+/// The warning of a run whose deployments were to `seen` environments (lowercase) when some of
+/// the `production` globs matched none of them: each such glob of a configured list, or the
+/// whole default list when none of it matched. `None` when the run saw no deployment.
+fn unmatched_globs(production: &[Glob], seen: &BTreeSet<String>) -> Option<String> {
+    if seen.is_empty() {
+        return None;
+    }
+    let matched = |g: &Glob| {
+        seen.iter()
+            .any(|e| services::is_production(e, std::slice::from_ref(g)))
+    };
+    let unmatched: Vec<String> = production
+        .iter()
+        .filter(|g| !matched(g))
+        .map(|g| format!("{:?}", g.to_string()))
+        .collect();
+    let default = production
+        .iter()
+        .map(ToString::to_string)
+        .eq(DEFAULT_PRODUCTION_ENVIRONMENTS
+            .iter()
+            .map(|e| e.to_string()));
+    if unmatched.is_empty() || (default && unmatched.len() < production.len()) {
+        return None;
+    }
+    let seen: Vec<&str> = seen.iter().map(String::as_str).collect();
+    Some(format!(
+        "github.production_environments: {} matched none of the environments deployed to in this run ({})",
+        unmatched.join(", "),
+        seen.join(", ")
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn globs(list: &[&str]) -> Vec<Glob> {
+        list.iter().map(|g| g.parse().unwrap()).collect()
+    }
+
+    #[test]
+    fn a_production_glob_that_matches_nothing_is_named() {
+        let seen: BTreeSet<String> = ["production-eu".to_string(), "staging".to_string()].into();
+        let warning = unmatched_globs(&globs(&["production-*", "prd", "Live"]), &seen).unwrap();
+        assert_eq!(
+            warning,
+            "github.production_environments: \"prd\", \"Live\" matched none of the \
+             environments deployed to in this run (production-eu, staging)"
+        );
+        assert_eq!(unmatched_globs(&globs(&["production-*"]), &seen), None);
+        assert_eq!(unmatched_globs(&globs(&["prd"]), &BTreeSet::new()), None);
+        // The default list is broad: it is named only when none of it matched.
+        let default = globs(&DEFAULT_PRODUCTION_ENVIRONMENTS);
+        assert_eq!(unmatched_globs(&default, &seen), None);
+        let staging: BTreeSet<String> = ["staging".to_string()].into();
+        assert!(unmatched_globs(&default, &staging)
+            .unwrap()
+            .starts_with("github.production_environments: \"production\", \"production-*\""));
+    }
 }

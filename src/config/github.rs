@@ -3,6 +3,7 @@
 use serde::Deserialize;
 
 use super::{invalid, ConfigError, Secret};
+use crate::glob::Glob;
 
 /// GitHub collector settings.
 #[derive(Debug, Clone)]
@@ -15,8 +16,9 @@ pub struct GithubConfig {
     pub org: String,
     /// Repositories to measure; empty means every non-archived repository of the org.
     pub repos: Vec<String>,
-    /// Deployment environments that count as production.
-    pub production_environments: Vec<String>,
+    /// Deployment environments that count as production: case-insensitive globs. An environment
+    /// is production when it, or its part before `/`, matches one.
+    pub production_environments: Vec<Glob>,
     /// Logins treated as bots besides any login ending in `[bot]`.
     pub bot_logins: Vec<String>,
     /// Secret for `POST /webhooks/github`; the orchestrator's secret when not set.
@@ -60,7 +62,10 @@ impl Default for RawGithub {
             token_env: "GITHUB_TOKEN".into(),
             org: "acme".into(),
             repos: vec![],
-            production_environments: vec!["production".into(), "prod".into()],
+            production_environments: DEFAULT_PRODUCTION_ENVIRONMENTS
+                .iter()
+                .map(|e| e.to_string())
+                .collect(),
             bot_logins: vec![],
             webhook_secret_env: String::new(),
             app_id: 0,
@@ -68,6 +73,35 @@ impl Default for RawGithub {
             installation_id: 0,
         }
     }
+}
+
+/// `github.production_environments` when the configuration sets none (DESIGN §4).
+pub const DEFAULT_PRODUCTION_ENVIRONMENTS: [&str; 7] = [
+    "production",
+    "production-*",
+    "production/*",
+    "prod",
+    "prod-*",
+    "prd",
+    "live",
+];
+
+/// `github.production_environments` as globs, each checked: at least one, none empty.
+pub(super) fn production_environments(raw: Vec<String>) -> Result<Vec<Glob>, ConfigError> {
+    let key = "github.production_environments";
+    if raw.is_empty() {
+        return Err(invalid(
+            key,
+            "expected at least one environment name or glob",
+        ));
+    }
+    raw.iter()
+        .enumerate()
+        .map(|(i, e)| {
+            e.parse()
+                .map_err(|g| invalid(format!("{key}[{i}]"), format!("{g}")))
+        })
+        .collect()
 }
 
 /// The GitHub App of `github.app_id`, its key read from `github.app_private_key_env` (a PEM

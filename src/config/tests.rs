@@ -28,7 +28,24 @@ fn defaults_follow_the_design() {
     assert_eq!(c.listen.to_string(), "127.0.0.1:8080");
     assert_eq!(c.database_url, "sqlite://dxs.db");
     assert_eq!(c.github.api_url, "https://api.github.com");
-    assert_eq!(c.github.production_environments, vec!["production", "prod"]);
+    let production: Vec<String> = c
+        .github
+        .production_environments
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    assert_eq!(
+        production,
+        [
+            "production",
+            "production-*",
+            "production/*",
+            "prod",
+            "prod-*",
+            "prd",
+            "live"
+        ]
+    );
     assert_eq!(c.orchestrator.kind, OrchestratorKind::Backstage);
     assert_eq!(c.score.weights["deploy_ease"], 0.25);
     assert_eq!(c.score.weights.len(), 10);
@@ -149,6 +166,13 @@ fn each_bad_key_is_named() {
     assert_eq!(
         error_key("[github]\nproduction_environments = []", &[]),
         "github.production_environments"
+    );
+    assert_eq!(
+        error_key(
+            "[github]\nproduction_environments = [\"prod-*\", \"pro d\"]",
+            &[]
+        ),
+        "github.production_environments[1]"
     );
     assert_eq!(
         error_key("[github]\ntoken_env = \"A B\"", &[]),

@@ -6,6 +6,7 @@
 
 use std::collections::BTreeMap;
 
+use crate::glob::{any_matches, Glob};
 use crate::model::Service;
 
 /// The known path services, by name.
@@ -45,30 +46,46 @@ impl Services {
     }
 }
 
-/// The service of a production GitHub deployment of `repo`: the one named by the deployment's
-/// `payload.service`, else by its environment's part after `/` (`production/checkout-web`), else
-/// the repository. A name not (yet) in `[[services]]` or the catalog is kept as given: its
-/// changes are then its repository's.
-pub fn of_github(repo: &str, environment: &str, payload: &serde_json::Value) -> String {
-    let payload = match payload {
-        // GitHub keeps a payload sent as a string as a string: it may hold JSON.
-        serde_json::Value::String(text) => serde_json::from_str(text).unwrap_or_default(),
-        other => other.clone(),
-    };
-    let named = payload
-        .get("service")
-        .and_then(|v| v.as_str())
-        .or_else(|| environment.split_once('/').map(|(_, s)| s))
-        .map(str::trim)
-        .filter(|s| !s.is_empty());
-    named.map_or_else(|| repo.to_string(), str::to_string)
+impl Services {
+    /// The path service of `repo` named `name` (ASCII case ignored), as it is spelled.
+    fn of_repo_named(&self, repo: &str, name: &str) -> Option<&Service> {
+        self.by_name
+            .values()
+            .find(|s| s.name.eq_ignore_ascii_case(name) && s.repo.eq_ignore_ascii_case(repo))
+    }
+
+    /// The service of a production GitHub deployment of `repo` to `environment`: the one its
+    /// `payload.service` names (kept as given, even when not known yet), else the path service
+    /// of `repo` that the environment's part after `/` names (`production/checkout-web`), else
+    /// the repository. A part after `/` that names no service of the repository is a target
+    /// (`production/us-east-1`, see [`crate::delivery::rollouts::target`]), never a service.
+    pub fn of_github(&self, repo: &str, environment: &str, payload: &serde_json::Value) -> String {
+        let payload = match payload {
+            // GitHub keeps a payload sent as a string as a string: it may hold JSON.
+            serde_json::Value::String(text) => serde_json::from_str(text).unwrap_or_default(),
+            other => other.clone(),
+        };
+        let named = payload
+            .get("service")
+            .and_then(|v| v.as_str())
+            .map(str::trim)
+            .filter(|s| !s.is_empty());
+        let by_part = || {
+            let (_, part) = environment.trim().split_once('/')?;
+            self.of_repo_named(repo, part)
+        };
+        match named {
+            Some(n) => n.to_string(),
+            None => by_part().map_or_else(|| repo.to_string(), |s| s.name.clone()),
+        }
+    }
 }
 
-/// True when a GitHub environment is production: it is one of `production` (case-insensitive),
-/// or one of them followed by `/<service>`.
-pub fn is_production(environment: &str, production: &[String]) -> bool {
+/// True when a GitHub environment is production: it, or its part before `/`, matches one of
+/// the `production` globs (ASCII case ignored).
+pub fn is_production(environment: &str, production: &[Glob]) -> bool {
     let base = environment.split_once('/').map_or(environment, |(e, _)| e);
-    production.iter().any(|p| p.eq_ignore_ascii_case(base))
+    any_matches(production, environment) || any_matches(production, base)
 }
 
 /// `(owner/name, path/)` of a Backstage `backstage.io/source-location` that is a tree URL inside
@@ -110,24 +127,24 @@ mod tests {
     }
 
     #[test]
-    fn github_deployments_name_their_service_by_payload_then_environment() {
+    fn github_deployments_name_their_service_by_payload_then_a_known_path_service() {
         let s = shop();
         let none = json!({});
-        assert_eq!(of_github("acme/shop", "production", &none), "acme/shop");
+        assert_eq!(s.of_github("acme/shop", "Production", &none), "acme/shop");
         assert_eq!(
-            of_github("acme/shop", "production/checkout-web", &none),
+            s.of_github("acme/shop", "production/Checkout-Web", &none),
             "checkout-web"
         );
         assert_eq!(
-            of_github("acme/shop", "production", &json!({"service": "cart"})),
+            s.of_github("acme/shop", "production", &json!({"service": "cart"})),
             "cart"
         );
         assert_eq!(
-            of_github("acme/shop", "production", &json!("{\"service\":\"cart\"}")),
+            s.of_github("acme/shop", "prod-eu", &json!("{\"service\":\"cart\"}")),
             "cart"
         );
         assert_eq!(
-            of_github("acme/shop", "production", &json!("")),
+            s.of_github("acme/shop", "production", &json!("")),
             "acme/shop"
         );
         assert_eq!(s.path_of("checkout-web"), Some("services/checkout-web/"));
@@ -135,12 +152,52 @@ mod tests {
     }
 
     #[test]
-    fn production_environments_may_name_a_service() {
-        let prod = vec!["production".to_string(), "prod".to_string()];
-        assert!(is_production("Production", &prod));
-        assert!(is_production("production/checkout-web", &prod));
-        assert!(!is_production("staging/checkout-web", &prod));
-        assert!(!is_production("production-eu", &prod));
+    fn a_part_after_the_slash_that_names_no_service_of_the_repository_is_no_service() {
+        let s = shop();
+        let none = json!({});
+        assert_eq!(
+            s.of_github("acme/shop", "production/us-east-1", &none),
+            "acme/shop"
+        );
+        // checkout-web is a service of acme/shop, not of acme/api.
+        assert_eq!(
+            s.of_github("acme/api", "production/checkout-web", &none),
+            "acme/api"
+        );
+    }
+
+    #[test]
+    fn production_environments_are_globs_over_the_whole_name_or_the_part_before_the_slash() {
+        let prod: Vec<Glob> = crate::config::DEFAULT_PRODUCTION_ENVIRONMENTS
+            .iter()
+            .map(|g| g.parse().unwrap())
+            .collect();
+        for yes in [
+            "production",
+            "Production",
+            "production-eu",
+            "prod-us-east-1",
+            "prd",
+            "LIVE",
+            "production/us-east-1",
+            "prod/checkout-web",
+            "prd/eu",
+        ] {
+            assert!(is_production(yes, &prod), "{yes}");
+        }
+        for no in [
+            "staging",
+            "staging/eu",
+            "preprod",
+            "production2",
+            "dev-prod",
+            "qa/prod",
+        ] {
+            assert!(!is_production(no, &prod), "{no}");
+        }
+        let only: Vec<Glob> = vec!["production".parse().unwrap()];
+        assert!(is_production("production/checkout-web", &only));
+        assert!(!is_production("production-eu", &only));
     }
 
     #[test]

@@ -27,6 +27,7 @@ use sha2::Sha256;
 use super::client::Client;
 use super::{AppState, WebError};
 use crate::config::{Config, Secret};
+use crate::delivery::services::{self, Services};
 use crate::model::{Deployment, RequestStatus, SelfServiceRequest};
 use crate::names::{NameError, RepoSlug, TeamName};
 use crate::store::FactBatch;
@@ -217,32 +218,33 @@ async fn handle_github(state: &AppState, headers: &HeaderMap, body: &[u8]) -> Re
         .pointer("/deployment/payload")
         .cloned()
         .unwrap_or_default();
+    let external_id = v
+        .pointer("/deployment/id")
+        .and_then(Value::as_i64)
+        .ok_or_else(|| WebError::BadRequest("deployment.id: expected a number".into()))?
+        .to_string();
+    let sha = text(&v, "deployment.sha")?;
+    let finished_at = time(&v, "deployment_status.created_at")?;
+    let production = services::is_production(environment, &config.github.production_environments);
+    if state_name != "success" || !production {
+        return Ok(());
+    }
+    let services = Services::new(state.store.services().await?);
     let deployment = Deployment {
         source: "github".into(),
-        external_id: v
-            .pointer("/deployment/id")
-            .and_then(Value::as_i64)
-            .ok_or_else(|| WebError::BadRequest("deployment.id: expected a number".into()))?
-            .to_string(),
-        service: crate::delivery::services::of_github(&repo, environment, &payload),
+        external_id,
+        service: services.of_github(&repo, environment, &payload),
         repo,
-        sha: text(&v, "deployment.sha")?.into(),
+        sha: sha.into(),
         environment: environment.into(),
-        finished_at: time(&v, "deployment_status.created_at")?,
+        finished_at,
     };
-    let production = crate::delivery::services::is_production(
-        environment,
-        &config.github.production_environments,
-    );
-    if state_name == "success" && production {
-        let finished_at = deployment.finished_at;
-        let batch = FactBatch {
-            deployments: vec![deployment],
-            ..FactBatch::default()
-        };
-        state.store.write_batch(&batch).await?;
-        state.pipeline.facts_changed(finished_at);
-    }
+    let batch = FactBatch {
+        deployments: vec![deployment],
+        ..FactBatch::default()
+    };
+    state.store.write_batch(&batch).await?;
+    state.pipeline.facts_changed(finished_at);
     Ok(())
 }
 

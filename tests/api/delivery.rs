@@ -40,7 +40,8 @@ fn at(rfc3339: &str) -> i64 {
 ///   both services: a change of each) 25 h and s5 2 h; s4 touches docs/ only.
 /// * acme/api: ArgoCD history 1 deploys a1 at 07 10:00, before GitHub 501 (10:30): 1 h. 502
 ///   deploys a2 at 08 10:00 (1 h), 503 redeploys a2, 504 deploys a3 at 09 10:00 (1 h). History
-///   2 re-syncs a1; history 3 goes back to a2 at 09 12:00: a rollback, no change.
+///   2 re-syncs a1; history 3 brings a3 to ArgoCD's target at 10:10 (rolled out at 10:00
+///   already); history 4 goes back to a2 at 09 12:00: a rollback on that target, no change.
 /// * storefront (GitOps over acme/deploy): revision d1 at 10 12:00 runs web sha-w1 (first:
 ///   head, 4 h) and worker k1 by its short SHA (3 h); d2 at 11 12:00 changes only the worker to
 ///   k2 (3 h; web re-synced); d3 at 12 12:00 moves web to w2 (4 h).
@@ -194,7 +195,7 @@ pub async fn assert_delivery(store: &Store) {
     );
     assert_eq!(rollback[0].1.source, "argocd");
 
-    // dxs_deployments_total counts rollouts: 8 GitHub production deployments, 3 ArgoCD history
+    // dxs_deployments_total counts rollouts: 8 GitHub production deployments, 4 ArgoCD history
     // entries of api and 3 revisions of two images each are 11 rollouts.
     let mut totals = store.totals().await.unwrap().deployments;
     totals.sort();
@@ -208,7 +209,7 @@ pub async fn assert_delivery(store: &Store) {
             some("storefront", 2)
         ]
     );
-    assert_eq!(store.counts().await.unwrap().deployments, 8 + 3 + 6);
+    assert_eq!(store.counts().await.unwrap().deployments, 8 + 4 + 6);
 }
 
 /// The quarter scored as of 18 October 12:00: 17.5 days, 2.5 weeks.

@@ -1,6 +1,6 @@
 //! The delivery scenario: a monorepo `acme/shop` with two services deployed separately (`cart`
 //! from `[[services]]`, `checkout-web` from a Backstage tree URL), `acme/api` deployed through
-//! both GitHub and ArgoCD with a re-sync, a redeploy and a rollback, and a GitOps Application
+//! both GitHub and ArgoCD with a re-sync, a redeploy and a rollback (seen by ArgoCD), and a GitOps Application
 //! `storefront` over the config repository `acme/deploy` that deploys `acme/web` (tags
 //! `sha-<40>`) and `acme/worker` (7-character tags). The figures computed by hand from it are in
 //! `delivery.rs`.
@@ -191,7 +191,8 @@ pub fn delivery() -> Scenario {
                 vec![
                     (1, "a1", "2026-10-07T10:00:00Z"),
                     (2, "a1", "2026-10-07T15:00:00Z"),
-                    (3, "a2", "2026-10-09T12:00:00Z"),
+                    (3, "a3", "2026-10-09T10:10:00Z"),
+                    (4, "a2", "2026-10-09T12:00:00Z"),
                 ],
             ),
             App(

@@ -35,6 +35,7 @@ mod stub;
 mod stub_app;
 mod suppression;
 mod survey;
+mod targets;
 mod team_members;
 mod web;
 mod webhooks;
