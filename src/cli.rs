@@ -215,6 +215,12 @@ pub async fn run(args: Args) -> Result<(), CliError> {
             let state = web::AppState::new(config, store.clone());
             spawn_release(&state, shutdown.clone());
             if schedule {
+                for line in collectors::Source::ALL
+                    .iter()
+                    .filter_map(|s| s.not_configured(&state.config))
+                {
+                    eprintln!("dxs: {line}");
+                }
                 spawn_schedule(&state, shutdown.clone())?;
             } else {
                 eprintln!("dxs: collection schedule off (demo data or collect.interval_secs = 0)");
@@ -316,13 +322,29 @@ async fn run_collect(
     source: Source,
     since: Option<chrono::NaiveDate>,
 ) -> Result<usize, CliError> {
-    let sources: Vec<collectors::Source> = match source {
+    let asked: Vec<collectors::Source> = match source {
         Source::Github => vec![collectors::Source::Github],
         Source::Argocd => vec![collectors::Source::Argocd],
         Source::Orchestrator => vec![collectors::Source::Orchestrator],
         Source::Kubernetes => vec![collectors::Source::Kubernetes],
-        Source::All => collectors::Source::enabled(config),
+        Source::All => collectors::Source::ALL.to_vec(),
     };
+    let mut sources = Vec::new();
+    for s in asked {
+        match s.not_configured(config) {
+            Some(line) => eprintln!("dxs: {line}"),
+            None => sources.push(s),
+        }
+    }
+    if source == Source::All && config.kubernetes.enabled {
+        sources.push(collectors::Source::Kubernetes);
+    }
+    if sources.is_empty() {
+        return Err(CliError::Config(ConfigError::Invalid {
+            key: "github.org, argocd.url, orchestrator.url".into(),
+            reason: "no source to collect from is configured (see above)".into(),
+        }));
+    }
     let since = since.map(|d| d.and_time(chrono::NaiveTime::MIN).and_utc().timestamp());
     let http = collectors::HttpClient::new(&config.collect, store.clone())
         .map_err(|e| anyhow::anyhow!("HTTP client: {e}"))?;

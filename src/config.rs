@@ -16,8 +16,10 @@ use crate::names::{NameError, RepoSlug};
 pub use crate::secret::Secret;
 use crate::survey::DefinitionError;
 
+mod adoption;
 mod incidents;
 
+pub use adoption::AdoptionConfig;
 pub use incidents::IncidentsConfig;
 
 mod delivery;
@@ -112,6 +114,8 @@ pub struct Config {
     pub kubernetes: KubernetesConfig,
     /// Incident sources: a GitHub issue label and the incident webhook.
     pub incidents: IncidentsConfig,
+    /// What counts as a deployable service in adoption's denominator.
+    pub adoption: AdoptionConfig,
     /// Paths of repositories deployed as services of their own (`[[services]]`).
     pub services: Vec<Service>,
 }
@@ -119,7 +123,7 @@ pub struct Config {
 /// ArgoCD collector settings.
 #[derive(Debug, Clone)]
 pub struct ArgoCdConfig {
-    /// ArgoCD server URL.
+    /// ArgoCD server URL; empty when `argocd.url` is not set (ArgoCD is then not collected).
     pub url: String,
     /// Token from the environment variable named by `argocd.token_env`, if set.
     pub token: Option<Secret>,
@@ -127,6 +131,8 @@ pub struct ArgoCdConfig {
     pub production_selector: String,
     /// How images of config-repository Applications name their repository and commit.
     pub gitops: GitOps,
+    /// `argocd.config_repos`: GitOps config repositories (`owner/repo`), never services.
+    pub config_repos: Vec<String>,
 }
 
 /// Which orchestrator dxs polls.
@@ -143,7 +149,7 @@ pub enum OrchestratorKind {
 pub struct OrchestratorConfig {
     /// Which orchestrator.
     pub kind: OrchestratorKind,
-    /// Its base URL (Backstage).
+    /// Its base URL (Backstage); empty when `orchestrator.url` is not set (nothing is polled).
     pub url: String,
     /// Token from the environment variable named by `orchestrator.token_env`, if set.
     pub token: Option<Secret>,
@@ -167,6 +173,7 @@ struct RawConfig {
     collect: RawCollect,
     kubernetes: RawKubernetes,
     incidents: incidents::RawIncidents,
+    adoption: adoption::RawAdoption,
     services: Vec<delivery::RawService>,
 }
 
@@ -178,16 +185,19 @@ struct RawArgoCd {
     production_selector: String,
     image_tag_pattern: String,
     images: BTreeMap<String, String>,
+    config_repos: Vec<String>,
 }
 
 impl Default for RawArgoCd {
+    /// No URL: ArgoCD is not configured until `argocd.url` is set.
     fn default() -> Self {
         RawArgoCd {
-            url: "https://argocd.example.com".into(),
+            url: String::new(),
             token_env: "ARGOCD_TOKEN".into(),
             production_selector: "env=production".into(),
             image_tag_pattern: DEFAULT_IMAGE_TAG_PATTERN.into(),
             images: BTreeMap::new(),
+            config_repos: Vec::new(),
         }
     }
 }
@@ -202,10 +212,11 @@ struct RawOrchestrator {
 }
 
 impl Default for RawOrchestrator {
+    /// No URL: Backstage is not polled until `orchestrator.url` is set.
     fn default() -> Self {
         RawOrchestrator {
             kind: "backstage".into(),
-            url: "https://backstage.example.com".into(),
+            url: String::new(),
             token_env: "BACKSTAGE_TOKEN".into(),
             webhook_secret_env: "DXS_WEBHOOK_SECRET".into(),
         }
@@ -213,7 +224,7 @@ impl Default for RawOrchestrator {
 }
 
 /// Sections whose keys may be overridden with `DXS_SECTION__KEY`.
-const SECTIONS: [&str; 11] = [
+const SECTIONS: [&str; 12] = [
     "github",
     "argocd",
     "orchestrator",
@@ -225,6 +236,7 @@ const SECTIONS: [&str; 11] = [
     "collect",
     "kubernetes",
     "incidents",
+    "adoption",
 ];
 /// Top-level keys that may be overridden with `DXS_KEY`.
 const TOP_LEVEL_KEYS: [&str; 2] = ["listen", "database_url"];
@@ -343,21 +355,28 @@ fn validate(
     let github = GithubConfig {
         api_url: check_url("github.api_url", raw.github.api_url)?,
         token: read_secret("github.token_env", &raw.github.token_env)?,
-        org: non_empty("github.org", raw.github.org)?,
+        org: raw.github.org.trim().to_string(),
         repos: repositories("github.repos", raw.github.repos)?,
         production_environments: production_environments(raw.github.production_environments)?,
         bot_logins: raw.github.bot_logins,
         webhook_secret: read_secret("github.webhook_secret_env", &raw.github.webhook_secret_env)?,
         app,
     };
+    if github.org.is_empty() && !github.repos.is_empty() {
+        return Err(invalid(
+            "github.repos",
+            "needs github.org, the organisation they belong to",
+        ));
+    }
     let argocd = ArgoCdConfig {
-        url: check_url("argocd.url", raw.argocd.url)?,
+        url: optional_url("argocd.url", raw.argocd.url)?,
         token: read_secret("argocd.token_env", &raw.argocd.token_env)?,
         production_selector: non_empty(
             "argocd.production_selector",
             raw.argocd.production_selector,
         )?,
         gitops: delivery::gitops(&raw.argocd.image_tag_pattern, raw.argocd.images)?,
+        config_repos: repositories("argocd.config_repos", raw.argocd.config_repos)?,
     };
     let kind = match raw.orchestrator.kind.as_str() {
         "backstage" => OrchestratorKind::Backstage,
@@ -371,7 +390,7 @@ fn validate(
     };
     let orchestrator = OrchestratorConfig {
         kind,
-        url: check_url("orchestrator.url", raw.orchestrator.url)?,
+        url: optional_url("orchestrator.url", raw.orchestrator.url)?,
         token: read_secret("orchestrator.token_env", &raw.orchestrator.token_env)?,
         webhook_secret: read_secret(
             "orchestrator.webhook_secret_env",
@@ -405,6 +424,7 @@ fn validate(
         collect: validate_collect(raw.collect)?,
         kubernetes,
         incidents,
+        adoption: raw.adoption.validate()?,
         services: delivery::services(raw.services)?,
     })
 }
@@ -436,6 +456,14 @@ fn check_url(key: &str, url: String) -> Result<String, ConfigError> {
             key,
             format!("expected an http:// or https:// URL, got {url:?}"),
         )),
+    }
+}
+
+/// An URL that may be left unset (`""`: the source is not configured), else checked.
+fn optional_url(key: &str, url: String) -> Result<String, ConfigError> {
+    match url.trim() {
+        "" => Ok(String::new()),
+        _ => check_url(key, url),
     }
 }
 

@@ -21,7 +21,7 @@ pub struct Developer {
     /// The developer's team: the roster's, else the one GitHub team membership gives; empty
     /// while neither does.
     pub team: String,
-    /// Start date at 00:00 UTC.
+    /// Start: local midnight of the start date in the roster row's time zone (UTC when none).
     pub start_at: i64,
     /// E-mail, if the roster has one (used only to send invites).
     pub email: Option<String>,

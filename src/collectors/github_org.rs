@@ -11,7 +11,6 @@ use serde::Deserialize;
 
 use super::http::Api;
 use super::{unix, CollectError, Run};
-use crate::config::GithubConfig;
 use crate::model::{Repository, Team};
 use crate::store::FactBatch;
 
@@ -47,15 +46,6 @@ impl ApiRepo {
     }
 }
 
-/// A repository dxs measures: of the org, or of `github.repos` when that is set.
-pub(super) fn in_scope(github: &GithubConfig, slug: &str) -> bool {
-    if github.repos.is_empty() {
-        slug.split('/').next() == Some(github.org.as_str())
-    } else {
-        github.repos.iter().any(|r| r.eq_ignore_ascii_case(slug))
-    }
-}
-
 /// The repositories to measure: the org's non-archived ones, or those of `github.repos`.
 /// Read from the store when GitHub says the list has not changed.
 pub async fn repositories(run: &mut Run<'_>, api: &Api) -> Result<Vec<Repository>, CollectError> {
@@ -65,7 +55,7 @@ pub async fn repositories(run: &mut Run<'_>, api: &Api) -> Result<Vec<Repository
         github.api_url, github.org
     );
     let first = api.get_if_changed::<Vec<ApiRepo>>(&url).await?;
-    let in_scope = |slug: &str| in_scope(github, slug);
+    let in_scope = |slug: &str| github.in_scope(slug);
     let all = match first {
         None => run.store.repositories().await?,
         Some(page) => {
@@ -139,7 +129,7 @@ pub async fn teams(run: &mut Run<'_>, api: &Api) -> Result<Vec<String>, CollectE
     read.sort_by(|a, b| a.0.cmp(&b.0));
     let mut owners: BTreeMap<String, (bool, String, ApiRepo)> = BTreeMap::new();
     for (slug, repos) in read {
-        for repo in repos.into_iter().filter(|r| in_scope(github, &r.full_name)) {
+        for repo in repos.into_iter().filter(|r| github.in_scope(&r.full_name)) {
             let admin = repo.permissions.as_ref().is_some_and(|p| p.admin);
             let better = owners
                 .get(&repo.full_name)

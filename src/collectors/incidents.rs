@@ -11,7 +11,6 @@
 
 use serde::Deserialize;
 
-use super::github_org::in_scope;
 use super::http::Api;
 use super::{rfc3339, unix, CollectError, Run};
 use crate::model::Incident;
@@ -123,7 +122,7 @@ pub async fn collect(run: &mut Run<'_>, api: &Api) -> Result<(), CollectError> {
             .into_iter()
             .filter(|i| i.pull_request.is_none())
             .filter_map(ApiIssue::into_incident)
-            .filter(|i| in_scope(github, &i.service))
+            .filter(|i| github.in_scope(&i.service))
             .collect();
         let moved = newest.filter(|n| read >= PER_PAGE && Some(*n) > start);
         let batch = FactBatch {

@@ -29,7 +29,7 @@ use std::sync::Arc;
 
 use tracing::Instrument;
 
-use crate::config::Config;
+use crate::config::{Config, OrchestratorKind};
 use crate::store::{FactBatch, Store, StoreError};
 
 pub use github_client::GithubAuthError;
@@ -76,13 +76,45 @@ impl Source {
     /// known before deployments are attributed and their changes filtered by path.
     pub const ALL: [Source; 3] = [Source::Orchestrator, Source::Github, Source::Argocd];
 
-    /// The sources `config` collects from: [`Source::ALL`], then Kubernetes when enabled.
+    /// The sources `config` collects from: those of [`Source::ALL`] that are configured, then
+    /// Kubernetes when enabled.
     pub fn enabled(config: &Config) -> Vec<Source> {
-        let mut sources = Source::ALL.to_vec();
+        let mut sources: Vec<Source> = Source::ALL
+            .into_iter()
+            .filter(|s| s.not_configured(config).is_none())
+            .collect();
         if config.kubernetes.enabled {
             sources.push(Source::Kubernetes);
         }
         sources
+    }
+
+    /// `None` when `config` configures this source; else one line naming it and saying how to
+    /// configure it (an unset key means "not configured": there are no placeholder defaults).
+    pub fn not_configured(self, config: &Config) -> Option<String> {
+        let how = match self {
+            Source::Github if config.github.org.is_empty() => {
+                "set github.org (or DXS_GITHUB__ORG) to the organisation, with a token in the \
+                 variable github.token_env names (GITHUB_TOKEN)"
+            }
+            Source::Argocd if config.argocd.url.is_empty() => {
+                "set argocd.url (or DXS_ARGOCD__URL), with a token in the variable \
+                 argocd.token_env names (ARGOCD_TOKEN)"
+            }
+            Source::Orchestrator
+                if config.orchestrator.kind == OrchestratorKind::Backstage
+                    && config.orchestrator.url.is_empty() =>
+            {
+                "set orchestrator.url (or DXS_ORCHESTRATOR__URL) to Backstage, or \
+                 orchestrator.kind = \"webhook\" for an orchestrator that sends \
+                 POST /webhooks/orchestrator"
+            }
+            Source::Kubernetes if !config.kubernetes.enabled => {
+                "set [kubernetes] enabled = true (or DXS_KUBERNETES__ENABLED=true)"
+            }
+            _ => return None,
+        };
+        Some(format!("{}: not configured, skipped: {how}", self.name()))
     }
 
     /// The name in summaries, runs and metrics.

@@ -1,12 +1,15 @@
-//! The roster (`surveys/roster.csv`: `login,team,start_date[,email]`): who works here, since
-//! when, in which team. Validated line by line: a bad line is reported with its number and the
-//! good lines still load. A header line (`login,…`) and blank lines are skipped. The team may be
-//! left empty: the developer's team then comes from GitHub team membership
-//! ([`super::team_members`]), and importing the roster again keeps it.
+//! The roster (`surveys/roster.csv`: `login,team,start_date[,email][,timezone]`): who works
+//! here, since when, in which team. CSV as spreadsheets write it: columns by header name, quoted
+//! fields, a BOM. Validated row by row: a bad row is reported with its line and column and the
+//! good rows still load. Blank lines are skipped. A start is local midnight of `start_date` in
+//! the row's IANA `timezone` (UTC when absent). The team may be left empty: the developer's team
+//! then comes from GitHub team membership ([`super::team_members`]), and importing the roster
+//! again keeps it.
 
 use std::collections::HashSet;
 
-use chrono::NaiveDate;
+use chrono::{NaiveDate, NaiveTime, TimeZone};
+use chrono_tz::Tz;
 
 use super::{CollectError, Run};
 use crate::config::RosterConfig;
@@ -21,7 +24,7 @@ pub struct Roster {
     pub developers: Vec<Developer>,
     /// Their teams, once each (source `roster`).
     pub teams: Vec<Team>,
-    /// One message per bad line: `line N: why`.
+    /// One message per bad row: `line N, column C: why` (`line N: why` for the whole row).
     pub errors: Vec<String>,
 }
 
@@ -61,18 +64,55 @@ pub(super) fn teamless(config: &RosterConfig) -> Vec<String> {
         .collect()
 }
 
-/// Parses the roster text.
+/// The roster's columns, by header name (a file without a header has them in this order).
+const COLUMNS: [&str; 5] = ["login", "team", "start_date", "email", "timezone"];
+
+/// Parses the roster text: CSV as spreadsheets write it (a UTF-8 BOM, quoted fields holding
+/// commas, columns in any order named by the header). Without a header line the columns are
+/// `login,team,start_date[,email[,timezone]]`.
 pub fn parse(text: &str) -> Roster {
+    let text = text.trim_start_matches('\u{feff}');
     let mut roster = Roster::default();
     let mut logins = HashSet::new();
     let mut teams = HashSet::new();
-    for (i, line) in text.lines().enumerate() {
-        let number = i + 1;
-        let line = line.trim();
-        if line.is_empty() || (number == 1 && line.to_ascii_lowercase().starts_with("login,")) {
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .trim(csv::Trim::All)
+        .from_reader(text.as_bytes());
+    let mut columns: Option<Vec<String>> = None;
+    for record in reader.records() {
+        let record = match record {
+            Ok(record) => record,
+            Err(e) => {
+                let line = e.position().map_or(0, |p| line_at(text, p.byte()));
+                roster.errors.push(format!("line {line}: not CSV: {e}"));
+                continue;
+            }
+        };
+        let number = record.position().map_or(0, |p| line_at(text, p.byte()));
+        if record.iter().all(str::is_empty) {
             continue;
         }
-        match parse_line(line) {
+        let names = match &columns {
+            Some(names) => names,
+            None => {
+                let header = record.iter().any(|f| f.eq_ignore_ascii_case("login"));
+                let names = match header {
+                    true => record.iter().map(str::to_ascii_lowercase).collect(),
+                    false => COLUMNS.iter().map(|c| c.to_string()).collect(),
+                };
+                let names = columns.insert(names);
+                if header {
+                    continue;
+                }
+                names
+            }
+        };
+        match parse_row(&Row {
+            names,
+            record: &record,
+        }) {
             Ok(d) if !logins.insert(d.login.to_ascii_lowercase()) => roster
                 .errors
                 .push(format!("line {number}: {} is listed twice", d.login)),
@@ -85,46 +125,93 @@ pub fn parse(text: &str) -> Roster {
                 }
                 roster.developers.push(d);
             }
-            Err(reason) => roster.errors.push(format!("line {number}: {reason}")),
+            Err((column, reason)) => roster
+                .errors
+                .push(format!("line {number}, column {column}: {reason}")),
         }
     }
     roster
 }
 
-fn parse_line(line: &str) -> Result<Developer, String> {
-    let fields: Vec<&str> = line.split(',').map(str::trim).collect();
-    if !(3..=4).contains(&fields.len()) {
-        return Err(format!(
-            "expected login,team,start_date[,email], got {} fields",
-            fields.len()
-        ));
+/// The line number (from 1) of the row starting at byte `at` of `text`: the reader's own
+/// position may stand on the line ending or the blank lines before the row.
+fn line_at(text: &str, at: u64) -> u64 {
+    let bytes = text.as_bytes();
+    let mut at = (at as usize).min(bytes.len());
+    while bytes.get(at).is_some_and(|b| matches!(b, b'\r' | b'\n')) {
+        at += 1;
     }
-    let login: Login = fields[0].parse().map_err(|e| format!("login: {e}"))?;
+    1 + bytes[..at].iter().filter(|b| **b == b'\n').count() as u64
+}
+
+/// A row and the names of its columns.
+struct Row<'a> {
+    names: &'a [String],
+    record: &'a csv::StringRecord,
+}
+
+impl<'a> Row<'a> {
+    /// The field of column `name` (`""` when the file has no such column or the row is short).
+    fn get(&self, name: &str) -> &'a str {
+        let i = self.names.iter().position(|n| n == name);
+        i.and_then(|i| self.record.get(i)).unwrap_or("")
+    }
+}
+
+/// One row; a bad field is `(column, why)`.
+fn parse_row(row: &Row<'_>) -> Result<Developer, (&'static str, String)> {
+    let field = |name: &str| row.get(name);
+    let login: Login = field("login")
+        .parse()
+        .map_err(|e: crate::names::NameError| ("login", e.to_string()))?;
     // An empty team is allowed: it comes from GitHub team membership.
-    let team = match fields[1] {
+    let team = match field("team") {
         "" => String::new(),
         team => team
             .parse::<TeamName>()
-            .map_err(|e| format!("team: {e}"))?
+            .map_err(|e| ("team", e.to_string()))?
             .into(),
     };
-    let start = NaiveDate::parse_from_str(fields[2], "%Y-%m-%d")
-        .map_err(|_| format!("start_date: expected YYYY-MM-DD, got {:?}", fields[2]))?;
-    let email = match fields.get(3) {
-        None | Some(&"") => None,
-        Some(e) if e.contains('@') => Some(e.to_string()),
-        Some(e) => return Err(format!("email: expected an address, got {e:?}")),
+    let date = field("start_date");
+    let start = NaiveDate::parse_from_str(date, "%Y-%m-%d")
+        .map_err(|_| ("start_date", format!("expected YYYY-MM-DD, got {date:?}")))?;
+    let email = match field("email") {
+        "" => None,
+        e if e.contains('@') => Some(e.to_string()),
+        e => return Err(("email", format!("expected an address, got {e:?}"))),
+    };
+    let zone = field("timezone");
+    let start_at = match zone {
+        "" => start.and_time(NaiveTime::MIN).and_utc().timestamp(),
+        zone => {
+            let tz: Tz = zone.parse().map_err(|_| {
+                (
+                    "timezone",
+                    format!("expected an IANA time zone such as Europe/Paris, got {zone:?}"),
+                )
+            })?;
+            local_midnight(tz, start)
+        }
     };
     Ok(Developer {
         login: login.into(),
         team,
-        start_at: start
-            .and_hms_opt(0, 0, 0)
-            .unwrap_or_default()
-            .and_utc()
-            .timestamp(),
+        start_at,
         email,
     })
+}
+
+/// The first instant of `day` in `tz` (midnight, or the end of a daylight-saving gap that
+/// swallows it), UNIX seconds.
+fn local_midnight(tz: Tz, day: NaiveDate) -> i64 {
+    (0..=4)
+        .filter_map(|hour| {
+            let local = day.and_time(NaiveTime::from_hms_opt(hour, 0, 0)?);
+            tz.from_local_datetime(&local).earliest()
+        })
+        .map(|t| t.timestamp())
+        .next()
+        .unwrap_or_else(|| day.and_time(NaiveTime::MIN).and_utc().timestamp())
 }
 
 #[cfg(test)]
@@ -155,8 +242,55 @@ mod tests {
             .iter()
             .map(|e| e.split(':').next().unwrap())
             .collect();
-        assert_eq!(numbers, ["line 4", "line 6", "line 7", "line 9", "line 10"]);
-        assert!(r.errors[0].contains("start_date"), "{:?}", r.errors);
+        assert_eq!(
+            numbers,
+            [
+                "line 4, column start_date",
+                "line 6",
+                "line 7, column login",
+                "line 9, column start_date",
+                "line 10, column email"
+            ]
+        );
         assert!(r.errors[1].contains("twice"), "{:?}", r.errors);
+    }
+
+    #[test]
+    fn spreadsheet_csv_columns_by_header_quoted_commas_a_bom_and_local_midnights() {
+        let text = "\u{feff}Login,Name,start_date,team,timezone,email\r\n\
+                    JaneDoe,\"Doe, Jane\",2026-10-01,payments,America/Los_Angeles,\"jane@acme.io\"\r\n\
+                    raj,\"Iyer, Raj\",2026-10-01,search,Asia/Kolkata,\r\n\
+                    max,\"Mustermann, Max\",2026-10-01,search,Mars/Olympus,\r\n\
+                    zed,Zed,01/10/2026,search,,\r\n\
+                    ana,\"Lopez, Ana\",2026-10-01,search,,\r\n";
+        let r = parse(text);
+        let got: Vec<(&str, &str, i64)> = r
+            .developers
+            .iter()
+            .map(|d| (d.login.as_str(), d.team.as_str(), d.start_at))
+            .collect();
+        // 2026-10-01 00:00 UTC is 1,790,812,800. Los Angeles is on PDT (UTC−7): +7 h;
+        // Kolkata is UTC+5:30: −5 h 30; no time zone: UTC.
+        assert_eq!(
+            got,
+            [
+                ("JaneDoe", "payments", 1_790_812_800 + 7 * 3600),
+                ("raj", "search", 1_790_812_800 - 5 * 3600 - 1800),
+                ("ana", "search", 1_790_812_800),
+            ]
+        );
+        assert_eq!(r.developers[0].email.as_deref(), Some("jane@acme.io"));
+        assert_eq!(r.errors.len(), 2, "{:?}", r.errors);
+        assert!(
+            r.errors[0].starts_with("line 4, column timezone: ")
+                && r.errors[0].contains("Mars/Olympus"),
+            "{:?}",
+            r.errors
+        );
+        assert!(
+            r.errors[1].starts_with("line 5, column start_date: "),
+            "{:?}",
+            r.errors
+        );
     }
 }

@@ -12,7 +12,8 @@ pub struct GithubConfig {
     pub api_url: String,
     /// Token from the environment variable named by `github.token_env`, if set.
     pub token: Option<Secret>,
-    /// Organisation whose repositories are measured.
+    /// Organisation whose repositories are measured; empty when `github.org` is not set (GitHub
+    /// is then not collected). Compared with GitHub's names case-insensitively.
     pub org: String,
     /// Repositories to measure; empty means every non-archived repository of the org.
     pub repos: Vec<String>,
@@ -25,6 +26,20 @@ pub struct GithubConfig {
     pub webhook_secret: Option<Secret>,
     /// A GitHub App installation to authenticate as, instead of `token`.
     pub app: Option<GithubApp>,
+}
+
+impl GithubConfig {
+    /// A repository dxs measures: of the org, or of `github.repos` when that is set. Names
+    /// compare as GitHub compares them, ignoring case (`org = "Acme"` measures `acme/api`).
+    pub fn in_scope(&self, slug: &str) -> bool {
+        if self.repos.is_empty() {
+            slug.split_once('/').is_some_and(|(owner, _)| {
+                !self.org.is_empty() && owner.eq_ignore_ascii_case(&self.org)
+            })
+        } else {
+            self.repos.iter().any(|r| r.eq_ignore_ascii_case(slug))
+        }
+    }
 }
 
 /// A GitHub App installation (`github.app_id` ≠ 0): dxs signs a JWT with the app's private key
@@ -60,7 +75,7 @@ impl Default for RawGithub {
         RawGithub {
             api_url: "https://api.github.com".into(),
             token_env: "GITHUB_TOKEN".into(),
-            org: "acme".into(),
+            org: String::new(),
             repos: vec![],
             production_environments: DEFAULT_PRODUCTION_ENVIRONMENTS
                 .iter()

@@ -1,5 +1,6 @@
-//! `[incidents]` (DESIGN §4): where incidents come from. GitHub issues carrying a label, and the
-//! signed `POST /webhooks/incident`.
+//! `[incidents]` (DESIGN §4): where incidents come from (GitHub issues carrying a label, and the
+//! signed `POST /webhooks/incident`), how a GitHub incident names its service (central incident
+//! repositories, a `service:` label).
 
 use serde::Deserialize;
 
@@ -12,6 +13,26 @@ pub struct IncidentsConfig {
     pub github_label: Option<String>,
     /// The HMAC key of `POST /webhooks/incident`; `None`: the orchestrator's webhook secret.
     pub webhook_secret: Option<Secret>,
+    /// Central incident repositories (`owner/repo`): their issues name their service with a
+    /// label, else they are unattributed.
+    pub repos: Vec<String>,
+    /// A label `<prefix><service>` names a GitHub incident's service (`service:pay-api`).
+    pub service_label_prefix: String,
+}
+
+impl IncidentsConfig {
+    /// True when `repo` is one of `incidents.repos` (case-insensitive, as GitHub compares).
+    pub fn is_central(&self, repo: &str) -> bool {
+        self.repos.iter().any(|r| r.eq_ignore_ascii_case(repo))
+    }
+
+    /// The service a label names (`service:pay-api` → `pay-api`), if it carries the prefix.
+    pub fn service_of_label<'a>(&self, label: &'a str) -> Option<&'a str> {
+        let prefix = self.service_label_prefix.as_str();
+        let head = label.get(..prefix.len())?;
+        let name = label[prefix.len()..].trim();
+        (head.eq_ignore_ascii_case(prefix) && !name.is_empty()).then_some(name)
+    }
 }
 
 #[derive(Deserialize)]
@@ -19,6 +40,8 @@ pub struct IncidentsConfig {
 pub(super) struct RawIncidents {
     github_label: String,
     webhook_secret_env: String,
+    repos: Vec<String>,
+    service_label_prefix: String,
 }
 
 impl Default for RawIncidents {
@@ -26,6 +49,8 @@ impl Default for RawIncidents {
         RawIncidents {
             github_label: "incident".into(),
             webhook_secret_env: String::new(),
+            repos: Vec::new(),
+            service_label_prefix: "service:".into(),
         }
     }
 }
@@ -44,9 +69,17 @@ impl RawIncidents {
                 format!("expected a label name without '\"', got {label:?}"),
             ));
         }
+        if self.service_label_prefix.trim().is_empty() {
+            return Err(invalid(
+                "incidents.service_label_prefix",
+                "expected a label prefix such as \"service:\"",
+            ));
+        }
         Ok(IncidentsConfig {
             github_label: (!label.is_empty()).then_some(label),
             webhook_secret: read_secret("incidents.webhook_secret_env", &self.webhook_secret_env)?,
+            repos: super::repositories("incidents.repos", self.repos)?,
+            service_label_prefix: self.service_label_prefix.trim().to_string(),
         })
     }
 }
@@ -67,6 +100,19 @@ mod tests {
     }
 
     #[test]
+    fn central_repositories_and_service_labels() {
+        let c = load("[incidents]\nrepos = [\"acme/incidents\"]\n", &[])
+            .unwrap()
+            .incidents;
+        assert!(c.is_central("Acme/Incidents"));
+        assert!(!c.is_central("acme/api"));
+        assert_eq!(c.service_of_label("service:pay-api"), Some("pay-api"));
+        assert_eq!(c.service_of_label("Service: pay-api"), Some("pay-api"));
+        assert_eq!(c.service_of_label("service:"), None);
+        assert_eq!(c.service_of_label("sev1"), None);
+    }
+
+    #[test]
     fn the_webhook_secret_comes_from_the_named_variable_and_bad_keys_are_named() {
         let c = load(
             "[incidents]\nwebhook_secret_env = \"INCIDENT_SECRET\"\n",
@@ -82,6 +128,19 @@ mod tests {
             (
                 "[incidents]\ngithub_label = \"a\\\"b\"\n",
                 "incidents.github_label",
+            ),
+        ] {
+            let err = load(text, &[]).unwrap_err().to_string();
+            assert!(err.starts_with(key), "{err}");
+        }
+        for (text, key) in [
+            (
+                "[incidents]\nrepos = [\"incidents\"]\n",
+                "incidents.repos[0]",
+            ),
+            (
+                "[incidents]\nservice_label_prefix = \" \"\n",
+                "incidents.service_label_prefix",
             ),
         ] {
             let err = load(text, &[]).unwrap_err().to_string();

@@ -158,7 +158,10 @@ fn each_bad_key_is_named() {
         error_key("[github]\napi_url = \"ftp://x\"", &[]),
         "github.api_url"
     );
-    assert_eq!(error_key("[github]\norg = \"\"", &[]), "github.org");
+    assert_eq!(
+        error_key("[github]\nrepos = [\"acme/api\"]", &[]),
+        "github.repos"
+    );
     assert_eq!(
         error_key("[github]\nrepos = [\"acme/api\", \"api\"]", &[]),
         "github.repos[1]"
@@ -188,7 +191,7 @@ fn each_bad_key_is_named() {
         "orchestrator.kind"
     );
     assert_eq!(
-        error_key("[orchestrator]\nurl = \"\"", &[]),
+        error_key("[orchestrator]\nurl = \"backstage\"", &[]),
         "orchestrator.url"
     );
     assert_eq!(
@@ -461,4 +464,27 @@ fn unknown_keys_and_bad_toml_are_refused() {
         panic!()
     };
     assert!(e.to_string().starts_with("dxs.toml: "), "{e}");
+}
+
+#[test]
+fn unset_sources_are_not_configured_and_say_how() {
+    use crate::collectors::Source;
+    let c = load("", &[]).unwrap();
+    assert_eq!((c.github.org.as_str(), c.argocd.url.as_str()), ("", ""));
+    assert_eq!(c.orchestrator.url, "");
+    assert!(Source::enabled(&c).is_empty());
+    let line = Source::Github.not_configured(&c).unwrap();
+    assert!(line.starts_with("github: not configured"), "{line}");
+    assert!(line.contains("DXS_GITHUB__ORG"), "{line}");
+    let line = Source::Argocd.not_configured(&c).unwrap();
+    assert!(line.contains("argocd.url"), "{line}");
+    let c = load(
+        "[github]\norg = \"Acme\"\n[orchestrator]\nkind = \"webhook\"\n",
+        &[("DXS_ARGOCD__URL", "https://argo.acme.io")],
+    )
+    .unwrap();
+    assert_eq!(
+        Source::enabled(&c),
+        [Source::Orchestrator, Source::Github, Source::Argocd]
+    );
 }

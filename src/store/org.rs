@@ -4,11 +4,12 @@ use super::{with_pool, Result, Store};
 use crate::model::{Developer, Repository};
 
 /// The first non-bot commit of developer `d` on or after their start date, as a scalar
-/// subquery: one seek in the (author_login, authored_at) index that stops at the first match
-/// (a `MIN` over a join reads every commit since the start: 80 ms for the demo's report).
+/// subquery: one seek in the (LOWER(author_login), authored_at) index that stops at the first
+/// match (a `MIN` over a join reads every commit since the start: 80 ms for the demo's report).
+/// Logins compare as GitHub compares them, ignoring case.
 pub(super) const FIRST_COMMIT: &str = "(SELECT c.authored_at FROM commits c \
-    WHERE c.author_login = d.login AND c.authored_at >= d.start_at AND c.is_bot = FALSE \
-    ORDER BY c.authored_at LIMIT 1)";
+    WHERE LOWER(c.author_login) = LOWER(d.login) AND c.authored_at >= d.start_at \
+    AND c.is_bot = FALSE ORDER BY c.authored_at LIMIT 1)";
 
 /// How many rows each fact table holds (the store summary of the home page, the demo's "already
 /// filled" check, tests).
@@ -39,7 +40,7 @@ pub struct Onboarding {
     pub login: String,
     /// Team.
     pub team: String,
-    /// Start date at 00:00 UTC.
+    /// Start: local midnight of the start date in the roster row's time zone (UTC when none).
     pub start_at: i64,
     /// First non-bot commit authored on or after the start, if any ("open" otherwise).
     pub first_commit_at: Option<i64>,
@@ -79,9 +80,10 @@ impl Store {
         Ok(with_pool!(self, pool => sqlx::query_as(sql).fetch_all(pool).await?))
     }
 
-    /// The roster developer with this login, if any.
+    /// The roster developer with this login (compared ignoring case, as GitHub does), if any.
     pub async fn developer(&self, login: &str) -> Result<Option<Developer>> {
-        let sql = "SELECT login, team, start_at, email FROM developers WHERE login = $1";
+        let sql = "SELECT login, team, start_at, email FROM developers \
+                   WHERE LOWER(login) = LOWER($1) ORDER BY login LIMIT 1";
         Ok(with_pool!(self, pool => sqlx::query_as(sql).bind(login).fetch_optional(pool).await?))
     }
 

@@ -76,7 +76,7 @@ pub struct RepoFacts {
 pub struct CohortDeveloper {
     /// Team of the roster.
     pub team: String,
-    /// Start date, 00:00 UTC.
+    /// Start: local midnight of the start date (UTC when the roster gives no time zone).
     pub start_at: i64,
     /// First non-bot commit authored on or after the start, if any.
     pub first_commit_at: Option<i64>,

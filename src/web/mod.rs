@@ -75,10 +75,13 @@ impl AppState {
 
     /// As [`AppState::new`], with these per-address limits.
     pub fn with_limits(config: Config, store: Store, limits: Limits) -> Self {
-        let sources: Vec<&str> = crate::collectors::Source::enabled(&config)
-            .into_iter()
-            .map(|s| s.name())
-            .collect();
+        // A dxs with no source configured (the demo, or before setup) keeps the counters of
+        // every source at 0, so the collector dashboard renders.
+        let mut enabled = crate::collectors::Source::enabled(&config);
+        if enabled.is_empty() {
+            enabled = crate::collectors::Source::ALL.to_vec();
+        }
+        let sources: Vec<&str> = enabled.into_iter().map(|s| s.name()).collect();
         let metrics = Metrics::new(&sources);
         AppState(Arc::new(App {
             config,

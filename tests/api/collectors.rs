@@ -60,6 +60,7 @@ impl Env {
     pub fn vars(stub: &Stub, roster: &str) -> Vec<(&'static str, String)> {
         vec![
             ("DXS_GITHUB__API_URL", format!("{}/gh", stub.base())),
+            ("DXS_GITHUB__ORG", "acme".into()),
             ("DXS_ARGOCD__URL", format!("{}/argo", stub.base())),
             ("DXS_ORCHESTRATOR__URL", format!("{}/bs", stub.base())),
             ("DXS_ROSTER__FILE", roster.to_string()),
@@ -282,9 +283,9 @@ async fn scenario_stores_the_lead_times_onboarding_and_self_service_computed_by_
         assert_eq!(
             searches,
             [
-                "/gh/search/commits?q=author%3Aada+org%3Aacme+committer-date%3A%3E%3D2026-10-01&sort=committer-date&order=asc&per_page=1",
-                "/gh/search/commits?q=author%3Abob+org%3Aacme+committer-date%3A%3E%3D2026-10-02&sort=committer-date&order=asc&per_page=1",
-                "/gh/search/commits?q=author%3Acy+org%3Aacme+committer-date%3A%3E%3D2026-10-05&sort=committer-date&order=asc&per_page=1",
+                "/gh/search/commits?q=author%3Aada+org%3Aacme+committer-date%3A%3E%3D2026-10-01T00%3A00%3A00Z&sort=committer-date&order=asc&per_page=1",
+                "/gh/search/commits?q=author%3Abob+org%3Aacme+committer-date%3A%3E%3D2026-10-02T00%3A00%3A00Z&sort=committer-date&order=asc&per_page=1",
+                "/gh/search/commits?q=author%3Acy+org%3Aacme+committer-date%3A%3E%3D2026-10-05T00%3A00%3A00Z&sort=committer-date&order=asc&per_page=1",
             ]
         );
         assert!(!hits

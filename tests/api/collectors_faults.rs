@@ -98,8 +98,7 @@ async fn an_upstream_that_stays_down_fails_its_source_only_and_keeps_its_cursor(
             .all(|r| r.outcome == "success"));
 
         // ... and /metrics counts them, from the store, as a server starting now would.
-        let app =
-            crate::helpers::TestApp::spawn(crate::helpers::config(&[]), db.store.clone()).await;
+        let app = crate::helpers::TestApp::spawn(env.config.clone(), db.store.clone()).await;
         let scrape = reqwest::get(app.url("/metrics"))
             .await
             .unwrap()
@@ -334,4 +333,49 @@ async fn only_the_holder_of_the_collector_lock_collects() {
     assert_all_succeeded(&summaries);
     assert_scenario(&db.store).await;
     db.cleanup().await;
+}
+
+#[tokio::test]
+async fn dxs_collect_with_nothing_configured_names_each_source_and_exits_2_at_once() {
+    // Only GitHub's API URL points at the stub (an URL is not a configuration: the org is);
+    // nothing else is set, no config file.
+    let stub = crate::stub::Stub::start(crate::scenario::Scenario::standard()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let db = format!("sqlite://{}", dir.path().join("dxs.db").display());
+    for args in [vec![], vec!["--source", "argocd"]] {
+        let mut cmd = dxs_bin();
+        cmd.env_clear()
+            .arg("collect")
+            .args(&args)
+            .args(["--database-url", &db])
+            .env("DXS_GITHUB__API_URL", format!("{}/gh", stub.base()))
+            .env("GITHUB_TOKEN", "gh-test-token")
+            .current_dir(dir.path());
+        let started = std::time::Instant::now();
+        let out = tokio::task::spawn_blocking(move || cmd.output().unwrap())
+            .await
+            .unwrap();
+        let elapsed = started.elapsed();
+        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert_eq!(out.status.code(), Some(2), "{stderr}");
+        let skipped: Vec<&str> = stderr
+            .lines()
+            .filter(|l| l.contains(": not configured, skipped: set "))
+            .collect();
+        let expected = match args.is_empty() {
+            true => vec!["orchestrator", "github", "argocd"],
+            false => vec!["argocd"],
+        };
+        let named: Vec<&str> = skipped
+            .iter()
+            .map(|l| l.trim_start_matches("dxs: ").split(':').next().unwrap())
+            .collect();
+        assert_eq!(named, expected, "{stderr}");
+        assert!(
+            stderr.contains("dxs: config: github.org, argocd.url, orchestrator.url: "),
+            "{stderr}"
+        );
+        assert!(elapsed < std::time::Duration::from_secs(5), "{elapsed:?}");
+        assert!(stub.hits().is_empty(), "{:?}", stub.hits());
+    }
 }

@@ -319,6 +319,14 @@ pub fn init_tracing() {
     });
 }
 
+/// The three sources configured (GitHub's org, ArgoCD's and Backstage's URLs on a loopback port
+/// nothing listens on): for tests of a configured dxs that never collects.
+pub const CONFIGURED: [(&str, &str); 3] = [
+    ("DXS_GITHUB__ORG", "acme"),
+    ("DXS_ARGOCD__URL", "http://127.0.0.1:9/argo"),
+    ("DXS_ORCHESTRATOR__URL", "http://127.0.0.1:9/bs"),
+];
+
 /// The default configuration with `DXS_*`-style overrides given as `(key, value)` pairs.
 pub fn config(overrides: &[(&str, &str)]) -> Config {
     config_file("", overrides)

@@ -20,6 +20,7 @@ mod kubernetes;
 mod limits;
 mod metrics;
 mod metrics_fixture;
+mod names;
 mod outputs;
 mod pipeline;
 mod prometheus;

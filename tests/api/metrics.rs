@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use dxs::metrics::Metrics;
 use dxs::store::Snapshot;
 
-use crate::helpers::{config, TestApp, TestDb};
+use crate::helpers::{config, TestApp, TestDb, CONFIGURED};
 use crate::metrics_fixture::{team_names, write_org, write_runs, write_snapshots};
 
 /// Samples of an OpenMetrics text: `name{labels}` → value.
@@ -47,7 +47,7 @@ async fn every_family_follows_the_snapshot_and_the_store_totals() {
             .filter_map(|r| r.finished_at)
             .max()
             .unwrap();
-        let app = TestApp::spawn(config(&[]), db.store.clone()).await;
+        let app = TestApp::spawn(config(&CONFIGURED), db.store.clone()).await;
         let s = samples(&scrape(&app).await);
         let expected = [
             (r#"dxs_score{team="all"}"#, 71.5),
@@ -146,7 +146,7 @@ async fn a_scrape_never_touches_the_database() {
     let db = TestDb::sqlite().await;
     write_org(&db.store, 3, 6).await;
     write_snapshots(&db.store, &team_names(3)).await;
-    let app = TestApp::spawn(config(&[]), db.store.clone()).await;
+    let app = TestApp::spawn(config(&CONFIGURED), db.store.clone()).await;
     let before = scrape(&app).await;
     app.store.close().await;
     assert_eq!(
@@ -168,7 +168,7 @@ async fn a_scrape_never_touches_the_database() {
 #[tokio::test]
 async fn http_requests_are_counted_by_route_template_never_by_raw_path() {
     let db = TestDb::sqlite().await;
-    let app = TestApp::spawn(config(&[]), db.store.clone()).await;
+    let app = TestApp::spawn(config(&CONFIGURED), db.store.clone()).await;
     for path in ["/healthz", "/healthz", "/no/such/page?x=1"] {
         reqwest::get(app.url(path)).await.unwrap();
     }

@@ -26,7 +26,8 @@ impl Scenario {
     pub fn org_repos(&self, org: &str) -> Vec<Value> {
         self.repos
             .iter()
-            .filter(|(n, _, _)| n.starts_with(&format!("{org}/")))
+            // GitHub's names are case-insensitive: `/orgs/Acme/repos` lists acme's.
+            .filter(|(n, _, _)| owned_by(n, org))
             .map(|(n, p, a)| self.repo_json(n, p, *a, false))
             .collect()
     }
@@ -169,7 +170,7 @@ impl Scenario {
         let mut found: Vec<&C> = self
             .commits
             .iter()
-            .filter(|c| c.0.starts_with(&format!("{org}/")) && c.2 == author && c.4 >= day)
+            .filter(|c| owned_by(c.0, org) && c.2.eq_ignore_ascii_case(author) && c.4 >= day)
             .collect();
         found.sort_by_key(|c| c.4);
         let mut envelope = fixture("github/search_commits.json");
@@ -361,11 +362,17 @@ impl Scenario {
             .issues
             .iter()
             .filter(|i| i.2 == label && (!issues_only || !i.6) && i.5 >= since)
-            .filter(|i| orgs.iter().any(|o| i.0.starts_with(&format!("{o}/"))))
+            .filter(|i| orgs.iter().any(|o| owned_by(i.0, o)))
             .collect();
         found.sort_by_key(|i| (i.5, i.0, i.1));
         Some(found.into_iter().map(issue_json).collect())
     }
+}
+
+/// True when repository `slug` belongs to `owner`, compared as GitHub does (ignoring case).
+fn owned_by(slug: &str, owner: &str) -> bool {
+    slug.split_once('/')
+        .is_some_and(|(o, _)| o.eq_ignore_ascii_case(owner))
 }
 
 fn issue_json(i: &Issue) -> Value {
