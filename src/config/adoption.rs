@@ -89,7 +89,6 @@ impl RawAdoption {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
     use crate::config::tests::load;
 
     #[test]
