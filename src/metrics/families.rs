@@ -51,6 +51,12 @@ pub(super) struct SourceLabels {
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub(super) struct IgnoredLabels {
+    pub(super) source: String,
+    pub(super) reason: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub(super) struct NamespaceLabels {
     pub(super) team: String,
     pub(super) managed: &'static str,
@@ -107,6 +113,7 @@ pub(super) struct Families {
     pub(super) github_rate_limit: Family<Unlabelled, Gauge>,
     pub(super) http_requests: Family<HttpLabels, Counter>,
     pub(super) http_duration: DurationFamily,
+    pub(super) webhook_ignored: Family<IgnoredLabels, Counter>,
     /// The configured collector sources: their run counters exist from the start, at 0.
     sources: Vec<String>,
 }
@@ -143,9 +150,13 @@ impl Families {
             github_rate_limit: Family::default(),
             http_requests: Family::default(),
             http_duration: Family::new_with_constructor(duration_histogram),
+            webhook_ignored: Family::default(),
             sources: sources.iter().map(|s| s.to_string()).collect(),
         };
         f.zero_collector_runs();
+        for reason in crate::web::WEBHOOK_IGNORED_REASONS {
+            f.webhook_event_ignored("github", reason, 0);
+        }
         published.register(
             "dxs_score",
             "Developer Experience Score 0-100 of the latest scored quarter (team=all: the organisation)",
@@ -257,6 +268,11 @@ impl Families {
             f.http_requests.clone(),
         );
         live.register(
+            "dxs_webhook_events_ignored",
+            "Webhook events acknowledged without being stored, by source and reason (out_of_scope: a repository dxs does not measure; event, state, environment: not a successful production deployment status)",
+            f.webhook_ignored.clone(),
+        );
+        live.register(
             "dxs_http_request_duration_seconds",
             "HTTP request duration by route template, seconds",
             f.http_duration.clone(),
@@ -297,6 +313,14 @@ impl Families {
                 last.set(finished_at);
             }
         }
+    }
+
+    pub(super) fn webhook_event_ignored(&self, source: &str, reason: &str, by: u64) {
+        let labels = IgnoredLabels {
+            source: source.to_string(),
+            reason: reason.to_string(),
+        };
+        self.webhook_ignored.get_or_create(&labels).inc_by(by);
     }
 
     pub(super) fn set_github_rate_limit(&self, remaining: i64) {

@@ -5,8 +5,9 @@
 //!   snapshot and the store's running totals: each is cleared then filled again, and their text
 //!   is rendered once, at publish;
 //! - live families, updated as things happen: HTTP requests ([`Metrics::observe_http`]),
-//!   collector runs ([`Metrics::record_collector_run`], also recounted at publish) and GitHub's
-//!   rate limit ([`Metrics::set_github_rate_limit`]), encoded at each scrape.
+//!   collector runs ([`Metrics::record_collector_run`], also recounted at publish), GitHub's
+//!   rate limit ([`Metrics::set_github_rate_limit`]) and webhook events acknowledged without
+//!   being stored ([`Metrics::webhook_event_ignored`]), encoded at each scrape.
 //!
 //! A publish holds a lock that a scrape also takes, so a scrape sees the old figures or the new
 //! ones, never a mix. A scrape ([`Metrics::encode`]) copies the published text and encodes the
@@ -97,6 +98,11 @@ impl Metrics {
     pub fn record_collector_run(&self, source: &str, outcome: &str, finished_at: i64) {
         self.families
             .record_collector_run(source, outcome, finished_at);
+    }
+
+    /// Counts one webhook event of `source` acknowledged without being stored, and why.
+    pub fn webhook_event_ignored(&self, source: &str, reason: &str) {
+        self.families.webhook_event_ignored(source, reason, 1);
     }
 
     /// Sets the GitHub API requests left in the current rate-limit window.

@@ -1,6 +1,7 @@
 //! Webhooks: `POST /webhooks/orchestrator` (a self-service request event from any orchestrator,
 //! `X-Dxs-Signature: sha256=<hex HMAC-SHA256 of the body>`), `POST /webhooks/github`
-//! (`deployment_status` events, `X-Hub-Signature-256`) and `POST /webhooks/incident`
+//! ([`github`]: GitHub's events, JSON or form-encoded, `X-Hub-Signature-256`) and
+//! `POST /webhooks/incident`
 //! ([`incident`], signed like the orchestrator's), so a request, a deployment or an incident
 //! counts seconds after it happens.
 //!
@@ -27,18 +28,21 @@ use sha2::Sha256;
 use super::client::Client;
 use super::{AppState, WebError};
 use crate::config::{Config, Secret};
-use crate::delivery::services::{self, Services};
-use crate::model::{Deployment, RequestStatus, SelfServiceRequest};
-use crate::names::{NameError, RepoSlug, TeamName};
+use crate::model::{RequestStatus, SelfServiceRequest};
+use crate::names::{NameError, TeamName};
 use crate::store::FactBatch;
 
+mod github;
 mod incident;
+
+/// Why a GitHub webhook event was acknowledged without being stored.
+pub use github::IGNORED_REASONS;
 
 /// The webhook routes.
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/webhooks/orchestrator", post(orchestrator))
-        .route("/webhooks/github", post(github))
+        .route("/webhooks/github", post(github::handle))
         .route("/webhooks/incident", post(incident::handle))
 }
 
@@ -176,76 +180,6 @@ async fn orchestrator(
     state.store.write_batch(&batch).await?;
     state.pipeline.facts_changed(created_at);
     Ok(StatusCode::ACCEPTED)
-}
-
-async fn github(
-    State(state): State<AppState>,
-    client: Client,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Result<StatusCode, WebError> {
-    admit(&state, client, Hook::GitHub, &headers, &body)?;
-    let delivery = headers
-        .get("x-github-delivery")
-        .and_then(|v| v.to_str().ok())
-        .map(str::trim)
-        .filter(|d| !d.is_empty());
-    if let Some(delivery) = delivery {
-        if state.store.delivery_seen("github", delivery).await? {
-            return Ok(StatusCode::ACCEPTED);
-        }
-    }
-    handle_github(&state, &headers, &body).await?;
-    // Marked once handled: a delivery that failed is handled again when GitHub redelivers it.
-    if let Some(delivery) = delivery {
-        state.store.mark_delivery("github", delivery).await?;
-    }
-    Ok(StatusCode::ACCEPTED)
-}
-
-async fn handle_github(state: &AppState, headers: &HeaderMap, body: &[u8]) -> Result<(), WebError> {
-    let config = &state.config;
-    let event = headers.get("x-github-event").and_then(|v| v.to_str().ok());
-    if event != Some("deployment_status") {
-        // ping and every other event: acknowledged, nothing to count.
-        return Ok(());
-    }
-    let v = parse(body)?;
-    let state_name = text(&v, "deployment_status.state")?;
-    let environment = text(&v, "deployment.environment")?;
-    let repo: String = name::<RepoSlug>(&v, "repository.full_name")?.into();
-    let payload = v
-        .pointer("/deployment/payload")
-        .cloned()
-        .unwrap_or_default();
-    let external_id = v
-        .pointer("/deployment/id")
-        .and_then(Value::as_i64)
-        .ok_or_else(|| WebError::BadRequest("deployment.id: expected a number".into()))?
-        .to_string();
-    let sha = text(&v, "deployment.sha")?;
-    let finished_at = time(&v, "deployment_status.created_at")?;
-    let production = services::is_production(environment, &config.github.production_environments);
-    if state_name != "success" || !production {
-        return Ok(());
-    }
-    let services = Services::new(state.store.services().await?);
-    let deployment = Deployment {
-        source: "github".into(),
-        external_id,
-        service: services.of_github(&repo, environment, &payload),
-        repo,
-        sha: sha.into(),
-        environment: environment.into(),
-        finished_at,
-    };
-    let batch = FactBatch {
-        deployments: vec![deployment],
-        ..FactBatch::default()
-    };
-    state.store.write_batch(&batch).await?;
-    state.pipeline.facts_changed(finished_at);
-    Ok(())
 }
 
 #[cfg(test)]

@@ -40,3 +40,4 @@ mod targets;
 mod team_members;
 mod web;
 mod webhooks;
+mod webhooks_github;

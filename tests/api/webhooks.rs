@@ -154,7 +154,8 @@ async fn orchestrator_webhook_checks_the_signature_and_names_a_bad_field() {
 #[tokio::test]
 async fn github_webhook_counts_a_production_deployment_status() {
     let db = TestDb::sqlite().await;
-    let app = TestApp::spawn(config(&[("DXS_WEBHOOK_SECRET", SECRET)]), db.store.clone()).await;
+    let settings = [("DXS_WEBHOOK_SECRET", SECRET), ("DXS_GITHUB__ORG", "acme")];
+    let app = TestApp::spawn(config(&settings), db.store.clone()).await;
     let body = std::fs::read_to_string(format!(
         "{}/tests/fixtures/github/webhook_deployment_status.json",
         env!("CARGO_MANIFEST_DIR")
