@@ -11,17 +11,59 @@ use super::{DemoData, DemoResponse};
 use crate::model::{invite_hash, Answer};
 use crate::quarter::{midnight_utc, Quarter};
 
-const PAIN_POINTS: [&str; 10] = [
-    "Waiting for infrastructure tickets to be approved",
-    "Flaky CI pipelines slow down every merge",
-    "The platform documentation is outdated",
-    "Hard to find out who owns a service",
-    "Setting up the local development environment takes too long",
-    "Production deploys need manual approvals",
-    "Secrets management is confusing",
-    "Too many tools to learn for a simple change",
-    "Waiting for a database to be provisioned",
-    "Slow code reviews across teams",
+/// Ten pain points, each in three phrasings as developers write them (the first of each is
+/// the one less mature teams name first: waiting for infrastructure).
+const PAIN_POINTS: [[&str; 3]; 10] = [
+    [
+        "Waiting for infrastructure tickets to be approved",
+        "Infrastructure tickets sit in a queue for days",
+        "Every new resource needs infrastructure tickets",
+    ],
+    [
+        "Flaky CI pipelines slow down every merge",
+        "CI pipelines are slow and flaky",
+        "Slow CI pipelines, twenty minutes per push",
+    ],
+    [
+        "Outdated documentation, so I ask on Slack instead",
+        "Outdated documentation for the platform tools",
+        "Runbooks and outdated documentation",
+    ],
+    [
+        "Hard to find the service ownership of an alert",
+        "Service ownership is unclear",
+        "Unclear service ownership when something breaks",
+    ],
+    [
+        "Setting up a local environment takes too long",
+        "The local environment breaks after every update",
+        "Local environment setup is slow",
+    ],
+    [
+        "Production deploys need manual approvals",
+        "Manual approvals for every production deploy",
+        "Too many manual approvals before a release",
+    ],
+    [
+        "Secrets management is confusing",
+        "Secrets management needs a simpler workflow",
+        "No clear secrets management for new services",
+    ],
+    [
+        "Tool sprawl: too many tools for a simple change",
+        "Tool sprawl across teams",
+        "Tool sprawl and context switching",
+    ],
+    [
+        "Waiting for database provisioning",
+        "Database provisioning takes days",
+        "Waiting days for database provisioning",
+    ],
+    [
+        "Slow code reviews across teams",
+        "Code reviews take days",
+        "Waiting on code reviews from other teams",
+    ],
 ];
 
 /// Adds invites and responses for each quarter of the window up to `today` (excluded).
@@ -57,14 +99,16 @@ pub fn answer(org: &Org, seed: u64, today: NaiveDate, data: &mut DemoData) {
             let maturity = org.maturity(dev.team, day);
             data.responses.push(DemoResponse {
                 invite_hash: hash,
-                answers: answers(&mut rng, maturity),
+                // The phrasing follows from the invite (already drawn), so the demo's numbers
+                // do not move with it.
+                answers: answers(&mut rng, maturity, usize::from(token.as_bytes()[0]) % 3),
             });
         }
         quarter = quarter.next();
     }
 }
 
-fn answers(rng: &mut ChaCha8Rng, maturity: f64) -> Vec<Answer> {
+fn answers(rng: &mut ChaCha8Rng, maturity: f64, phrasing: usize) -> Vec<Answer> {
     let scale = |rng: &mut ChaCha8Rng, mean: f64, sd: f64, lo: f64, hi: f64| {
         normal(rng, mean, sd).round().clamp(lo, hi)
     };
@@ -108,7 +152,7 @@ fn answers(rng: &mut ChaCha8Rng, maturity: f64) -> Vec<Answer> {
         } else {
             rng.random_range(0..PAIN_POINTS.len())
         };
-        answers.push(text("pain_point", PAIN_POINTS[index]));
+        answers.push(text("pain_point", PAIN_POINTS[index][phrasing]));
     }
     answers
 }

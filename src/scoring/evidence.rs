@@ -8,18 +8,16 @@
 //! never stored. Pure but for [`Evidence::read`]
 //! and [`Summary::read`], which only read.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
 use super::suppression::{sparse_teams, too_small};
-use super::themes::{themes, Theme};
+use super::themes::{question_words, themes, Theme};
 use super::{Period, Rules, Score, ScoringError};
 use crate::store::{AnswerRow, CollectorRun, Onboarding, Store, TableCounts};
 use crate::survey::definition::QuestionKind;
 
-/// A phrase is a theme when at least this many answers use it: one person's words never show.
-const MIN_THEME_ANSWERS: usize = 2;
 /// Themes kept for the organisation.
 const ORG_THEMES: usize = 10;
 /// Themes kept for each team.
@@ -94,8 +92,19 @@ impl Evidence {
     ) -> Result<Evidence, ScoringError> {
         let answers = store.answers(&score.quarter).await?;
         let (cohort, open) = cohort(developers, period);
-        let (themes, team_themes) =
-            pain_themes(&text_answers(&answers, rules), score, rules.min_group_size);
+        let own: BTreeSet<String> = rules
+            .survey
+            .questions
+            .iter()
+            .filter(|q| q.kind == QuestionKind::Text)
+            .flat_map(|q| question_words(&q.text))
+            .collect();
+        let (themes, team_themes) = pain_themes(
+            &text_answers(&answers, rules),
+            &own,
+            score,
+            rules.min_group_size,
+        );
         Ok(Evidence {
             cohort,
             open,
@@ -160,6 +169,7 @@ fn text_answers<'a>(answers: &'a [AnswerRow], rules: &Rules) -> Vec<(&'a str, &'
 /// the organisation's minus the teams', comes from fewer than `k` answers.
 fn pain_themes(
     texts: &[(&str, &str, &str)],
+    own: &BTreeSet<String>,
     score: &Score,
     k: i64,
 ) -> (Vec<Theme>, Vec<TeamThemes>) {
@@ -186,14 +196,25 @@ fn pain_themes(
         &hidden,
         k,
     );
+    // One text per response (its answers to every text question), so a theme counts people.
+    let mut by_response: BTreeMap<&str, (&str, String)> = BTreeMap::new();
+    for (id, team, text) in texts {
+        let (_, joined) = by_response.entry(id).or_insert((team, String::new()));
+        joined.push_str(text);
+        joined.push_str(". ");
+    }
+    let of_team = |team: Option<&str>| -> Vec<&str> {
+        by_response
+            .values()
+            .filter(|(t, _)| team.is_none_or(|wanted| *t == wanted))
+            .map(|(_, text)| text.as_str())
+            .collect()
+    };
+    let min = usize::try_from(k).unwrap_or(usize::MAX);
     let org = if score.org.hidden || too_small(responses(&|_| true), k) {
         Vec::new()
     } else {
-        themes(
-            texts.iter().map(|(.., t)| *t),
-            MIN_THEME_ANSWERS,
-            ORG_THEMES,
-        )
+        themes(of_team(None), own, min, ORG_THEMES)
     };
     let teams = score
         .teams
@@ -201,14 +222,7 @@ fn pain_themes(
         .filter(|t| !t.hidden && !few.contains(t.team.as_str()))
         .map(|t| TeamThemes {
             team: t.team.clone(),
-            themes: themes(
-                texts
-                    .iter()
-                    .filter(|(_, team, _)| *team == t.team)
-                    .map(|(.., text)| *text),
-                MIN_THEME_ANSWERS,
-                TEAM_THEMES,
-            ),
+            themes: themes(of_team(Some(&t.team)), own, min, TEAM_THEMES),
         })
         .filter(|t| !t.themes.is_empty())
         .collect();
@@ -306,20 +320,22 @@ mod tests {
             teams: vec![team("mobile", true), team("web", false)],
             ..Score::default()
         };
-        let (org, teams) = pain_themes(&texts, &score, 2);
+        let (org, teams) = pain_themes(&texts, &BTreeSet::new(), &score, 2);
         let phrases = |t: &[Theme]| -> Vec<(String, usize)> {
             t.iter().map(|t| (t.phrase.clone(), t.count)).collect()
         };
         assert_eq!(
             phrases(&org),
-            [("flaky ci".to_string(), 2), ("slow builds".to_string(), 2)]
+            [("flaky CI".to_string(), 2), ("slow builds".to_string(), 2)]
         );
         assert_eq!(teams.len(), 1, "mobile is hidden");
         assert_eq!(teams[0].team, "web");
-        assert_eq!(phrases(&teams[0].themes), [("flaky ci".to_string(), 2)]);
+        assert_eq!(phrases(&teams[0].themes), [("flaky CI".to_string(), 2)]);
         score.org.hidden = true;
         assert!(
-            pain_themes(&texts, &score, 2).0.is_empty(),
+            pain_themes(&texts, &BTreeSet::new(), &score, 2)
+                .0
+                .is_empty(),
             "the org hidden"
         );
     }
@@ -343,13 +359,13 @@ mod tests {
             teams: vec![team("api", false), team("ops", false), team("web", false)],
             ..Score::default()
         };
-        let (org, teams) = pain_themes(&texts, &score, 3);
+        let (org, teams) = pain_themes(&texts, &BTreeSet::new(), &score, 3);
         let shown: Vec<&str> = teams.iter().map(|t| t.team.as_str()).collect();
         assert_eq!(shown, ["ops"]);
-        assert_eq!(org[0].phrase, "flaky ci");
+        assert_eq!(org[0].phrase, "flaky CI");
         assert_eq!(org[0].count, 5);
         // Too few answering responses in the whole organisation: no theme at all.
-        let (org, teams) = pain_themes(&texts[..3], &score, 3);
+        let (org, teams) = pain_themes(&texts[..3], &BTreeSet::new(), &score, 3);
         assert!(org.is_empty() && teams.is_empty());
     }
 

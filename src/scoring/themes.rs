@@ -1,134 +1,321 @@
-//! Pain-point themes: the phrases developers repeat, counted, never quoted.
+//! Pain-point themes: the phrases developers repeat, counted in responses, never quoted.
 //!
-//! Each answer is lower-cased and split into words; stop words are dropped; the two-word
-//! phrases left (and single words, where no phrase repeats) are counted once per answer. Only
-//! phrases said by at least `min_count` answers are shown, so no single person's words stand
-//! out, and no answer text is ever shown as written.
+//! Each response's text is lower-cased and cut into runs of words at punctuation, at stop
+//! words and at the words of the survey's own question (a theme is never "pain point" or
+//! "development workflow" because the question asked about them): "Flaky CI pipelines slow
+//! down every merge" gives the runs `flaky ci pipelines slow` and `merge`. The phrases of 1 to 3
+//! words inside a run are counted once per response. A phrase is a theme when at least
+//! `min_responses` (the survey's k) responses use it, and a shorter phrase only when at least
+//! that many of its responses use none of the longer themes: so "ci pipelines" stands for
+//! "ci", "pipelines" and the "flaky" said beside it, and no single person's words show.
+//!
+//! Keyword-extraction crates (`rake`, RAKE by phrase degree within one document) rank by a
+//! score of their own and neither count responses nor hold back what fewer than k use: this
+//! small function does the one thing the report needs.
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
-/// Words that carry no theme.
-const STOP_WORDS: [&str; 96] = [
-    "a", "about", "after", "again", "all", "also", "am", "an", "and", "any", "are", "as", "at",
-    "be", "because", "been", "before", "being", "but", "by", "can", "cannot", "could", "did", "do",
-    "does", "doing", "don't", "down", "every", "for", "from", "get", "gets", "getting", "had",
-    "has", "have", "having", "how", "i", "i'm", "if", "in", "into", "is", "it", "it's", "its",
-    "just", "like", "lot", "me", "more", "most", "much", "my", "need", "needs", "no", "not", "of",
-    "on", "one", "or", "other", "our", "out", "over", "really", "so", "some", "still", "such",
-    "than", "that", "the", "their", "them", "then", "there", "these", "they", "this", "to", "too",
-    "up", "us", "very", "was", "we", "were", "what", "when", "with", "you",
+/// Words that carry no theme: they end a phrase.
+const STOP_WORDS: [&str; 163] = [
+    "a",
+    "about",
+    "above",
+    "across",
+    "after",
+    "again",
+    "against",
+    "all",
+    "almost",
+    "also",
+    "always",
+    "am",
+    "an",
+    "and",
+    "any",
+    "anything",
+    "are",
+    "around",
+    "as",
+    "at",
+    "be",
+    "because",
+    "been",
+    "before",
+    "being",
+    "below",
+    "between",
+    "both",
+    "but",
+    "by",
+    "can",
+    "can't",
+    "cannot",
+    "could",
+    "did",
+    "didn't",
+    "do",
+    "does",
+    "doesn't",
+    "doing",
+    "don't",
+    "down",
+    "during",
+    "each",
+    "else",
+    "even",
+    "ever",
+    "every",
+    "everything",
+    "everywhere",
+    "few",
+    "for",
+    "from",
+    "get",
+    "gets",
+    "getting",
+    "got",
+    "had",
+    "has",
+    "have",
+    "having",
+    "he",
+    "her",
+    "here",
+    "him",
+    "his",
+    "honestly",
+    "how",
+    "i",
+    "i'd",
+    "i'm",
+    "i've",
+    "if",
+    "in",
+    "into",
+    "is",
+    "isn't",
+    "it",
+    "it's",
+    "its",
+    "just",
+    "keep",
+    "keeps",
+    "know",
+    "lot",
+    "lots",
+    "make",
+    "makes",
+    "many",
+    "me",
+    "more",
+    "most",
+    "much",
+    "must",
+    "my",
+    "need",
+    "needs",
+    "never",
+    "no",
+    "not",
+    "nothing",
+    "now",
+    "of",
+    "off",
+    "often",
+    "on",
+    "once",
+    "one",
+    "only",
+    "or",
+    "other",
+    "others",
+    "our",
+    "out",
+    "over",
+    "own",
+    "per",
+    "really",
+    "same",
+    "she",
+    "should",
+    "so",
+    "some",
+    "something",
+    "sometimes",
+    "still",
+    "such",
+    "take",
+    "takes",
+    "than",
+    "that",
+    "the",
+    "their",
+    "them",
+    "then",
+    "there",
+    "these",
+    "they",
+    "thing",
+    "things",
+    "this",
+    "those",
+    "time",
+    "to",
+    "too",
+    "up",
+    "us",
+    "very",
+    "was",
+    "we",
+    "were",
+    "what",
+    "when",
+    "where",
+    "which",
+    "while",
+    "who",
+    "why",
+    "will",
+    "with",
+    "would",
+    "you",
+    "your",
 ];
 
-/// A recurring phrase and how many answers use it.
+/// Words written in capitals when a theme is shown.
+const ACRONYMS: [&str; 7] = ["ci", "cd", "ci/cd", "ui", "api", "sso", "vpn"];
+
+/// Longest phrase counted, in words.
+const MAX_WORDS: usize = 3;
+
+/// A recurring phrase and how many responses use it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Theme {
-    /// The phrase, lower-case.
+    /// The phrase, lower-case but for acronyms ("slow CI pipelines").
     pub phrase: String,
-    /// Answers that contain it.
+    /// Responses that use it.
     pub count: usize,
 }
 
-fn words(text: &str) -> Vec<String> {
-    text.to_lowercase()
-        .split(|c: char| !(c.is_alphanumeric() || c == '\''))
-        .map(|w| w.trim_matches('\''))
-        .filter(|w| {
-            w.len() > 1 && !STOP_WORDS.contains(w) && !w.chars().all(|c| c.is_ascii_digit())
-        })
-        .map(str::to_string)
+/// The words of `question` (a survey question's text), lower-case: they are no theme of its
+/// answers.
+pub fn question_words(question: &str) -> BTreeSet<String> {
+    runs(question, &BTreeSet::new())
+        .into_iter()
+        .flatten()
         .collect()
 }
 
-/// The `limit` most frequent themes of `answers`, each used by at least `min_count` answers.
-pub fn themes<'a>(
-    answers: impl IntoIterator<Item = &'a str>,
-    min_count: usize,
-    limit: usize,
-) -> Vec<Theme> {
-    let mut phrases: BTreeMap<String, usize> = BTreeMap::new();
-    let mut singles: BTreeMap<String, usize> = BTreeMap::new();
-    for answer in answers {
-        let words = words(answer);
-        let pairs: BTreeSet<String> = words
-            .windows(2)
-            .map(|w| format!("{} {}", w[0], w[1]))
-            .collect();
-        for pair in pairs {
-            *phrases.entry(pair).or_default() += 1;
+/// The runs of theme words of `text`: cut at punctuation, stop words, `own` words, numbers and
+/// single letters.
+fn runs(text: &str, own: &BTreeSet<String>) -> Vec<Vec<String>> {
+    let text = text.to_lowercase().replace('’', "'");
+    let mut runs = Vec::new();
+    let word_char = |c: char| c.is_alphanumeric() || c.is_whitespace() || "'-/".contains(c);
+    for clause in text.split(|c: char| !word_char(c)) {
+        let mut run: Vec<String> = Vec::new();
+        for word in clause.split_whitespace() {
+            let word = word.trim_matches(|c: char| "'-/".contains(c));
+            let theme_word = word.chars().count() > 1
+                && !word.chars().all(|c| c.is_ascii_digit())
+                && !STOP_WORDS.contains(&word)
+                && !own.contains(word);
+            if theme_word {
+                run.push(word.to_string());
+            } else if !run.is_empty() {
+                runs.push(std::mem::take(&mut run));
+            }
         }
-        for word in words.into_iter().collect::<BTreeSet<_>>() {
-            *singles.entry(word).or_default() += 1;
+        if !run.is_empty() {
+            runs.push(run);
         }
     }
-    let min_count = min_count.max(2);
-    let mut found: Vec<Theme> = phrases
+    runs
+}
+
+/// A candidate theme: its words and the responses (by index) that use it.
+struct Candidate {
+    words: usize,
+    phrase: String,
+    responses: BTreeSet<usize>,
+}
+
+/// The `limit` themes of `responses` (each response's text), most used first, each used by at
+/// least `min_responses` responses (2 at the least); `own` are the question's words.
+pub fn themes<'a>(
+    responses: impl IntoIterator<Item = &'a str>,
+    own: &BTreeSet<String>,
+    min_responses: usize,
+    limit: usize,
+) -> Vec<Theme> {
+    let min = min_responses.max(2);
+    let mut used: BTreeMap<String, BTreeSet<usize>> = BTreeMap::new();
+    for (i, text) in responses.into_iter().enumerate() {
+        for run in runs(text, own) {
+            for n in 1..=MAX_WORDS.min(run.len()) {
+                for phrase in run.windows(n) {
+                    used.entry(phrase.join(" ")).or_default().insert(i);
+                }
+            }
+        }
+    }
+    let mut candidates: Vec<Candidate> = used
         .into_iter()
-        .filter(|(_, count)| *count >= min_count)
-        .map(|(phrase, count)| Theme { phrase, count })
+        .filter(|(_, r)| r.len() >= min)
+        .map(|(phrase, responses)| Candidate {
+            words: phrase.split(' ').count(),
+            phrase,
+            responses,
+        })
         .collect();
-    // Single words fill in where they say something no phrase already says.
-    let covered: BTreeSet<String> = found
-        .iter()
-        .flat_map(|t| t.phrase.split(' ').map(str::to_string))
-        .collect();
-    found.extend(
-        singles
-            .into_iter()
-            .filter(|(word, count)| *count >= min_count && !covered.contains(word))
-            .map(|(phrase, count)| Theme { phrase, count }),
-    );
-    found.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.phrase.cmp(&b.phrase)));
-    found.truncate(limit);
-    found
+    // Longest first, so each phrase is judged against the longer themes already kept.
+    candidates.sort_by(|a, b| {
+        (b.words, b.responses.len())
+            .cmp(&(a.words, a.responses.len()))
+            .then_with(|| a.phrase.cmp(&b.phrase))
+    });
+    let mut kept: Vec<Candidate> = Vec::new();
+    for c in candidates {
+        let elsewhere = c
+            .responses
+            .iter()
+            .filter(|r| {
+                !kept
+                    .iter()
+                    .any(|k| k.words > c.words && k.responses.contains(r))
+            })
+            .count();
+        if elsewhere >= min {
+            kept.push(c);
+        }
+    }
+    kept.sort_by(|a, b| {
+        (b.responses.len(), b.words)
+            .cmp(&(a.responses.len(), a.words))
+            .then_with(|| a.phrase.cmp(&b.phrase))
+    });
+    kept.truncate(limit);
+    kept.into_iter()
+        .map(|c| Theme {
+            phrase: shown(&c.phrase),
+            count: c.responses.len(),
+        })
+        .collect()
+}
+
+/// `phrase` as the report shows it: acronyms in capitals.
+fn shown(phrase: &str) -> String {
+    phrase
+        .split(' ')
+        .map(|w| match ACRONYMS.contains(&w) {
+            true => w.to_uppercase(),
+            false => w.to_string(),
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn repeated_phrases_are_counted_once_per_answer() {
-        let answers = [
-            "Waiting for infrastructure tickets to be approved",
-            "waiting for INFRASTRUCTURE TICKETS, again and again infrastructure tickets",
-            "Flaky CI pipelines",
-            "flaky CI is the worst",
-            "My manager Bob",
-        ];
-        let found = themes(answers, 2, 10);
-        let as_pairs: Vec<(&str, usize)> =
-            found.iter().map(|t| (t.phrase.as_str(), t.count)).collect();
-        assert_eq!(
-            as_pairs,
-            vec![
-                ("flaky ci", 2),
-                ("infrastructure tickets", 2),
-                ("waiting infrastructure", 2)
-            ]
-        );
-    }
-
-    #[test]
-    fn a_phrase_of_one_answer_is_never_shown() {
-        assert!(themes(["Only I say this particular thing"], 1, 10).is_empty());
-    }
-
-    #[test]
-    fn stop_words_and_numbers_are_not_themes() {
-        let found = themes(["the the 42 and", "the 42 and the"], 2, 10);
-        assert!(found.is_empty(), "{found:?}");
-    }
-
-    #[test]
-    fn singles_fill_in_where_no_phrase_repeats() {
-        let found = themes(
-            ["docs outdated", "outdated runbooks", "docs missing"],
-            2,
-            10,
-        );
-        let phrases: Vec<&str> = found.iter().map(|t| t.phrase.as_str()).collect();
-        assert_eq!(phrases, ["docs", "outdated"]);
-    }
-}
+mod tests;
