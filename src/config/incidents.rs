@@ -18,6 +18,8 @@ pub struct IncidentsConfig {
     pub repos: Vec<String>,
     /// A label `<prefix><service>` names a GitHub incident's service (`service:pay-api`).
     pub service_label_prefix: String,
+    /// A revert shipped later than this many days after a rollout's finish does not fail it.
+    pub revert_window_days: u32,
 }
 
 impl IncidentsConfig {
@@ -42,6 +44,7 @@ pub(super) struct RawIncidents {
     webhook_secret_env: String,
     repos: Vec<String>,
     service_label_prefix: String,
+    revert_window_days: u32,
 }
 
 impl Default for RawIncidents {
@@ -51,6 +54,7 @@ impl Default for RawIncidents {
             webhook_secret_env: String::new(),
             repos: Vec::new(),
             service_label_prefix: "service:".into(),
+            revert_window_days: 14,
         }
     }
 }
@@ -75,11 +79,18 @@ impl RawIncidents {
                 "expected a label prefix such as \"service:\"",
             ));
         }
+        if !(1..=366).contains(&self.revert_window_days) {
+            return Err(invalid(
+                "incidents.revert_window_days",
+                format!("expected 1 to 366 days, got {}", self.revert_window_days),
+            ));
+        }
         Ok(IncidentsConfig {
             github_label: (!label.is_empty()).then_some(label),
             webhook_secret: read_secret("incidents.webhook_secret_env", &self.webhook_secret_env)?,
             repos: super::repositories("incidents.repos", self.repos)?,
             service_label_prefix: self.service_label_prefix.trim().to_string(),
+            revert_window_days: self.revert_window_days,
         })
     }
 }
@@ -93,6 +104,7 @@ mod tests {
         let c = load("", &[]).unwrap();
         assert_eq!(c.incidents.github_label.as_deref(), Some("incident"));
         assert!(c.incidents.webhook_secret.is_none());
+        assert_eq!(c.incidents.revert_window_days, 14);
         let off = load("[incidents]\ngithub_label = \"\"\n", &[]).unwrap();
         assert_eq!(off.incidents.github_label, None);
         let env = load("", &[("DXS_INCIDENTS__GITHUB_LABEL", "sev")]).unwrap();
@@ -141,6 +153,10 @@ mod tests {
             (
                 "[incidents]\nservice_label_prefix = \" \"\n",
                 "incidents.service_label_prefix",
+            ),
+            (
+                "[incidents]\nrevert_window_days = 0\n",
+                "incidents.revert_window_days",
             ),
         ] {
             let err = load(text, &[]).unwrap_err().to_string();

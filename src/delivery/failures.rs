@@ -7,7 +7,8 @@
 //! commit <sha>`). Each failed rollout counts once, whatever the number of causes. Its failure
 //! starts at the earliest cause (an incident's opening; D's finish for a rollback or revert)
 //! and is recovered when every cause is over (the incidents resolved, the rollback or the
-//! revert live); until then it is open. An incident before any rollout of its service, or of
+//! revert live); until then it is open. A revert fails D only when it ships within the revert
+//! window of D's finish (`incidents.revert_window_days`). An incident before any rollout of its service, or of
 //! a service dxs does not know, fails nothing: it is still an incident.
 
 use std::collections::BTreeMap;
@@ -126,6 +127,8 @@ pub struct Facts<'a> {
     pub shipped: &'a [Shipped],
     /// Reverting commits.
     pub reverts: &'a [Revert],
+    /// A revert fails a rollout only when it ships within this many seconds of its finish.
+    pub revert_window: i64,
 }
 
 /// A cause of a rollout's failure with its start and its end (`None` while open), keyed by the
@@ -141,8 +144,17 @@ pub fn failed(facts: Facts<'_>) -> Vec<FailedRollout> {
     for list in by_service.values_mut() {
         list.sort_by(|a, b| (a.finished_at, &a.sha).cmp(&(b.finished_at, &b.sha)));
     }
+    // Each service's incidents by opening, so a rollout finds those of its watch by search.
+    let mut incidents: BTreeMap<&str, Vec<&ServiceIncident>> = BTreeMap::new();
+    for x in facts.incidents {
+        incidents.entry(x.service.as_str()).or_default().push(x);
+    }
+    for list in incidents.values_mut() {
+        list.sort_by(|a, b| (a.opened_at, &a.id).cmp(&(b.opened_at, &b.id)));
+    }
     let mut causes: BTreeMap<(&str, i64), Vec<Found>> = BTreeMap::new();
     for (service, list) in &by_service {
+        let opened = incidents.get(service).map_or(&[][..], Vec::as_slice);
         for (i, d) in list.iter().enumerate() {
             if d.rollback {
                 continue;
@@ -150,14 +162,9 @@ pub fn failed(facts: Facts<'_>) -> Vec<FailedRollout> {
             let next = list.get(i + 1);
             let until = next.map_or(i64::MAX, |n| n.finished_at);
             let key = (*service, d.finished_at);
-            let mut incidents: Vec<&ServiceIncident> = facts
-                .incidents
-                .iter()
-                .filter(|x| x.service == *service)
-                .filter(|x| x.opened_at > d.finished_at && x.opened_at < until)
-                .collect();
-            incidents.sort_by(|a, b| (a.opened_at, &a.id).cmp(&(b.opened_at, &b.id)));
-            for x in incidents {
+            let from = opened.partition_point(|x| x.opened_at <= d.finished_at);
+            let to = opened.partition_point(|x| x.opened_at < until);
+            for x in &opened[from..to.max(from)] {
                 causes.entry(key).or_default().push((
                     Cause::Incident { id: x.id.clone() },
                     x.opened_at,
@@ -194,7 +201,8 @@ pub fn failed(facts: Facts<'_>) -> Vec<FailedRollout> {
                     .filter(|r| !r.rollback && same_commit(&r.sha, &revert.reverted)),
             )
             .min_by_key(|r| r.finished_at);
-        if let Some(d) = reverted.filter(|d| d.finished_at < fix.finished_at) {
+        let in_window = |d: &&Live| revert.deployed_at - d.finished_at <= facts.revert_window;
+        if let Some(d) = reverted.filter(|d| d.finished_at < fix.finished_at && in_window(d)) {
             causes
                 .entry((revert.service.as_str(), d.finished_at))
                 .or_default()
@@ -269,6 +277,8 @@ pub fn reverted_commits(message: &str) -> Vec<String> {
 mod tests {
     use super::*;
 
+    const DAY: i64 = 86_400;
+
     fn rollout(sha: &str, rollback: bool, at: i64) -> Live {
         Live {
             service: "pay".into(),
@@ -328,6 +338,7 @@ mod tests {
             incidents: &incidents,
             shipped: &changes,
             reverts: &reverts,
+            revert_window: 14 * DAY,
         });
         let summary: Vec<(&str, i64, Option<i64>, usize)> = failed
             .iter()
@@ -375,8 +386,45 @@ mod tests {
             incidents: &[],
             shipped: &changes,
             reverts: &reverts,
+            revert_window: 14 * DAY,
         };
         assert_eq!(failed(facts), vec![]);
+    }
+
+    #[test]
+    fn a_revert_shipped_after_the_window_fails_nothing_one_within_it_fails_the_rollout() {
+        let rollouts = [
+            rollout("a1", false, 0),
+            rollout("a2", false, 14 * DAY),
+            rollout("a3", false, 14 * DAY + 1),
+        ];
+        let changes = [shipped("abcdef0123", 0)];
+        let revert = |sha: &str, at: i64| Revert {
+            service: "pay".into(),
+            sha: sha.into(),
+            reverted: "abcdef0".into(),
+            deployed_at: at,
+        };
+        let facts = |reverts: &[Revert]| {
+            failed(Facts {
+                rollouts: &rollouts,
+                incidents: &[],
+                shipped: &changes,
+                reverts,
+                revert_window: 14 * DAY,
+            })
+        };
+        // Shipped 14 days after a1's finish: inside the window (its end included).
+        let within = facts(&[revert("r1", 14 * DAY)]);
+        assert_eq!(
+            within
+                .iter()
+                .map(|f| (f.sha.as_str(), f.recovered_at))
+                .collect::<Vec<_>>(),
+            vec![("a1", Some(14 * DAY))]
+        );
+        // One second later: a revert of an old commit, not a failure of its rollout.
+        assert_eq!(facts(&[revert("r2", 14 * DAY + 1)]), vec![]);
     }
 
     #[test]

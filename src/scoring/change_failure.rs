@@ -15,8 +15,8 @@ use super::telemetry::Period;
 use crate::delivery::failures::{
     failed, Facts, FailedRollout, Live, Revert, ServiceIncident, Shipped,
 };
-use crate::model::RolloutKind;
-use crate::store::StabilityFacts;
+use crate::model::Incident;
+use crate::store::ScoringFacts;
 
 /// Change failure rate and recovery time of a group in a quarter (`change_failure` in the JSON).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -106,6 +106,266 @@ fn percentile(sorted: &[f64], q: f64) -> Option<f64> {
     Some(sorted[lo] + (h - lo as f64) * (sorted[hi] - sorted[lo]))
 }
 
+/// An incident naming a service dxs does not know (the report's data-quality section).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UnknownIncident {
+    /// The incident's id.
+    pub id: String,
+    /// The service it names.
+    pub service: String,
+}
+
+/// Which service and team an incident's service names: a path service by name, a repository
+/// by slug, or the one repository of that name; `None` for a service dxs does not know.
+struct Resolver {
+    /// Lower-cased service name or repository slug → (service, team).
+    known: HashMap<String, (String, Option<String>)>,
+    /// Lower-cased repository name → slugs of that name.
+    by_name: HashMap<String, Vec<String>>,
+}
+
+impl Resolver {
+    fn new(facts: &ScoringFacts) -> Resolver {
+        let mut known = HashMap::new();
+        let mut by_name: HashMap<String, Vec<String>> = HashMap::new();
+        for (slug, repo) in facts.repo_names.values.iter().zip(&facts.repos) {
+            known.insert(slug.to_lowercase(), (slug.clone(), repo.team.clone()));
+            let name = slug.rsplit('/').next().unwrap_or(slug).to_lowercase();
+            by_name.entry(name).or_default().push(slug.clone());
+        }
+        for (code, name) in facts.service_names.values.iter().enumerate() {
+            let team = facts.service_team(code as u32).map(str::to_string);
+            known.insert(name.to_lowercase(), (name.clone(), team));
+        }
+        Resolver { known, by_name }
+    }
+
+    fn resolve(&self, service: &str) -> Option<&(String, Option<String>)> {
+        let key = service.to_lowercase();
+        self.known
+            .get(&key)
+            .or_else(|| match self.by_name.get(&key) {
+                Some(slugs) if slugs.len() == 1 => self.known.get(&slugs[0].to_lowercase()),
+                _ => None,
+            })
+    }
+}
+
+/// What the change failure keys of a period read, taken out of the loaded facts before the
+/// frames consume them, with every service's name and team decoded once.
+pub struct FailureInputs {
+    /// The period's rollouts and rollbacks, then the later ones.
+    live: Vec<Live>,
+    /// How many of `live` are the period's.
+    in_period: usize,
+    /// The team of each service.
+    team_of: HashMap<String, Option<String>>,
+    resolver: Resolver,
+    incidents: Vec<Incident>,
+    shipped: Vec<Shipped>,
+    reverts: Vec<Revert>,
+}
+
+impl FailureInputs {
+    /// Takes the rollouts' commits and the [`crate::store::FailureFacts`] out of `facts`.
+    pub fn take(facts: &mut ScoringFacts) -> FailureInputs {
+        let shas = std::mem::take(&mut facts.rollout_sha);
+        assert_eq!(
+            shas.len(),
+            facts.rollout_service.len(),
+            "every rollout of the facts has its commit"
+        );
+        let failures = std::mem::take(&mut facts.failures);
+        let name = |code: u32| facts.service_names.values[code as usize].clone();
+        let period = facts
+            .rollout_service
+            .iter()
+            .zip(shas)
+            .zip(facts.rollout_at.iter().zip(&facts.rollout_back))
+            .map(|((service, sha), (at, back))| (*service, sha, *back, *at));
+        let later = failures
+            .later
+            .into_iter()
+            .map(|r| (r.service, r.sha, r.back, r.at));
+        let live: Vec<Live> = period
+            .chain(later)
+            .map(|(service, sha, rollback, finished_at)| Live {
+                service: name(service),
+                sha,
+                finished_at,
+                rollback,
+            })
+            .collect();
+        FailureInputs {
+            live,
+            in_period: facts.rollout_service.len(),
+            team_of: (0..facts.service_names.values.len() as u32)
+                .map(|c| (name(c), facts.service_team(c).map(str::to_string)))
+                .collect(),
+            resolver: Resolver::new(facts),
+            incidents: failures.incidents,
+            shipped: failures
+                .reverted
+                .into_iter()
+                .map(|c| Shipped {
+                    service: name(c.service),
+                    sha: c.sha,
+                    deployed_at: c.deployed_at,
+                })
+                .collect(),
+            reverts: failures
+                .reverts
+                .into_iter()
+                .map(|r| Revert {
+                    service: name(r.service),
+                    sha: r.sha,
+                    reverted: r.reverted,
+                    deployed_at: r.deployed_at,
+                })
+                .collect(),
+        }
+    }
+}
+
+/// The change failure figures of every group: each service, each team, the organisation.
+#[derive(Default)]
+struct Groups {
+    /// Rollouts of the period, failed rollouts and incidents, by service.
+    services: HashMap<String, Group>,
+    /// The same by team.
+    teams: HashMap<String, Group>,
+    /// The organisation's.
+    org: Group,
+}
+
+/// Rollouts of the period, the failed ones (in failure order) and incidents opened.
+#[derive(Default, Clone)]
+struct Group {
+    rollouts: i64,
+    failed: Vec<FailedRollout>,
+    incidents: i64,
+}
+
+impl Groups {
+    /// The [`ChangeFailure`] of `team`, of `service`, or (neither) of the organisation.
+    fn of(&self, group: Option<&Group>, as_of: i64, rules: &Rules) -> ChangeFailure {
+        let g = group.cloned().unwrap_or_default();
+        ChangeFailure::new(g.rollouts, g.failed, g.incidents, as_of, &rules.dora)
+    }
+}
+
+/// Adds the change failure keys of `period` to `score`: the `change_failure` block of the
+/// organisation, each team and each service, the `change_failure` and `recovery` components
+/// (the DXS and `missing` follow the weights), and their DORA tiers. Linear in the rollouts and
+/// incidents: each is counted into its service, team and the organisation once.
+pub fn apply(score: &mut Score, inputs: FailureInputs, rules: &Rules, period: &Period, now: i64) {
+    let FailureInputs {
+        live,
+        in_period,
+        team_of,
+        resolver,
+        incidents,
+        shipped,
+        reverts,
+    } = inputs;
+    let mut known = Vec::new();
+    let mut unknown = Vec::new();
+    let mut groups = Groups::default();
+    for i in &incidents {
+        let resolved = resolver.resolve(&i.service);
+        if i.opened_at < period.end {
+            groups.org.incidents += 1;
+            match resolved {
+                Some((service, team)) => {
+                    groups
+                        .services
+                        .entry(service.clone())
+                        .or_default()
+                        .incidents += 1;
+                    if let Some(team) = team {
+                        groups.teams.entry(team.clone()).or_default().incidents += 1;
+                    }
+                }
+                None => unknown.push(UnknownIncident {
+                    id: i.external_id.clone(),
+                    service: i.service.clone(),
+                }),
+            }
+        }
+        if let Some((service, _)) = resolved {
+            known.push(ServiceIncident {
+                service: service.clone(),
+                id: i.external_id.clone(),
+                opened_at: i.opened_at,
+                resolved_at: i.resolved_at,
+            });
+        }
+    }
+    let in_period_at = |at: i64| at >= period.start && at < period.end;
+    let team = |service: &str| team_of.get(service).cloned().flatten();
+    for r in live[..in_period].iter().filter(|r| !r.rollback) {
+        groups.org.rollouts += 1;
+        groups
+            .services
+            .entry(r.service.clone())
+            .or_default()
+            .rollouts += 1;
+        if let Some(team) = team(&r.service) {
+            groups.teams.entry(team).or_default().rollouts += 1;
+        }
+    }
+    let failures = failed(Facts {
+        rollouts: &live,
+        incidents: &known,
+        shipped: &shipped,
+        reverts: &reverts,
+        revert_window: rules.revert_window_days * 86_400,
+    });
+    for f in failures.into_iter().filter(|f| in_period_at(f.finished_at)) {
+        if let Some(team) = team(&f.service) {
+            groups.teams.entry(team).or_default().failed.push(f.clone());
+        }
+        groups
+            .services
+            .entry(f.service.clone())
+            .or_default()
+            .failed
+            .push(f.clone());
+        groups.org.failed.push(f);
+    }
+    let as_of = period.end.min(now);
+    let weighted = rules.weights.of("change_failure") > 0.0 || rules.weights.of("recovery") > 0.0;
+    let fill = |t: &mut TeamScore, c: ChangeFailure| {
+        for s in &mut t.services {
+            s.change_failure = groups.of(groups.services.get(&s.service), as_of, rules);
+            s.dora.change_failure = s.change_failure.tier;
+            s.dora.recovery = s.change_failure.recovery_tier;
+        }
+        if let Some(rate) = c.rate {
+            t.components
+                .insert("change_failure".into(), round((1.0 - rate) * 100.0, 1));
+        }
+        if let Some(median) = c.recovery_hours.median {
+            t.components
+                .insert("recovery".into(), round(rules.recovery.score(median), 1));
+        }
+        // Weighing 0 (the default), they leave the DXS exactly as it was.
+        if weighted {
+            let components = t.components.clone();
+            super::assemble::settle(t, &components, rules);
+        }
+        t.dora.change_failure = c.tier;
+        t.dora.recovery = c.recovery_tier;
+        t.change_failure = c;
+    };
+    fill(&mut score.org, groups.of(Some(&groups.org), as_of, rules));
+    score.org.change_failure.unknown_services = unknown;
+    for t in &mut score.teams {
+        let c = groups.of(groups.teams.get(&t.team), as_of, rules);
+        fill(t, c);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -149,198 +409,5 @@ mod tests {
             (none.rate, none.tier, none.recovery_hours.median),
             (None, None, None)
         );
-    }
-}
-
-/// An incident naming a service dxs does not know (the report's data-quality section).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct UnknownIncident {
-    /// The incident's id.
-    pub id: String,
-    /// The service it names.
-    pub service: String,
-}
-
-/// Which service and team an incident's service names: a path service by name, a repository
-/// by slug, or the one repository of that name; `None` for a service dxs does not know.
-struct Resolver {
-    /// Lower-cased service name or repository slug → (service, team).
-    known: HashMap<String, (String, Option<String>)>,
-    /// Lower-cased repository name → slugs of that name.
-    by_name: HashMap<String, Vec<String>>,
-}
-
-impl Resolver {
-    fn new(facts: &StabilityFacts) -> Resolver {
-        let mut known = HashMap::new();
-        let mut by_name: HashMap<String, Vec<String>> = HashMap::new();
-        let repo_team: HashMap<&str, Option<String>> = facts
-            .repositories
-            .iter()
-            .map(|(slug, team)| (slug.as_str(), team.clone()))
-            .collect();
-        for (slug, team) in &facts.repositories {
-            known.insert(slug.to_lowercase(), (slug.clone(), team.clone()));
-            let name = slug.rsplit('/').next().unwrap_or(slug).to_lowercase();
-            by_name.entry(name).or_default().push(slug.clone());
-        }
-        for s in &facts.services {
-            let team = s
-                .team
-                .clone()
-                .or_else(|| repo_team.get(s.repo.as_str()).cloned().flatten());
-            known.insert(s.name.to_lowercase(), (s.name.clone(), team));
-        }
-        for (team, r) in &facts.rollouts {
-            known
-                .entry(r.service.to_lowercase())
-                .or_insert_with(|| (r.service.clone(), team.clone()));
-        }
-        Resolver { known, by_name }
-    }
-
-    fn resolve(&self, service: &str) -> Option<&(String, Option<String>)> {
-        let key = service.to_lowercase();
-        self.known
-            .get(&key)
-            .or_else(|| match self.by_name.get(&key) {
-                Some(slugs) if slugs.len() == 1 => self.known.get(&slugs[0].to_lowercase()),
-                _ => None,
-            })
-    }
-}
-
-/// Adds the stability keys of `period` to `score`: the `change_failure` block of the
-/// organisation, each team and each service, the `change_failure` and `recovery` components
-/// (the DXS and `missing` follow the weights), and their DORA tiers.
-pub fn apply(score: &mut Score, facts: &StabilityFacts, rules: &Rules, period: &Period, now: i64) {
-    let resolver = Resolver::new(facts);
-    let team_of: HashMap<&str, Option<String>> = facts
-        .rollouts
-        .iter()
-        .map(|(team, r)| (r.service.as_str(), team.clone()))
-        .collect();
-    let live: Vec<Live> = facts
-        .rollouts
-        .iter()
-        .map(|(_, r)| Live {
-            service: r.service.clone(),
-            sha: r.sha.clone(),
-            finished_at: r.finished_at,
-            rollback: r.kind == RolloutKind::Rollback,
-        })
-        .collect();
-    let mut incidents = Vec::new();
-    let mut unknown = Vec::new();
-    // (team, service) of each incident opened in the period; `None` service: unknown.
-    let mut opened: Vec<(Option<String>, Option<String>)> = Vec::new();
-    for i in &facts.incidents {
-        let resolved = resolver.resolve(&i.service);
-        if i.opened_at < period.end {
-            opened.push((
-                resolved.and_then(|r| r.1.clone()),
-                resolved.map(|r| r.0.clone()),
-            ));
-            if resolved.is_none() {
-                unknown.push(UnknownIncident {
-                    id: i.external_id.clone(),
-                    service: i.service.clone(),
-                });
-            }
-        }
-        if let Some((service, _)) = resolved {
-            incidents.push(ServiceIncident {
-                service: service.clone(),
-                id: i.external_id.clone(),
-                opened_at: i.opened_at,
-                resolved_at: i.resolved_at,
-            });
-        }
-    }
-    let shipped: Vec<Shipped> = facts
-        .shipped
-        .iter()
-        .map(|(service, sha, at)| Shipped {
-            service: service.clone(),
-            sha: sha.clone(),
-            deployed_at: *at,
-        })
-        .collect();
-    let reverts: Vec<Revert> = facts
-        .reverts
-        .iter()
-        .map(|(service, sha, reverted, at)| Revert {
-            service: service.clone(),
-            sha: sha.clone(),
-            reverted: reverted.clone(),
-            deployed_at: *at,
-        })
-        .collect();
-    let in_period = |at: i64| at >= period.start && at < period.end;
-    let failures: Vec<FailedRollout> = failed(Facts {
-        rollouts: &live,
-        incidents: &incidents,
-        shipped: &shipped,
-        reverts: &reverts,
-    })
-    .into_iter()
-    .filter(|f| in_period(f.finished_at))
-    .collect();
-    let rollouts: Vec<&Live> = live
-        .iter()
-        .filter(|r| !r.rollback && in_period(r.finished_at))
-        .collect();
-    let as_of = period.end.min(now);
-    let group = |team: Option<&str>, service: Option<&str>| {
-        let of = |s: &str| {
-            service.is_none_or(|wanted| wanted == s)
-                && team.is_none_or(|t| team_of.get(s).cloned().flatten().as_deref() == Some(t))
-        };
-        let count = rollouts.iter().filter(|r| of(&r.service)).count() as i64;
-        let failed = failures
-            .iter()
-            .filter(|f| of(&f.service))
-            .cloned()
-            .collect();
-        let incidents = opened
-            .iter()
-            .filter(|(t, s)| match (team, service) {
-                (None, None) => true,
-                (_, Some(wanted)) => s.as_deref() == Some(wanted),
-                (Some(wanted), None) => t.as_deref() == Some(wanted),
-            })
-            .count() as i64;
-        ChangeFailure::new(count, failed, incidents, as_of, &rules.dora)
-    };
-    let weighted = rules.weights.of("change_failure") > 0.0 || rules.weights.of("recovery") > 0.0;
-    let fill = |t: &mut TeamScore, team: Option<&str>| {
-        for s in &mut t.services {
-            s.change_failure = group(None, Some(&s.service));
-            s.dora.change_failure = s.change_failure.tier;
-            s.dora.recovery = s.change_failure.recovery_tier;
-        }
-        let c = group(team, None);
-        if let Some(rate) = c.rate {
-            t.components
-                .insert("change_failure".into(), round((1.0 - rate) * 100.0, 1));
-        }
-        if let Some(median) = c.recovery_hours.median {
-            t.components
-                .insert("recovery".into(), round(rules.recovery.score(median), 1));
-        }
-        // Weighing 0 (the default), they leave the DXS exactly as it was.
-        if weighted {
-            let components = t.components.clone();
-            super::assemble::settle(t, &components, rules);
-        }
-        t.dora.change_failure = c.tier;
-        t.dora.recovery = c.recovery_tier;
-        t.change_failure = c;
-    };
-    fill(&mut score.org, None);
-    score.org.change_failure.unknown_services = unknown;
-    for t in &mut score.teams {
-        let name = t.team.clone();
-        fill(t, Some(&name));
     }
 }

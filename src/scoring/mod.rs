@@ -25,6 +25,7 @@ mod telemetry;
 mod themes;
 
 use std::collections::BTreeMap;
+use std::time::Instant;
 
 pub use dora::DoraThresholds;
 pub use evidence::{Evidence, Freshness, OpenOnboarding, Summary, TeamThemes};
@@ -37,6 +38,7 @@ pub use telemetry::Period;
 pub use themes::Theme;
 
 use self::assemble::{team_score, TeamFigures};
+use self::change_failure::FailureInputs;
 use self::frames::{Frames, Teams};
 use self::group::ORG_CODE;
 use self::suppression::{hidden_teams, sparse_questions, too_small};
@@ -98,15 +100,9 @@ pub async fn compute(
     Ok(score)
 }
 
-/// Computes the score of `quarter` from the store, without deltas.
-pub async fn compute_alone(
-    store: &Store,
-    rules: &Rules,
-    quarter: Quarter,
-    now: i64,
-) -> Result<Score, ScoringError> {
-    let period = period(quarter, now, rules);
-    let range = FactRange {
+/// What scoring `quarter` over `period` loads from the store.
+pub fn fact_range(quarter: Quarter, period: &Period, rules: &Rules) -> FactRange {
+    FactRange {
         start: period.start,
         end: period.end,
         window_start: period.window_start,
@@ -119,28 +115,48 @@ pub async fn compute_alone(
             .map(|q| q.id.clone())
             .collect(),
         namespaces: rules.adoption_basis == AdoptionBasis::Namespaces,
-    };
-    let facts = store.scoring_facts(&range).await?;
-    let stability = store.stability_facts(period.start).await?;
-    // Polars blocks its thread (and refuses a current-thread runtime's worker): compute apart.
-    let rules = rules.clone();
-    tokio::task::spawn_blocking(move || {
-        let mut score = score_facts(facts, &rules, quarter, &period, now)?;
-        change_failure::apply(&mut score, &stability, &rules, &period, now);
-        Ok(score)
-    })
-    .await
-    .map_err(|e| ScoringError::Task(e.to_string()))?
+        horizon: period.end + rules.revert_window_days * DAY,
+    }
 }
 
-/// Computes the score of loaded `facts` (the pure part of [`compute_alone`]).
+/// Computes the score of `quarter` from the store, without deltas: loads its facts
+/// ([`Store::scoring_facts`]) and scores them ([`score_facts`]), the one path of every caller.
+pub async fn compute_alone(
+    store: &Store,
+    rules: &Rules,
+    quarter: Quarter,
+    now: i64,
+) -> Result<Score, ScoringError> {
+    let period = period(quarter, now, rules);
+    let started = Instant::now();
+    let facts = store
+        .scoring_facts(&fact_range(quarter, &period, rules))
+        .await?;
+    tracing::debug!(
+        %quarter,
+        load_ms = started.elapsed().as_millis() as u64,
+        "scoring load"
+    );
+    // Polars blocks its thread (and refuses a current-thread runtime's worker): compute apart.
+    let rules = rules.clone();
+    tokio::task::spawn_blocking(move || score_facts(facts, &rules, quarter, &period, now))
+        .await
+        .map_err(|e| ScoringError::Task(e.to_string()))?
+}
+
+/// Computes the score of loaded `facts` (the pure part of [`compute_alone`]): every figure of
+/// the organisation, each team and each service, the change failure keys included. Each step's
+/// time is in the debug log (`RUST_LOG=dxs=debug`).
 pub fn score_facts(
-    facts: ScoringFacts,
+    mut facts: ScoringFacts,
     rules: &Rules,
     quarter: Quarter,
     period: &Period,
     now: i64,
 ) -> Result<Score, ScoringError> {
+    let mut step = Steps::new(quarter);
+    let failures = FailureInputs::take(&mut facts);
+    step.done("failure inputs");
     let teams = Teams::of(&facts);
     let services: Vec<(String, String)> = facts
         .service_names
@@ -161,18 +177,13 @@ pub fn score_facts(
         .iter()
         .map(|(t, r, i)| (t.clone(), (*r, *i)))
         .collect();
-    let started = std::time::Instant::now();
+    step.done("names");
     let frames = Frames::new(facts, &teams)?;
-    let framed = started.elapsed();
+    step.done("frames");
     let telemetry = telemetry::telemetry(&frames, period)?;
-    let telemetry_done = started.elapsed();
+    step.done("telemetry");
     let mut survey = answers::aggregate(&frames.answers, &rules.survey, &questions, &choices)?;
-    tracing::debug!(
-        frames_ms = framed.as_millis() as u64,
-        telemetry_ms = (telemetry_done - framed).as_millis() as u64,
-        survey_ms = (started.elapsed() - telemetry_done).as_millis() as u64,
-        "scoring compute"
-    );
+    step.done("survey");
     let total = counts
         .values()
         .fold((0, 0), |(r, i), (a, b)| (r + a, i + b));
@@ -181,6 +192,7 @@ pub fn score_facts(
         rules.min_group_size,
     );
     sparse_questions(&mut survey, &teams.names, &hidden, rules.min_group_size);
+    step.done("suppression");
     let empty_t = telemetry::Telemetry::default();
     let empty_s = answers::SurveyAggregates::default();
     let figures = |team: &str, code: u32, (responses, invites): (i64, i64), hidden: bool| {
@@ -217,14 +229,43 @@ pub fn score_facts(
         })
         .filter(|t| !closed || t.has_figures())
         .collect();
-    Ok(Score {
+    let mut score = Score {
         quarter: quarter.to_string(),
         // As of the period's end: now for the current quarter, the quarter's end for a closed
         // one, so scoring a closed quarter again gives the same document byte for byte.
         computed_at: rfc3339(period.end.min(now)),
         org,
         teams,
-    })
+    };
+    step.done("assemble");
+    change_failure::apply(&mut score, failures, rules, period, now);
+    step.done("change failure");
+    Ok(score)
+}
+
+/// Times each step of [`score_facts`] into the debug log, so a slow step names itself.
+struct Steps {
+    quarter: Quarter,
+    last: Instant,
+}
+
+impl Steps {
+    fn new(quarter: Quarter) -> Steps {
+        Steps {
+            quarter,
+            last: Instant::now(),
+        }
+    }
+
+    fn done(&mut self, step: &str) {
+        tracing::debug!(
+            quarter = %self.quarter,
+            step,
+            elapsed_ms = self.last.elapsed().as_millis() as u64,
+            "scoring compute"
+        );
+        self.last = Instant::now();
+    }
 }
 
 /// Sets each team's `delta` against the same team in `previous`.

@@ -30,7 +30,13 @@ pub struct Rules {
     pub survey: SurveyDefinition,
     /// What adoption counts: repositories or namespaces.
     pub adoption_basis: AdoptionBasis,
+    /// A revert fails a rollout only when it ships within this many days of its finish
+    /// (`incidents.revert_window_days`); it also bounds how far past a quarter scoring reads.
+    pub revert_window_days: i64,
 }
+
+/// `incidents.revert_window_days` when rules are built from `[score]` alone.
+const REVERT_WINDOW_DAYS: i64 = 14;
 
 impl Rules {
     /// Rules from `[score]` (weights, bounds, tiers) and `survey`.
@@ -51,12 +57,16 @@ impl Rules {
             },
             survey,
             adoption_basis: config.adoption_basis,
+            revert_window_days: REVERT_WINDOW_DAYS,
         })
     }
 
     /// Rules from the configuration: `[score]` and the survey definition of `[survey]`.
     pub fn load(config: &Config) -> Result<Rules, ConfigError> {
-        Rules::new(&config.score, config.survey.definition.clone())
+        Ok(Rules {
+            revert_window_days: i64::from(config.incidents.revert_window_days),
+            ..Rules::new(&config.score, config.survey.definition.clone())?
+        })
     }
 }
 

@@ -61,10 +61,14 @@ fn facts() -> ScoringFacts {
         f.change_lead_seconds.push(hours * H);
     }
     // Rollouts: r0 twice and back once (a rollback: not a rollout), r1 once, r2 once.
-    for (service, back) in [(0, false), (0, false), (0, true), (1, false), (2, false)] {
+    for (i, (service, back)) in [(0, false), (0, false), (0, true), (1, false), (2, false)]
+        .into_iter()
+        .enumerate()
+    {
         f.rollout_service.push(service);
         f.rollout_back.push(back);
-        f.rollout_at.push(end - 10 * D);
+        f.rollout_at.push(end - 10 * D + i as i64);
+        f.rollout_sha.push(format!("c{i}"));
     }
     for (repo, platform) in [(0, true), (0, true), (1, true), (2, false)] {
         f.deploy_repo.push(repo);

@@ -11,6 +11,7 @@ mod bulk;
 mod collector;
 mod copy_out;
 mod facts;
+mod failures;
 mod gitops;
 mod incidents;
 mod insert;
@@ -21,6 +22,7 @@ mod scoring;
 mod services;
 mod snapshots;
 mod sqlite_scan;
+mod stream;
 mod survey;
 mod totals;
 mod upserts;
@@ -37,7 +39,7 @@ use sqlx::sqlite::{
 pub use collector::CollectorLock;
 pub use collector::CollectorRun;
 pub use facts::FactBatch;
-pub use incidents::StabilityFacts;
+pub use failures::{CodedChange, CodedRevert, CodedRollout, FailureFacts};
 pub use org::{Onboarding, TableCounts};
 pub use release::Held;
 pub use scoring::{

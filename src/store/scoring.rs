@@ -8,10 +8,11 @@
 
 use std::collections::HashMap;
 
-use super::copy_out::{copy_out, literal};
+use super::copy_out::literal;
+use super::failures::FailureFacts;
 use super::org::FIRST_COMMIT;
-use super::sqlite_scan::scan;
-use super::{with_pool, Pool, Result, Store, StoreError};
+use super::stream::required;
+use super::{with_pool, Result, Store, StoreError};
 
 /// What to load: the scored period, the trailing window and the survey quarter.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -28,6 +29,9 @@ pub struct FactRange {
     pub questions: Vec<String>,
     /// Load the namespaces that existed at `end` (adoption by namespace).
     pub namespaces: bool,
+    /// How far past `end` the change failure rate reads (a rollout of the period fails by a
+    /// revert shipped up to this time): `end` plus the revert window.
+    pub horizon: i64,
 }
 
 /// A namespace with a team label, as it stood at the period's end.
@@ -112,6 +116,8 @@ pub struct ScoringFacts {
     pub rollout_back: Vec<bool>,
     /// Rollouts: finish time.
     pub rollout_at: Vec<i64>,
+    /// Rollouts: the commit that went live.
+    pub rollout_sha: Vec<String>,
     /// Deployments finished in the period or the window (adoption): repository code.
     pub deploy_repo: Vec<u32>,
     /// Deployments: made through the platform (ArgoCD or the orchestrator).
@@ -144,6 +150,20 @@ pub struct ScoringFacts {
     pub teams: Vec<String>,
     /// Namespaces with a team label at the period's end (when the range asks for them).
     pub namespaces: Vec<NamespaceFacts>,
+    /// What judging the period's rollouts failed reads besides them.
+    pub failures: FailureFacts,
+}
+
+impl ScoringFacts {
+    /// The team owning service `code`: the service's own team (`[[services]]`, the catalog),
+    /// else its repository's. The one place this rule is written for scoring.
+    pub fn service_team(&self, code: u32) -> Option<&str> {
+        let service = &self.services[code as usize];
+        service
+            .team
+            .as_deref()
+            .or_else(|| self.repos[service.repo as usize].team.as_deref())
+    }
 }
 
 /// Deployment sources that mean "deployed through the platform".
@@ -180,6 +200,9 @@ impl Store {
         let explicit = self.service_teams().await?;
         self.load_rollouts(range, &explicit, &mut facts).await?;
         timed("rollouts", facts.rollout_at.len());
+        self.load_failure_facts(range, &explicit, &mut facts)
+            .await?;
+        timed("failure facts", facts.failures.rows());
         self.load_cohort(range, &mut facts).await?;
         timed("cohort", facts.cohort.len());
         self.load_requests(range, &mut facts).await?;
@@ -262,38 +285,17 @@ impl Store {
             range.start, range.end
         );
         let mut changes = Changes::default();
-        let mut push = |service: &str, repo: &str, lead: i64| {
+        self.stream(&sql, |r| {
+            let service = required(r.str(0)?)?;
             let code = changes.service_names.code(service);
             if code as usize == changes.service_repo.len() {
-                changes.service_repo.push(repo.to_string());
+                changes.service_repo.push(required(r.str(1)?)?.to_string());
             }
             changes.service.push(code);
-            changes.lead_seconds.push(lead);
-        };
-        match &self.pool {
-            Pool::Postgres(pool) => {
-                copy_out(pool, &sql, |f| {
-                    push(
-                        required(f[0].str()?)?,
-                        required(f[1].str()?)?,
-                        required(f[2].i64()?)?,
-                    );
-                    Ok(())
-                })
-                .await?
-            }
-            Pool::Sqlite(pool) => {
-                scan(pool, &sql, |r| {
-                    push(
-                        required(r.str(0))?,
-                        required(r.str(1))?,
-                        required(r.i64(2))?,
-                    );
-                    Ok(())
-                })
-                .await?
-            }
-        }
+            changes.lead_seconds.push(required(r.i64(2)?)?);
+            Ok(())
+        })
+        .await?;
         Ok(changes)
     }
 
@@ -311,17 +313,20 @@ impl Store {
         explicit: &HashMap<String, String>,
         facts: &mut ScoringFacts,
     ) -> Result<()> {
-        let sql = "SELECT service, repo, kind = 'rollback', finished_at FROM rollouts \
-                   WHERE finished_at >= $1 AND finished_at < $2";
-        let rows: Vec<(String, String, bool, i64)> = with_pool!(self, pool => sqlx::query_as(sql)
-            .bind(range.start).bind(range.end).fetch_all(pool).await?);
-        for (service, repo, back, at) in rows {
-            let code = service_code(facts, &service, &repo, explicit);
+        let sql = format!(
+            "SELECT service, repo, CAST(CASE WHEN kind = 'rollback' THEN 1 ELSE 0 END AS BIGINT), \
+             finished_at, sha FROM rollouts WHERE finished_at >= {} AND finished_at < {}",
+            range.start, range.end
+        );
+        self.stream(&sql, |r| {
+            let code = service_code(facts, required(r.str(0)?)?, required(r.str(1)?)?, explicit);
             facts.rollout_service.push(code);
-            facts.rollout_back.push(back);
-            facts.rollout_at.push(at);
-        }
-        Ok(())
+            facts.rollout_back.push(required(r.i64(2)?)? == 1);
+            facts.rollout_at.push(required(r.i64(3)?)?);
+            facts.rollout_sha.push(required(r.str(4)?)?.to_string());
+            Ok(())
+        })
+        .await
     }
 
     async fn load_deployments(&self, range: &FactRange, facts: &mut ScoringFacts) -> Result<()> {
@@ -331,39 +336,16 @@ impl Store {
             range.start.min(range.window_start),
             range.end
         );
-        let mut push = |repo: &str, source: &str, at: i64| {
-            let repo = repo_code(facts, repo);
+        self.stream(&sql, |r| {
+            let repo = repo_code(facts, required(r.str(0)?)?);
             facts.deploy_repo.push(repo);
             facts
                 .deploy_platform
-                .push(PLATFORM_SOURCES.contains(&source));
-            facts.deploy_at.push(at);
-        };
-        match &self.pool {
-            Pool::Postgres(pool) => {
-                copy_out(pool, &sql, |f| {
-                    push(
-                        required(f[0].str()?)?,
-                        required(f[1].str()?)?,
-                        required(f[2].i64()?)?,
-                    );
-                    Ok(())
-                })
-                .await?
-            }
-            Pool::Sqlite(pool) => {
-                scan(pool, &sql, |r| {
-                    push(
-                        required(r.str(0))?,
-                        required(r.str(1))?,
-                        required(r.i64(2))?,
-                    );
-                    Ok(())
-                })
-                .await?
-            }
-        }
-        Ok(())
+                .push(PLATFORM_SOURCES.contains(&required(r.str(1)?)?));
+            facts.deploy_at.push(required(r.i64(2)?)?);
+            Ok(())
+        })
+        .await
     }
 
     /// The developers who started inside the window, of a known team (not one the roster left
@@ -409,36 +391,19 @@ impl Store {
             literal(&range.quarter),
             questions.join(", ")
         );
-        let mut push = |team: &str, question: &str, number: Option<f64>, text: Option<&str>| {
-            facts.answer_team.push(facts.survey_teams.code(team));
-            facts.answer_question.push(facts.questions.code(question));
-            facts.answer_number.push(number);
+        self.stream(&sql, |r| {
             facts
-                .answer_choice
-                .push(text.map(|t| facts.choices.code(t)));
-        };
-        match &self.pool {
-            Pool::Postgres(pool) => {
-                copy_out(pool, &sql, |f| {
-                    push(
-                        required(f[0].str()?)?,
-                        required(f[1].str()?)?,
-                        f[2].f64()?,
-                        f[3].str()?,
-                    );
-                    Ok(())
-                })
-                .await?
-            }
-            Pool::Sqlite(pool) => {
-                scan(pool, &sql, |r| {
-                    push(required(r.str(0))?, required(r.str(1))?, r.f64(2), r.str(3));
-                    Ok(())
-                })
-                .await?
-            }
-        }
-        Ok(())
+                .answer_team
+                .push(facts.survey_teams.code(required(r.str(0)?)?));
+            facts
+                .answer_question
+                .push(facts.questions.code(required(r.str(1)?)?));
+            facts.answer_number.push(r.f64(2)?);
+            let choice = r.str(3)?.map(|t| facts.choices.code(t));
+            facts.answer_choice.push(choice);
+            Ok(())
+        })
+        .await
     }
 
     async fn load_response_counts(
@@ -470,7 +435,7 @@ struct Changes {
     lead_seconds: Vec<i64>,
 }
 
-fn debug_load(what: &str, rows: usize, since: std::time::Instant) {
+pub(super) fn debug_load(what: &str, rows: usize, since: std::time::Instant) {
     tracing::debug!(
         what,
         rows,
@@ -479,17 +444,8 @@ fn debug_load(what: &str, rows: usize, since: std::time::Instant) {
     );
 }
 
-/// A value of a NOT NULL column.
-fn required<T>(value: Option<T>) -> Result<T> {
-    value.ok_or_else(|| {
-        StoreError::Database(sqlx::Error::Decode(
-            "unexpected NULL in a NOT NULL column".into(),
-        ))
-    })
-}
-
 /// The code of `service` (of repository `repo`), with its own team from `explicit`.
-fn service_code(
+pub(super) fn service_code(
     facts: &mut ScoringFacts,
     service: &str,
     repo: &str,

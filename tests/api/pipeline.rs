@@ -148,16 +148,10 @@ async fn a_closed_quarter_scores_the_same_json_byte_for_byte() {
         assert!(first.org.dxs.is_some() && first.teams.len() == 6);
 
         // A repository pushed inside Q3 (by the demo) is pushed again in Q4.
+        let period = scoring::period(q3, now, &rules);
         let pushed = db
             .store
-            .scoring_facts(&dxs::store::FactRange {
-                start: q3.start(),
-                end: q3.end(),
-                window_start: q3.end() - 90 * 86_400,
-                quarter: q3.to_string(),
-                questions: vec![],
-                namespaces: false,
-            })
+            .scoring_facts(&scoring::fact_range(q3, &period, &rules))
             .await
             .unwrap();
         let active = pushed

@@ -1,35 +1,44 @@
 //! The benchmark's organisation, written in slices so the generator never holds it all.
 
 use dxs::model::{
-    Answer, Commit, Deployment, DeploymentChange, Developer, Repository, RequestStatus,
-    SelfServiceRequest, SurveyResponse, Team,
+    Answer, Commit, CommitRevert, Deployment, DeploymentChange, Developer, Incident, Repository,
+    RequestStatus, SelfServiceRequest, SurveyResponse, Team,
 };
 use dxs::store::{FactBatch, Store};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
-use super::{
-    quarter, CHANGES_PER_DEPLOYMENT, DEPLOYMENTS, DEVELOPERS, REPOS, REQUESTS, RESPONSES, TEAMS,
-};
+use super::{quarter, Sizes, CHANGES_PER_DEPLOYMENT};
 
 const HOUR: i64 = 3600;
 /// Quarters the survey responses are spread over (one response per developer per quarter).
 const SURVEY_QUARTERS: usize = 10;
 
-/// Writes the organisation.
-pub async fn generate(store: &Store) {
+/// Writes the organisation of `sizes`. Every 50th deployment is followed by an incident of its
+/// service two hours later, and every 100th ships a revert of a commit of its repository's
+/// previous deployment (by index), so the change failure rate has work to do.
+pub async fn generate(store: &Store, sizes: &Sizes) {
+    let Sizes {
+        teams,
+        developers,
+        repos,
+        deployments,
+        requests,
+        responses,
+        ..
+    } = *sizes;
     let mut rng = ChaCha8Rng::seed_from_u64(7);
     let q = quarter();
-    let team = |i: usize| format!("team-{:03}", i % TEAMS);
+    let team = |i: usize| format!("team-{:03}", i % teams);
     let repo = |i: usize| format!("acme/svc-{i:04}");
     let mut org = FactBatch {
-        teams: (0..TEAMS)
+        teams: (0..teams)
             .map(|i| Team {
                 name: team(i),
                 source: "bench".into(),
             })
             .collect(),
-        repositories: (0..REPOS)
+        repositories: (0..repos)
             .map(|i| Repository {
                 slug: repo(i),
                 team: Some(team(i)),
@@ -40,7 +49,7 @@ pub async fn generate(store: &Store) {
             .collect(),
         ..FactBatch::default()
     };
-    org.developers = (0..DEVELOPERS)
+    org.developers = (0..developers)
         .map(|i| Developer {
             login: format!("dev{i:05}"),
             team: team(i),
@@ -53,7 +62,7 @@ pub async fn generate(store: &Store) {
             email: None,
         })
         .collect();
-    org.requests = (0..REQUESTS)
+    org.requests = (0..requests)
         .map(|i| {
             let created_at = q.start() + rng.random_range(0..85 * 86_400);
             let ok = rng.random_bool(0.9);
@@ -74,11 +83,13 @@ pub async fn generate(store: &Store) {
         })
         .collect();
     store.bulk_load(&org).await.unwrap();
-    let slices = 10;
+    // About 10,000 deployments (100,000 changes and commits) in memory at a time.
+    let slices = deployments.div_ceil(10_000);
+    let mut failures = FactBatch::default();
     for slice in 0..slices {
         let mut batch = FactBatch::default();
-        for d in (slice * DEPLOYMENTS / slices)..((slice + 1) * DEPLOYMENTS / slices) {
-            let r = d % REPOS;
+        for d in (slice * deployments / slices)..((slice + 1) * deployments / slices) {
+            let r = d % repos;
             let at = q.start() + rng.random_range(0..91 * 86_400);
             let platform = !r.is_multiple_of(5);
             let (source, id) = if platform {
@@ -87,6 +98,23 @@ pub async fn generate(store: &Store) {
                 ("github", d.to_string())
             };
             let head = format!("{d:08x}{:032x}", 0);
+            if d % 50 == 0 {
+                failures.incidents.push(Incident {
+                    source: "bench".into(),
+                    external_id: format!("INC-{d}"),
+                    service: repo(r),
+                    opened_at: at + 2 * HOUR,
+                    resolved_at: Some(at + 5 * HOUR),
+                    severity: None,
+                });
+            }
+            if d % 100 == 0 && d >= repos {
+                failures.reverts.push(CommitRevert {
+                    repo: repo(r),
+                    sha: head.clone(),
+                    reverted: format!("{:08x}{:032x}", d - repos, 1)[..12].to_string(),
+                });
+            }
             batch.deployments.push(Deployment {
                 source: source.into(),
                 external_id: id.clone(),
@@ -102,7 +130,7 @@ pub async fn generate(store: &Store) {
                     * (rng.random::<f64>() * 2.0 - 1.0 + rng.random::<f64>() * 2.0 - 1.0).exp())
                     as i64;
                 let sha = format!("{d:08x}{c:032x}");
-                let author = (r % TEAMS) + TEAMS * rng.random_range(0..DEVELOPERS / TEAMS);
+                let author = (r % teams) + teams * rng.random_range(0..developers / teams);
                 batch.commits.push(Commit {
                     repo: repo(r),
                     sha: sha.clone(),
@@ -124,11 +152,12 @@ pub async fn generate(store: &Store) {
         }
         store.bulk_load(&batch).await.unwrap();
     }
+    store.write_batch(&failures).await.unwrap();
     let waits = ["never", "sometimes", "often"];
     let mut survey_quarter = q;
     for _ in 0..SURVEY_QUARTERS {
-        let per_quarter = RESPONSES / SURVEY_QUARTERS;
-        let invites: Vec<(String, String, String)> = (0..DEVELOPERS)
+        let per_quarter = responses / SURVEY_QUARTERS;
+        let invites: Vec<(String, String, String)> = (0..developers)
             .map(|i| {
                 (
                     format!("{}-{i:058x}", survey_quarter),

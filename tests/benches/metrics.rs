@@ -1,10 +1,12 @@
 //! Benchmark of `/metrics` for an organisation of 50 teams and 200 repositories: 20 concurrent
 //! connections for 10 s (`BENCH_SECONDS` to change) with `wrk` (Debian package) when installed,
 //! else an in-repo load loop; prints requests/s, body size, p99 and the render time of one
-//! scrape. Run with `cargo bench --bench metrics`.
+//! scrape. Run with `cargo bench --bench metrics`; `cargo test` runs it for one second.
 
 #[path = "../api/metrics_fixture.rs"]
 mod metrics_fixture;
+#[allow(dead_code)] // shared by every benchmark: this one only asks `measuring`
+mod scale;
 
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -35,10 +37,11 @@ fn main() {
 }
 
 async fn run() {
+    // `cargo test` runs it for one second, to see that it runs (see scale.rs).
     let seconds: u64 = std::env::var("BENCH_SECONDS")
         .ok()
         .and_then(|s| s.parse().ok())
-        .unwrap_or(10);
+        .unwrap_or(if scale::measuring() { 10 } else { 1 });
     let dir = tempfile::tempdir().expect("temp dir");
     let store = Store::connect(&format!("sqlite://{}", dir.path().join("dxs.db").display()))
         .await

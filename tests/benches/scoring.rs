@@ -1,38 +1,79 @@
-//! Benchmark of a full scoring run on a generated organisation: 10,000 developers in 100 teams,
-//! 2,000 repositories, 100,000 deployments shipping 1,000,000 changes (1,000,000 commits),
-//! 20,000 self-service requests and 100,000 survey responses, the facts in the scored quarter
-//! (2026-Q3; the survey has 10,000 responses a quarter, one per developer, over ten quarters),
-//! on SQLite and, when `TEST_DATABASE_URL` names a server, on PostgreSQL.
+//! Benchmark of a full scoring run on a generated organisation. At scale 1: 10,000 developers
+//! in 100 teams, 2,000 repositories, 100,000 deployments shipping 1,000,000 changes (1,000,000
+//! commits), 2,000 incidents, 1,000 reverts, 20,000 self-service requests and 100,000 survey
+//! responses, the facts in the scored quarter (2026-Q3; the survey has 10,000 responses a
+//! quarter, one per developer, over ten quarters), on SQLite and, when `TEST_DATABASE_URL`
+//! names a server, on PostgreSQL. `BENCH_SCALE=10` multiplies every count by ten (100,000
+//! developers, 1,000 teams, 20,000 repositories, 10M changes, 1M survey responses).
 //!
 //! Each run is a fresh child process (this binary again), so its peak memory (VmHWM) is the
 //! scoring run's alone. The full run is `scoring::compute` (the quarter and the previous one,
-//! concurrently: load from the store, compute with polars) and the snapshot write; then its
-//! phases run again one after the other, timed apart, to say where the time goes.
-//! Side by side, in the same child, the lead-time median/p90 per team plus the organisation by
-//! polars alone and by PostgreSQL's `percentile_cont` over the same rows.
+//! concurrently: load from the store, compute with polars, the change failure keys included)
+//! and the snapshot write; then the same path runs again one phase after the other, timed
+//! apart, to say where the time goes, and must give the same score. Side by side, in the same
+//! child, the lead-time median/p90 per team plus the organisation by polars alone and by
+//! PostgreSQL's `percentile_cont` over the same rows.
 //!
 //! Run: `cargo bench --features bench --bench scoring`, with `TEST_DATABASE_URL=postgres://postgres@127.0.0.1:5432/test`
 //! for PostgreSQL too, `RUST_LOG=dxs=debug` for the time of each table's load and of each
-//! compute step, and `DXS_BENCH_DIR=DIR` to keep the SQLite organisation between runs.
+//! compute step, `BENCH_SCALE=N` for N times the organisation and `DXS_BENCH_DIR=DIR` to keep
+//! the SQLite organisation between runs (one file per scale). `cargo test --all-features` runs
+//! it once at a small scale (see `scale.rs`).
 
 mod data;
+mod scale;
 
 use std::time::Instant;
 
 use dxs::quarter::Quarter;
 use dxs::scoring::{self, Evidence, Rules};
-use dxs::store::{FactRange, Store};
+use dxs::store::Store;
 use polars::prelude::*;
 use sqlx::Connection;
 
-const TEAMS: usize = 100;
-const DEVELOPERS: usize = 10_000;
-const REPOS: usize = 2_000;
-const DEPLOYMENTS: usize = 100_000;
+/// Changes shipped by each deployment.
 const CHANGES_PER_DEPLOYMENT: usize = 10;
-const REQUESTS: usize = 20_000;
-const RESPONSES: usize = 100_000;
-const RUNS: usize = 3;
+
+/// The organisation's size at a scale.
+#[derive(Debug, Clone, Copy)]
+pub struct Sizes {
+    scale: f64,
+    teams: usize,
+    developers: usize,
+    repos: usize,
+    deployments: usize,
+    requests: usize,
+    responses: usize,
+}
+
+impl Sizes {
+    fn at(scale: f64) -> Sizes {
+        let n = |base| scale::scaled(base, scale);
+        Sizes {
+            scale,
+            teams: n(100),
+            developers: n(10_000),
+            repos: n(2_000),
+            deployments: n(100_000),
+            requests: n(20_000),
+            responses: n(100_000),
+        }
+    }
+
+    /// The scale a child process was started for.
+    fn of_child() -> Sizes {
+        Sizes::at(
+            std::env::var("DXS_BENCH_SCALE")
+                .ok()
+                .and_then(|s| s.parse().ok())
+                .unwrap_or(1.0),
+        )
+    }
+
+    fn changes(&self) -> usize {
+        self.deployments * CHANGES_PER_DEPLOYMENT
+    }
+}
 
 fn quarter() -> Quarter {
     "2026-Q3".parse().unwrap()
@@ -45,19 +86,26 @@ fn main() {
         .unwrap();
     if let Ok(url) = std::env::var("DXS_BENCH_CHILD") {
         dxs::init_tracing();
-        runtime.block_on(child(&url));
+        runtime.block_on(child(&url, Sizes::of_child()));
         return;
     }
-    runtime.block_on(parent());
+    runtime.block_on(parent(Sizes::at(scale::scale())));
 }
 
-async fn parent() {
+async fn parent(sizes: Sizes) {
+    // Three runs when measuring (the median is shown), one when `cargo test` checks it runs.
+    let runs = if scale::measuring() { 3 } else { 1 };
     // DXS_BENCH_DIR keeps the SQLite organisation between runs (it is written once).
     let dir = tempfile::tempdir().unwrap();
     let sqlite_dir = std::env::var("DXS_BENCH_DIR").map_or(dir.path().to_path_buf(), Into::into);
     let mut targets = vec![(
         "SQLite",
-        format!("sqlite://{}", sqlite_dir.join("bench.db").display()),
+        format!(
+            "sqlite://{}",
+            sqlite_dir
+                .join(format!("bench-x{}.db", sizes.scale))
+                .display()
+        ),
         None,
     )];
     if let Ok(admin) = std::env::var("TEST_DATABASE_URL") {
@@ -78,7 +126,7 @@ async fn parent() {
         store.migrate().await.unwrap();
         if store.counts().await.unwrap().changes == 0 {
             let started = Instant::now();
-            data::generate(&store).await;
+            data::generate(&store, &sizes).await;
             eprintln!(
                 "{backend}: organisation written in {:.1} s",
                 started.elapsed().as_secs_f64()
@@ -94,12 +142,22 @@ async fn parent() {
                 .await
                 .unwrap();
         }
-        let mut runs: Vec<Vec<f64>> = (0..RUNS).map(|_| run_child(url)).collect();
-        runs.sort_by(|a, b| a[0].total_cmp(&b[0]));
-        lines.push((backend, runs[RUNS / 2].clone()));
+        let mut results: Vec<Vec<f64>> = (0..runs).map(|_| run_child(url, &sizes)).collect();
+        results.sort_by(|a, b| a[0].total_cmp(&b[0]));
+        lines.push((backend, results[runs / 2].clone()));
     }
     println!();
-    println!("scoring 2026-Q3: {DEVELOPERS} developers, {} changes, {DEPLOYMENTS} deployments, {RESPONSES} survey responses; median of {RUNS} runs, release build", DEPLOYMENTS * CHANGES_PER_DEPLOYMENT);
+    println!(
+        "scoring 2026-Q3 at scale {}: {} developers, {} teams, {} repositories, {} changes, {} deployments, {} survey responses; median of {runs} runs{}",
+        sizes.scale,
+        sizes.developers,
+        sizes.teams,
+        sizes.repos,
+        sizes.changes(),
+        sizes.deployments,
+        sizes.responses,
+        if scale::measuring() { "" } else { " (cargo test: a check that it runs, not a measure)" }
+    );
     println!("| backend | full run ms | load ms | compute ms | previous quarter ms | snapshot ms | peak RSS MiB | polars lead time ms | PostgreSQL percentile_cont ms | PostgreSQL / polars |");
     println!("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
     for (backend, f) in &lines {
@@ -125,9 +183,10 @@ async fn parent() {
 
 /// Runs one scoring run in a child process; returns `[total, load, compute, previous quarter,
 /// snapshot, peak MiB, polars lead ms, postgres lead ms]`.
-fn run_child(url: &str) -> Vec<f64> {
+fn run_child(url: &str, sizes: &Sizes) -> Vec<f64> {
     let out = std::process::Command::new(std::env::current_exe().unwrap())
         .env("DXS_BENCH_CHILD", url)
+        .env("DXS_BENCH_SCALE", sizes.scale.to_string())
         .stderr(std::process::Stdio::inherit()) // RUST_LOG=dxs=debug shows the load per table and compute step
         .output()
         .unwrap();
@@ -143,7 +202,7 @@ fn run_child(url: &str) -> Vec<f64> {
         .collect()
 }
 
-async fn child(url: &str) {
+async fn child(url: &str, sizes: Sizes) {
     let store = Store::connect(url).await.unwrap();
     store.ping().await.unwrap();
     let config = dxs::config::Config::from_parts("", Vec::new(), |_| None).unwrap();
@@ -151,16 +210,6 @@ async fn child(url: &str) {
     let q = quarter();
     let now = q.end() + 86_400;
     let period = scoring::period(q, now, &rules);
-    let range = FactRange {
-        start: period.start,
-        end: period.end,
-        window_start: period.window_start,
-        quarter: q.to_string(),
-        questions: ["deploy_ease", "wait_time", "docs_clarity", "recommend"]
-            .map(String::from)
-            .into(),
-        namespaces: false,
-    };
     // The full run, as `dxs score` and the service do it: both quarters scored concurrently.
     let t0 = Instant::now();
     let full = scoring::compute(&store, &rules, q, now).await.unwrap();
@@ -169,9 +218,12 @@ async fn child(url: &str) {
         .unwrap();
     let total = t0.elapsed();
 
-    // Then its phases one after the other, to say where the time goes.
+    // Then the same path, one phase after the other, to say where the time goes.
     let t0 = Instant::now();
-    let facts = store.scoring_facts(&range).await.unwrap();
+    let facts = store
+        .scoring_facts(&scoring::fact_range(q, &period, &rules))
+        .await
+        .unwrap();
     let load = t0.elapsed();
     // The same rows for the lead-time comparison, before scoring consumes them.
     let mut names: Vec<&str> = facts
@@ -217,15 +269,20 @@ async fn child(url: &str) {
         .await
         .unwrap();
     let snapshot = t3.elapsed();
-    assert_eq!(score, full);
+    assert_eq!(score, full, "the phased run and the full run disagree");
     let peak = peak_rss_mib();
-    assert_eq!(
-        score.org.lead_time_hours.changes as usize,
-        DEPLOYMENTS * CHANGES_PER_DEPLOYMENT
+    assert_eq!(score.org.lead_time_hours.changes as usize, sizes.changes());
+    // The generated incidents and reverts fail rollouts: the change failure path ran.
+    let failed = score.org.change_failure.failed;
+    assert!(
+        failed > 0 && failed <= score.org.change_failure.rollouts,
+        "{failed} failed rollouts"
     );
-    let polars_ms = tokio::task::spawn_blocking(move || polars_lead_time(repo, lead, repo_team))
-        .await
-        .unwrap();
+    let teams = sizes.teams;
+    let polars_ms =
+        tokio::task::spawn_blocking(move || polars_lead_time(repo, lead, repo_team, teams))
+            .await
+            .unwrap();
     let t4 = Instant::now();
     let sql = store
         .lead_time_percentiles_sql(period.start, period.end)
@@ -252,8 +309,8 @@ async fn child(url: &str) {
         pg_ms
     );
     eprintln!(
-        "org DXS {:?}, lead time median {:?} h",
-        score.org.dxs, score.org.lead_time_hours.median
+        "org DXS {:?}, lead time median {:?} h, {} of {} rollouts failed",
+        score.org.dxs, score.org.lead_time_hours.median, failed, score.org.change_failure.rollouts
     );
     store.close().await;
 }
@@ -261,7 +318,12 @@ async fn child(url: &str) {
 /// Lead time median/p90 per team and overall with polars alone, in ms, as scoring does it
 /// (team codes gathered by repository, then grouped, on the integer seconds). Only the aggregation is timed, as
 /// PostgreSQL's rows are already in its tables.
-fn polars_lead_time(repo: Vec<u32>, lead: Vec<i64>, repo_team: Vec<Option<u32>>) -> f64 {
+fn polars_lead_time(
+    repo: Vec<u32>,
+    lead: Vec<i64>,
+    repo_team: Vec<Option<u32>>,
+    teams: usize,
+) -> f64 {
     let repo = IdxCa::from_vec("repo".into(), repo);
     let team = Series::new("team".into(), repo_team).take(&repo).unwrap();
     let changes = DataFrame::new(
@@ -286,7 +348,7 @@ fn polars_lead_time(repo: Vec<u32>, lead: Vec<i64>, repo_team: Vec<Option<u32>>)
         .unwrap();
     let org = changes.lazy().select(aggs).collect().unwrap();
     let ms = started.elapsed().as_secs_f64() * 1e3;
-    assert_eq!(by_team.height(), TEAMS);
+    assert_eq!(by_team.height(), teams);
     assert_eq!(org.height(), 1);
     ms
 }
