@@ -95,9 +95,15 @@ pub async fn compute(
     let previous = previous
         .await
         .map_err(|e| ScoringError::Task(e.to_string()))??;
-    add_deltas(&mut score, &previous);
-    drivers::add_drivers(&mut score, &previous, &rules.weights);
+    compare(&mut score, &previous, rules);
     Ok(score)
+}
+
+/// Sets each group's change since `previous` (the quarter before): its `delta` and the
+/// `drivers` of that change.
+pub fn compare(score: &mut Score, previous: &Score, rules: &Rules) {
+    add_deltas(score, previous);
+    drivers::add_drivers(score, previous, &rules.weights);
 }
 
 /// What scoring `quarter` over `period` loads from the store.

@@ -249,7 +249,7 @@ async fn child(url: &str, sizes: Sizes) {
         .map(|s| facts.services[*s as usize].repo)
         .collect();
     let lead = facts.change_lead_seconds.clone();
-    let rules2 = rules.clone();
+    let (rules2, rules3) = (rules.clone(), rules.clone());
     let t1 = Instant::now();
     let score = tokio::task::spawn_blocking(move || {
         scoring::score_facts(facts, &rules, q, &period, now).unwrap()
@@ -262,7 +262,7 @@ async fn child(url: &str, sizes: Sizes) {
         .await
         .unwrap();
     let mut score = score;
-    scoring::add_deltas(&mut score, &previous);
+    scoring::compare(&mut score, &previous, &rules3);
     let deltas = t2.elapsed();
     let t3 = Instant::now();
     scoring::write_snapshot(&store, &score, &Evidence::default(), now)
