@@ -1,12 +1,13 @@
 //! The ArgoCD collector: `GET /api/v1/applications?selector=<production_selector>` (one
 //! conditional request), each Application's `status.history[]` entry (a successful sync:
 //! `revision`, `deployedAt`, `source.repoURL`; `revisions[]` and `sources[]` for multi-source
-//! Applications, each source apart, a Helm chart repository's source skipped) becomes a deployment. A source that is the service's own
-//! repository (an image of `status.summary.images` maps to it, or the Application lists none) is
-//! deployed at the revision; any other source is a config repository, whose revision deploys the
-//! images its manifests name ([`super::gitops`]). Changes and lead times come from GitHub's
-//! compare, as for GitHub deployments; a commit reported by both sources counts once, at its
-//! earliest deployment.
+//! Applications, each source apart) becomes a deployment to that Application (its target). A
+//! Helm chart repository's source and a values-only `ref` source deploy no commit. A source that
+//! is a config repository (`argocd.config_repos`, or the images the Application runs map to
+//! other repositories) deploys the images its manifests name ([`super::gitops`]); any other
+//! source is the service's own repository, deployed at the revision whatever its images are
+//! called. Changes and lead times come from GitHub's compare, as for GitHub deployments; a
+//! commit reported by both sources counts once, at its earliest deployment.
 //!
 //! The cursor of each Application is the highest history id settled (every entry up to it
 //! linked); an entry that could not be linked keeps the cursor below it and the list's ETag
@@ -18,7 +19,7 @@ use serde::Deserialize;
 
 use super::gitops::{self, split_image, Linker};
 use super::http::{encode, Api};
-use super::{changes, unix, CollectError, Collector, Run};
+use super::{changes, tags, unix, CollectError, Collector, Run};
 use crate::delivery::services::Services;
 use crate::model::{Commit, Deployment};
 use crate::store::FactBatch;
@@ -63,6 +64,22 @@ struct AppSource {
     /// Set for a Helm chart from a chart repository (not a Git repository).
     #[serde(default)]
     chart: Option<String>,
+    #[serde(default)]
+    path: Option<String>,
+    /// Set on a multi-source Application's source whose files other sources use (`$values`).
+    #[serde(default, rename = "ref")]
+    reference: Option<String>,
+}
+
+impl AppSource {
+    /// A source deploying commits of a Git repository: not a chart of a Helm chart repository
+    /// (its revision is a chart version), nor a `ref` source with no path (values files only:
+    /// ArgoCD renders nothing from it).
+    fn deploys_commits(&self) -> bool {
+        let values_only =
+            self.reference.is_some() && self.path.as_deref().is_none_or(str::is_empty);
+        self.chart.is_none() && !values_only
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -110,17 +127,6 @@ struct AppContext<'a> {
     summary: Vec<String>,
     linker: &'a Linker<'a>,
     services: &'a Services,
-}
-
-impl AppContext<'_> {
-    /// True when `repo` is the Application's own repository rather than a config repository.
-    fn own_repository(&self, repo: &str, org: &str) -> bool {
-        self.summary.is_empty()
-            || self.summary.iter().any(|image| {
-                matches!(self.linker.target(split_image(image).0, org),
-                    Ok(Some((r, _))) if r.eq_ignore_ascii_case(repo))
-            })
-    }
 }
 
 impl Collector for ArgoCdCollector {
@@ -245,8 +251,10 @@ async fn link(
         settled: true,
         ..Linked::default()
     };
-    let mut warn = |run: &mut Run<'_>, out: &mut Linked, message: String| {
-        out.settled = false;
+    // A problem leaves the entry unsettled (tried again next run), unless nothing will ever
+    // cure it; each is warned about once a run.
+    let mut note = |run: &mut Run<'_>, out: &mut Linked, message: String, curable: bool| {
+        out.settled &= !curable;
         if warned.insert(message.clone()) {
             run.warn(message);
         }
@@ -271,13 +279,15 @@ async fn link(
         if revision.is_empty() {
             continue;
         }
-        // A chart from a Helm chart repository (its revision is a chart version) or another
-        // non-Git source: no commit of ours to link.
-        let git = source.filter(|s| s.chart.is_none());
+        let git = source.filter(AppSource::deploys_commits);
         let Some(repo) = git.and_then(|s| repo_slug(&s.repo_url)) else {
             continue;
         };
-        if app.own_repository(&repo, &org) {
+        let config_repos = &run.config.argocd.config_repos;
+        if !app
+            .linker
+            .is_config_repository(&repo, &app.summary, &org, config_repos)
+        {
             out.deployments.push(Deployment {
                 source: "argocd".into(),
                 external_id: position.map_or(id.clone(), |p| format!("{id}#{p}")),
@@ -293,7 +303,7 @@ async fn link(
         let images = match images {
             Ok(images) => images,
             Err(e) => {
-                warn(run, &mut out, format!("app {}: {e}", app.key));
+                note(run, &mut out, format!("app {}: {e}", app.key), true);
                 continue;
             }
         };
@@ -303,26 +313,24 @@ async fn link(
                 Ok(Some(target)) => target,
                 Ok(None) => continue,
                 Err(e) => {
-                    warn(run, &mut out, format!("app {}: {e}", app.key));
+                    note(run, &mut out, format!("app {}: {e}", app.key), true);
                     continue;
                 }
             };
-            let Some(sha) = tag.and_then(|t| app.linker.sha_of(t)) else {
+            let Some(tag) = tag else {
+                // A digest names an image, never a commit: nothing will link it, ever.
                 let message = format!(
-                    "app {}: image {image}: tag matches no argocd.image_tag_pattern",
+                    "app {}: image {image}: a digest only names no commit; tag the image with its commit or version",
                     app.key
                 );
-                warn(run, &mut out, message);
+                note(run, &mut out, message, false);
                 continue;
             };
-            let (sha, commit) = match gitops::resolve(run, github, &repo, sha).await? {
+            let (sha, commit) = match tags::resolve(run, github, app.linker, &repo, tag).await? {
                 Ok(resolved) => resolved,
                 Err(e) => {
-                    warn(
-                        run,
-                        &mut out,
-                        format!("app {}: image {image}: {e}", app.key),
-                    );
+                    let message = format!("app {}: image {image}: {e}", app.key);
+                    note(run, &mut out, message, true);
                     continue;
                 }
             };

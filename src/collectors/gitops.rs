@@ -2,26 +2,30 @@
 //! images its manifests name. Each history revision's rendered manifests
 //! (`GET /api/v1/applications/{name}/manifests?revision=R`, per source position for
 //! multi-source Applications) are read once, ever (their images are kept in `gitops_revisions`);
-//! each container image (Deployments, StatefulSets, DaemonSets, Jobs, CronJobs, Pods, init
-//! containers too) maps to a service (`argocd.images`, else the image path's last segment naming
-//! a service or a repository of the org) and its tag to the commit (`argocd.image_tag_pattern`;
-//! a short SHA is resolved through GitHub, `GET /repos/{r}/commits/{short}`).
+//! each container image (Deployments, StatefulSets, DaemonSets, Jobs, CronJobs, Argo Rollouts,
+//! Pods, init containers too) maps to a service (`argocd.images`, else the image path's last
+//! segment naming a service or a repository of the org) and its tag to the commit
+//! ([`super::tags`]).
+//!
+//! A source is a config repository when `argocd.config_repos` lists it, or when the images the
+//! Application runs map to other repositories ([`Linker::is_config_repository`]); otherwise it is
+//! the service's own repository, deployed at the revision, whatever its images are called.
 //!
 //! What cannot be linked (a revision ArgoCD cannot render, a manifest that does not parse, an
-//! image of no known repository, a tag matching no pattern or naming no commit) is a warning of
-//! the run and leaves its history entry unsettled: the next run tries it again.
+//! image of no known repository, a tag naming no commit) is a warning of the run and leaves its
+//! history entry unsettled: the next run tries it again. A digest-only image can never name a
+//! commit: it is a warning, once.
 
 use std::collections::{BTreeSet, HashMap};
 
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::changes::ApiCommit;
 use super::http::{encode, Api};
 use super::{CollectError, Run};
 use crate::config::GitOps;
 use crate::delivery::services::Services;
-use crate::model::{Commit, Repository};
+use crate::model::Repository;
 
 #[derive(Debug, Deserialize)]
 struct Manifests {
@@ -29,13 +33,20 @@ struct Manifests {
     manifests: Vec<String>,
 }
 
-/// Where the images of a manifest's kind are: the pod spec's path.
+/// Where the images of a manifest's kind are: the pod spec's path. An Argo Rollout
+/// (`argoproj.io/v1alpha1`) has a Deployment's; one that refers to a Deployment
+/// (`spec.workloadRef`) has none of its own, the Deployment's are read.
 fn pod_spec(object: &Value) -> Option<&Value> {
     let kind = object.get("kind")?.as_str()?;
+    let api = object
+        .get("apiVersion")
+        .and_then(Value::as_str)
+        .unwrap_or("");
     match kind {
         "Deployment" | "StatefulSet" | "DaemonSet" | "ReplicaSet" | "Job" => {
             object.pointer("/spec/template/spec")
         }
+        "Rollout" if api.starts_with("argoproj.io/") => object.pointer("/spec/template/spec"),
         "CronJob" => object.pointer("/spec/jobTemplate/spec/template/spec"),
         "Pod" => object.get("spec"),
         _ => None,
@@ -135,6 +146,31 @@ impl<'a> Linker<'a> {
             })
     }
 
+    /// True when `repo`, the source of an Application running `images` (its
+    /// `status.summary.images`), is a config repository: `config_repos` lists it, or images it
+    /// runs map to repositories and none of them to `repo`. An image of no known repository says
+    /// nothing: an Application over its own repository whose image is named otherwise
+    /// (`ghcr.io/acme/pay-svc` built from `acme/payments-api`) is deployed at its revisions.
+    pub fn is_config_repository(
+        &self,
+        repo: &str,
+        images: &[String],
+        org: &str,
+        config_repos: &[String],
+    ) -> bool {
+        if config_repos.iter().any(|c| c.eq_ignore_ascii_case(repo)) {
+            return true;
+        }
+        let mapped: Vec<String> = images
+            .iter()
+            .filter_map(|image| match self.target(split_image(image).0, org) {
+                Ok(Some((r, _))) => Some(r),
+                _ => None,
+            })
+            .collect();
+        !mapped.is_empty() && !mapped.iter().any(|r| r.eq_ignore_ascii_case(repo))
+    }
+
     /// The commit a tag names (full or short SHA), if it matches `argocd.image_tag_pattern`.
     pub fn sha_of<'t>(&self, tag: &'t str) -> Option<&'t str> {
         let captures = self.gitops.image_tag_pattern.captures(tag)?;
@@ -188,35 +224,6 @@ pub async fn images(
     }
 }
 
-/// The full SHA of `sha` (full or short) in `repo`: a stored commit, else GitHub's
-/// `GET /repos/{repo}/commits/{sha}` (the commit is returned to be stored). `Err` when GitHub
-/// knows no such commit.
-pub async fn resolve(
-    run: &Run<'_>,
-    github: &Api,
-    repo: &str,
-    sha: &str,
-) -> Result<Result<(String, Option<Commit>), String>, CollectError> {
-    if sha.len() == 40 {
-        return Ok(Ok((sha.to_string(), None)));
-    }
-    if let Some(full) = run.store.commit_by_prefix(repo, sha).await? {
-        return Ok(Ok((full, None)));
-    }
-    let config = &run.config.github;
-    let url = format!("{}/repos/{repo}/commits/{sha}", config.api_url);
-    match github.get::<ApiCommit>(&url).await {
-        Ok(page) => match page.body.into_commit(repo, &config.bot_logins) {
-            Some(commit) => Ok(Ok((commit.sha.clone(), Some(commit)))),
-            None => Ok(Err(format!("{repo}: commit {sha} has no dates"))),
-        },
-        Err(e) if e.is_not_found() || matches!(e, super::HttpError::Status { status: 422, .. }) => {
-            Ok(Err(format!("{repo}: tag names no commit {sha}")))
-        }
-        Err(e) => Err(e.into()),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use std::collections::BTreeMap;
@@ -245,6 +252,29 @@ mod tests {
         object.to_string()
     }
 
+    /// An Argo Rollout as ArgoCD renders it (`argoproj.io/v1alpha1`, a canary strategy).
+    fn rollout(images: &[&str]) -> String {
+        let containers: Vec<Value> = images
+            .iter()
+            .map(|i| serde_json::json!({"name": "cart", "image": i}))
+            .collect();
+        serde_json::json!({
+            "apiVersion": "argoproj.io/v1alpha1", "kind": "Rollout",
+            "metadata": {"name": "cart"},
+            "spec": {"replicas": 3, "selector": {"matchLabels": {"app": "cart"}},
+                "strategy": {"canary": {"steps": [{"setWeight": 20}, {"pause": {"duration": "1h"}}]}},
+                "template": {"metadata": {"labels": {"app": "cart"}}, "spec": {"containers": containers}}}
+        })
+        .to_string()
+    }
+
+    #[test]
+    fn a_rollout_of_another_api_group_is_no_workload() {
+        let other =
+            rollout(&["ghcr.io/acme/cart:1"]).replace("argoproj.io/v1alpha1", "example.com/v1");
+        assert_eq!(images_of(&[other]).unwrap(), Vec::<String>::new());
+    }
+
     #[test]
     fn images_come_from_every_workload_kind_and_init_containers() {
         let manifests = vec![
@@ -261,12 +291,14 @@ mod tests {
                 &["ghcr.io/acme/job:4"],
             ),
             manifest("Service", "spec", &["not-an-image"]),
+            rollout(&["ghcr.io/acme/cart:v1.4.2"]),
             r#"{"kind":"ConfigMap","data":{"image":"x"}}"#.to_string(),
         ];
         assert_eq!(
             images_of(&manifests).unwrap(),
             vec![
                 "ghcr.io/acme/agent:3",
+                "ghcr.io/acme/cart:v1.4.2",
                 "ghcr.io/acme/db:2",
                 "ghcr.io/acme/job:4",
                 "ghcr.io/acme/migrate:v1",
@@ -359,5 +391,25 @@ mod tests {
         );
         assert_eq!(l.sha_of("a84d88e"), Some("a84d88e"));
         assert_eq!(l.sha_of("latest"), None);
+
+        // Config repositories: listed, or running images of other repositories only.
+        let images = |list: &[&str]| list.iter().map(|i| i.to_string()).collect::<Vec<_>>();
+        let config = |repo: &str, list: &[&str], listed: &[String]| {
+            l.is_config_repository(repo, &images(list), "acme", listed)
+        };
+        assert!(config("acme/deploy", &[], &["acme/Deploy".to_string()]));
+        assert!(config("acme/deploy", &["ghcr.io/acme/web:1"], &[]));
+        assert!(!config(
+            "acme/web",
+            &["ghcr.io/acme/web:1", "docker.io/library/redis:7"],
+            &[]
+        ));
+        // Its own repository, whatever its image is called: an unmapped image says nothing.
+        assert!(!config(
+            "acme/payments-api",
+            &["ghcr.io/acme/pay-svc:1a2b3c4"],
+            &[]
+        ));
+        assert!(!config("acme/payments-api", &[], &[]));
     }
 }

@@ -21,6 +21,7 @@ mod progress;
 mod retry;
 pub mod roster;
 pub mod scheduler;
+mod tags;
 mod team_members;
 mod transport;
 

@@ -1,8 +1,9 @@
 //! The orchestrator collector. For Backstage: ownership from the catalog
 //! (`GET /api/catalog/entities/by-query?filter=kind=component`, page by page with its
 //! `pageInfo.nextCursor`: `spec.owner` → team, annotation `github.com/project-slug` →
-//! repository; a component whose `backstage.io/source-location` is a tree URL inside a
-//! repository is a service of its own, that path, owned by `spec.owner`) and self-service
+//! repository; a component whose `backstage.io/source-location` is a tree URL inside that same
+//! repository (or, without a slug, any repository) is a service of its own, that path, owned by
+//! `spec.owner`) and self-service
 //! requests from the scaffolder
 //! (`GET /api/scaffolder/v2/tasks`, newest first, down to the cursor: the creation time of the
 //! oldest unfinished task, so unfinished tasks are re-checked until they finish). Any other
@@ -135,43 +136,78 @@ async fn catalog(run: &mut Run<'_>) -> Result<(), CollectError> {
         .map(|r| (r.slug.to_ascii_lowercase(), r))
         .collect();
     let mut batch = FactBatch::default();
+    let spelled = |repo: String| {
+        known
+            .get(&repo.to_ascii_lowercase())
+            .map_or(repo, |r| r.slug.clone())
+    };
     for entity in entities.into_iter().filter(|e| e.kind == "Component") {
         let owner = entity.spec.and_then(|s| s.owner).map(|o| entity_name(&o));
-        let annotations = &entity.metadata.annotations;
-        let path_service = annotations
-            .get(LOCATION_ANNOTATION)
-            .and_then(|l| tree_location(l))
-            .filter(|_| !entity.metadata.name.is_empty());
-        if let Some((repo, path)) = path_service {
+        match locate(&entity.metadata.annotations) {
             // A path of a (mono)repository: the service has the owner, not the repository.
-            batch.services.push(Service {
-                name: entity.metadata.name.clone(),
-                repo: known
-                    .get(&repo.to_ascii_lowercase())
-                    .map_or(repo, |r| r.slug.clone()),
-                path,
-                team: owner.clone(),
-                source: "catalog".into(),
-            });
-            push_team(&mut batch, owner);
-            continue;
+            Some(Located::Path(repo, path)) if !entity.metadata.name.is_empty() => {
+                batch.services.push(Service {
+                    name: entity.metadata.name.clone(),
+                    repo: spelled(repo),
+                    path,
+                    team: owner.clone(),
+                    source: "catalog".into(),
+                });
+                push_team(&mut batch, owner);
+            }
+            Some(Located::Repository(slug)) => {
+                let Some(team) = owner else {
+                    continue;
+                };
+                let archived = known
+                    .get(&slug.to_ascii_lowercase())
+                    .is_some_and(|r| r.archived);
+                batch.repositories.push(crate::model::Repository {
+                    slug: spelled(slug),
+                    team: Some(team.clone()),
+                    team_source: Some("catalog".into()),
+                    archived,
+                    pushed_at: None,
+                });
+                push_team(&mut batch, Some(team));
+            }
+            _ => {}
         }
-        let (Some(slug), Some(team)) = (annotations.get(SLUG_ANNOTATION), owner) else {
-            continue;
-        };
-        let existing = known.get(&slug.to_ascii_lowercase());
-        batch.repositories.push(crate::model::Repository {
-            slug: existing.map_or(slug.clone(), |r| r.slug.clone()),
-            team: Some(team.clone()),
-            team_source: Some("catalog".into()),
-            archived: existing.is_some_and(|r| r.archived),
-            pushed_at: None,
-        });
-        push_team(&mut batch, Some(team));
     }
     run.write(&batch).await?;
     api.save_etag(etag).await?;
     Ok(())
+}
+
+/// What a Component's annotations say it is.
+#[derive(Debug, PartialEq, Eq)]
+enum Located {
+    /// A whole repository (`owner/name`).
+    Repository(String),
+    /// A path (ending in `/`) of a repository.
+    Path(String, String),
+}
+
+/// The repository a Component's `github.com/project-slug` names, or the path of that same
+/// repository its `backstage.io/source-location` points inside (a service of its own). Backstage
+/// adds a source location to every entity, often where its `catalog-info.yaml` lives (another
+/// repository, a folder): it never overrides the slug. Without a slug, a tree URL inside a
+/// repository is a path service.
+fn locate(annotations: &HashMap<String, String>) -> Option<Located> {
+    let slug = annotations
+        .get(SLUG_ANNOTATION)
+        .map(|s| s.trim().to_string());
+    let path = annotations
+        .get(LOCATION_ANNOTATION)
+        .and_then(|l| tree_location(l));
+    match (slug, path) {
+        (Some(slug), Some((repo, path))) if repo.eq_ignore_ascii_case(&slug) => {
+            Some(Located::Path(repo, path))
+        }
+        (None, Some((repo, path))) => Some(Located::Path(repo, path)),
+        (Some(slug), _) if !slug.is_empty() => Some(Located::Repository(slug)),
+        _ => None,
+    }
 }
 
 /// Adds the catalog team `team` to `batch` once.
@@ -287,6 +323,43 @@ fn request(task: Task, created_at: i64, teams: &HashMap<String, String>) -> Self
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_source_location_makes_a_path_service_only_inside_the_repository_the_slug_names() {
+        let annotations = |slug: Option<&str>, location: &str| {
+            let mut a = HashMap::from([(LOCATION_ANNOTATION.to_string(), location.to_string())]);
+            if let Some(slug) = slug {
+                a.insert(SLUG_ANNOTATION.to_string(), slug.to_string());
+            }
+            a
+        };
+        let path = |repo: &str, path: &str| Some(Located::Path(repo.into(), path.into()));
+        let shop = "url:https://github.com/acme/shop/tree/main/services/cart/";
+        assert_eq!(
+            locate(&annotations(Some("acme/shop"), shop)),
+            path("acme/shop", "services/cart/")
+        );
+        assert_eq!(
+            locate(&annotations(Some("Acme/Shop"), shop)),
+            path("acme/shop", "services/cart/")
+        );
+        assert_eq!(
+            locate(&annotations(None, shop)),
+            path("acme/shop", "services/cart/")
+        );
+        // Where its catalog-info.yaml lives, in a catalog repository: the slug wins.
+        let catalog = "url:https://github.com/acme/catalog/tree/main/components/api/";
+        assert_eq!(
+            locate(&annotations(Some("acme/api"), catalog)),
+            Some(Located::Repository("acme/api".into()))
+        );
+        let root = "url:https://github.com/acme/api/tree/main/";
+        assert_eq!(
+            locate(&annotations(Some("acme/api"), root)),
+            Some(Located::Repository("acme/api".into()))
+        );
+        assert_eq!(locate(&annotations(None, root)), None);
+    }
 
     #[test]
     fn entity_references_give_names() {

@@ -183,6 +183,13 @@ fn each_bad_key_is_named() {
     );
     assert_eq!(error_key("[argocd]\nurl = \"argocd\"", &[]), "argocd.url");
     assert_eq!(
+        error_key(
+            "[argocd]\nconfig_repos = [\"acme/deploy\", \"deploy\"]",
+            &[]
+        ),
+        "argocd.config_repos[1]"
+    );
+    assert_eq!(
         error_key("[argocd]\nproduction_selector = \" \"", &[]),
         "argocd.production_selector"
     );

@@ -1,5 +1,6 @@
-//! GitOps bookkeeping (`gitops_revisions`): the images of each config-repository revision of an
-//! Application, read from ArgoCD once, ever; and short-SHA lookups in `commits`.
+//! GitOps bookkeeping: the images of each config-repository revision of an Application, read
+//! from ArgoCD once, ever (`gitops_revisions`); image tags resolved as git refs once, ever
+//! (`image_tags`); and short-SHA lookups in `commits`.
 
 use super::{now, with_pool, Result, Store};
 
@@ -25,6 +26,25 @@ impl Store {
                    ON CONFLICT (app, revision) DO NOTHING";
         with_pool!(self, pool => sqlx::query(sql)
             .bind(app).bind(revision).bind(json).bind(now())
+            .execute(pool).await.map(|_| ())?);
+        Ok(())
+    }
+
+    /// The commit an image tag of `repo` was resolved to, if it was before.
+    pub async fn image_tag(&self, repo: &str, tag: &str) -> Result<Option<String>> {
+        let sql = "SELECT sha FROM image_tags WHERE repo = $1 AND tag = $2";
+        let row: Option<(String,)> = with_pool!(self, pool => sqlx::query_as(sql)
+            .bind(repo).bind(tag).fetch_optional(pool).await?);
+        Ok(row.map(|(sha,)| sha))
+    }
+
+    /// Stores the commit image tag `tag` of `repo` names (kept for good: a release tag does not
+    /// move).
+    pub async fn save_image_tag(&self, repo: &str, tag: &str, sha: &str) -> Result<()> {
+        let sql = "INSERT INTO image_tags (repo, tag, sha, resolved_at) VALUES ($1, $2, $3, $4) \
+                   ON CONFLICT (repo, tag) DO NOTHING";
+        with_pool!(self, pool => sqlx::query(sql)
+            .bind(repo).bind(tag).bind(sha).bind(now())
             .execute(pool).await.map(|_| ())?);
         Ok(())
     }

@@ -381,9 +381,10 @@ async fn gitops_monorepo_services_and_rollouts_counted_once_match_the_figures_co
 }
 
 /// The storefront Application as a multi-source one: its config repository `acme/deploy` first,
-/// a Bitnami Redis chart second (`revisions[]`, `sources[]`). Each revision's manifests are read
-/// once, for the config repository's source (`sourcePositions=1`); the chart's version is no
-/// commit of ours and is not read. The lead times through the config repository are those
+/// a values-only `ref` source second (`acme/helm-values`, no path), a Bitnami Redis chart third
+/// (`revisions[]`, `sources[]`). Each revision's manifests are read once, for the config
+/// repository's source (`sourcePositions=1`); neither the values source (ArgoCD renders nothing
+/// from it) nor the chart's version is a deployment, and neither is read. The lead times through the config repository are those
 /// computed by hand for the single-source Application.
 #[tokio::test]
 async fn a_multi_source_application_links_lead_times_through_its_config_repository_source() {
@@ -401,6 +402,8 @@ async fn a_multi_source_application_links_lead_times_through_its_config_reposito
         let warnings: Vec<&String> = summaries.iter().flat_map(|s| &s.warnings).collect();
         assert_eq!(warnings.len(), 1, "only the roster's line 5: {warnings:?}");
         assert_delivery(&db.store).await;
+        let repos = db.store.rollouts_between(0, i64::MAX).await.unwrap();
+        assert!(repos.iter().all(|(_, r)| r.repo != "acme/helm-values"));
         let hits = env.stub.hits();
         let manifests: Vec<&str> = hits
             .iter()

@@ -1,6 +1,6 @@
 //! GitOps bad input against the local stubs: a revision ArgoCD cannot render, a manifest that
-//! does not parse, an image of no known repository, a tag matching no pattern and a tag naming
-//! no commit are each named in the run's warnings, once, and counted in
+//! does not parse, an image of no known repository, a tag naming no git ref (`latest`) and a
+//! short SHA naming no commit are each named in the run's warnings, once, and counted in
 //! `dxs_collector_warnings_total`; the rest of the run completes, and the next run retries them
 //! without reading the revisions already read.
 
@@ -18,7 +18,7 @@ async fn unlinkable_revisions_are_named_the_rest_is_stored_and_the_next_run_retr
     for db in TestDb::all().await {
         let mut scenario = delivery();
         // d1: a third-party sidecar of no known repository, web's migration job tagged `latest`
-        // (no sha) and the worker tagged with a short SHA GitHub does not know. d2: ArgoCD
+        // (no git ref of acme/web) and the worker tagged with a short SHA GitHub does not know. d2: ArgoCD
         // cannot render it. d3: one manifest is not JSON.
         scenario.manifests[0]
             .2
@@ -42,7 +42,7 @@ async fn unlinkable_revisions_are_named_the_rest_is_stored_and_the_next_run_retr
         let joined = argocd.warnings.join("\n");
         for named in [
             "image quay.io/other/sidecar: no service or repository acme/sidecar",
-            "image ghcr.io/acme/web:latest: tag matches no argocd.image_tag_pattern",
+            "image ghcr.io/acme/web:latest: acme/web: tag latest names no git ref or commit",
             "tag names no commit deadbee",
             &format!("revision {} not rendered", sha("d2")),
             &format!("revision {}: manifest 3 does not parse", sha("d3")),

@@ -14,6 +14,7 @@ mod delivery_faults;
 mod delivery_scenario;
 mod deploy;
 mod github_app;
+mod gitops;
 mod helpers;
 mod incidents;
 mod kubernetes;

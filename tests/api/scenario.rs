@@ -90,8 +90,13 @@ pub struct Scenario {
     /// `(reverting commit, reverted commit)`: the first's message says `This reverts commit`.
     pub reverts: Vec<(&'static str, &'static str)>,
     /// Multi-source Applications `(app, Helm chart repository, chart, version)`: the app's
-    /// repository of `apps` is its first source, this chart its second.
+    /// repository of `apps` is its first source, a values-only `ref` source its second, this
+    /// chart its third.
     pub charts: Vec<(&'static str, &'static str, &'static str, &'static str)>,
+    /// Applications over their own repository whose image is named otherwise `(app, image)`.
+    pub images: Vec<(&'static str, &'static str)>,
+    /// Git tags `(repo, tag, commit name)`, answered by `GET /repos/{r}/commits/{tag}`.
+    pub tags: Vec<(&'static str, &'static str, &'static str)>,
 }
 
 /// The roster of the scenario; line 5 is bad.

@@ -155,8 +155,14 @@ impl Scenario {
         Some((fixture("github/compare.json"), commits))
     }
 
-    /// `GET /repos/{repo}/commits/{sha}`: a full SHA, or a prefix of one (7 or more).
+    /// `GET /repos/{repo}/commits/{ref}`: a full SHA, a prefix of one (7 or more), or a tag.
     pub fn commit(&self, repo: &str, wanted: &str) -> Option<Value> {
+        let tagged = self
+            .tags
+            .iter()
+            .find(|t| t.0 == repo && t.1 == wanted)
+            .map(|t| sha(t.2));
+        let wanted = tagged.as_deref().unwrap_or(wanted);
         let c = self
             .history(repo)
             .into_iter()
@@ -236,7 +242,11 @@ impl Scenario {
                     .rsplit(['/', ':'])
                     .next()
                     .unwrap();
-                vec![format!("ghcr.io/acme/{name}:{}", &sha(last)[..7])]
+                let image = match self.images.iter().find(|i| i.0 == app.0) {
+                    Some((_, image)) => image.to_string(),
+                    None => format!("ghcr.io/acme/{name}"),
+                };
+                vec![format!("{image}:{}", &sha(last)[..7])]
             }
         }
     }
@@ -394,18 +404,19 @@ fn issue_json(i: &Issue) -> Value {
 }
 
 /// Makes `app` (one Application of the list) a multi-source Application as ArgoCD lists one:
-/// its Git source first, then the Helm chart `(app, chart repository, chart, version)` that
-/// runs a third-party image beside it; each history entry names both revisions.
+/// its Git source first, then a values-only `ref` source (the chart's values files in
+/// `acme/helm-values`, no path), then the Helm chart `(app, chart repository, chart, version)`
+/// that runs a third-party image beside it; each history entry names the three revisions.
 fn multi_source(app: &mut Value, chart: &(&str, &str, &str, &str)) {
     let (_, chart_repo, name, version) = *chart;
     let Some(git) = app["spec"].as_object_mut().and_then(|s| s.remove("source")) else {
         return;
     };
     let helm = json!({"repoURL": chart_repo, "chart": name, "targetRevision": version,
-        "helm": {"releaseName": name, "valueFiles": ["$values/values/redis.yaml"]}});
-    let mut git_ref = git.clone();
-    git_ref["ref"] = json!("values");
-    let sources = json!([git_ref, helm]);
+        "helm": {"releaseName": name, "valueFiles": ["$values/redis/values.yaml"]}});
+    let values = json!({"repoURL": "https://github.com/acme/helm-values.git",
+        "targetRevision": "main", "ref": "values"});
+    let sources = json!([git, values, helm]);
     app["spec"]["sources"] = sources.clone();
     app["status"]["sourceTypes"] = json!(["Kustomize", "Helm"]);
     if let Some(images) = app["status"]["summary"]["images"].as_array_mut() {
@@ -419,7 +430,10 @@ fn multi_source(app: &mut Value, chart: &(&str, &str, &str, &str)) {
         let entry = h.as_object_mut().unwrap();
         let revision = entry.remove("revision").unwrap_or_default();
         entry.remove("source");
-        entry.insert("revisions".into(), json!([revision, version]));
+        entry.insert(
+            "revisions".into(),
+            json!([revision, sha("values-main"), version]),
+        );
         entry.insert("sources".into(), sources.clone());
     }
 }

@@ -26,6 +26,7 @@ fn ok(at: &'static str) -> Vec<(&'static str, &'static str)> {
 ///   p3 reaches eu (`Production/EU`, 08 09:00) and eu goes back to p2 at 15:00, while us never
 ///   had p3. A staging deployment of p3 is no production deployment.
 /// * acme/web deploys w1 to `prod-us-east-1`.
+/// * Backstage's Component `pay` names acme/pay by its slug, owned by payments.
 fn scenario() -> Scenario {
     let c = |repo, name, at| C(repo, name, "ada", at, at);
     let api = "https://github.com/acme/api.git";
@@ -135,6 +136,13 @@ fn scenario() -> Scenario {
             ("platform", "acme/pay", true),
             ("platform", "acme/web", true),
         ],
+        // Backstage's source location of pay is where its catalog-info.yaml lives, in a
+        // catalog repository: the slug still names the repository, payments owns it.
+        components: vec![("pay", "acme/pay", "group:default/payments")],
+        locations: vec![(
+            "pay",
+            "url:https://github.com/acme/catalog/tree/main/components/pay/",
+        )],
         ..Scenario::default()
     }
 }
@@ -235,6 +243,20 @@ async fn a_staggered_two_region_rollout_has_no_rollback_beside_a_real_rollback_o
         // staging deployment is not stored; every environment kept as GitHub names it.
         let counts = db.store.counts().await.unwrap();
         assert_eq!(counts.deployments, 6 + 6 + 1);
+        assert_eq!(db.store.services().await.unwrap(), vec![]);
+        let teams: Vec<(Option<String>, String)> = db
+            .store
+            .rollouts_between(0, i64::MAX)
+            .await
+            .unwrap()
+            .into_iter()
+            .filter(|(_, r)| r.repo == "acme/pay")
+            .map(|(team, r)| (team, r.service))
+            .collect();
+        assert!(
+            teams.iter().all(|t| t.0.as_deref() == Some("payments")),
+            "{teams:?}"
+        );
 
         // Change failure rate: api 0 of 3, pay 1 of 3 (p3, by the rollback, recovered in 6 h),
         // web 0 of 1; the organisation 1 of 7.
