@@ -141,19 +141,7 @@ pub(super) type ReadSecret<'a> = &'a dyn Fn(&str, &str) -> Result<Option<Secret>
 
 pub(super) fn validate_auth(raw: RawAuth, read: ReadSecret) -> Result<AuthConfig, ConfigError> {
     let admin_token = read("auth.admin_token_env", &raw.admin_token_env)?;
-    if let Some(token) = &admin_token {
-        let chars = token.expose().chars().count();
-        if chars < MIN_ADMIN_TOKEN_CHARS {
-            return Err(invalid(
-                "auth.admin_token_env",
-                format!(
-                    "the token in {} has {chars} characters; at least {MIN_ADMIN_TOKEN_CHARS} \
-                     are required (e.g. `openssl rand -hex 16`)",
-                    raw.admin_token_env
-                ),
-            ));
-        }
-    }
+    long_enough("auth.admin_token_env", &raw.admin_token_env, &admin_token)?;
     let trusted_proxies = raw
         .trusted_proxies
         .iter()
@@ -201,9 +189,28 @@ pub(super) fn validate_metrics(
     raw: RawMetrics,
     read: ReadSecret,
 ) -> Result<MetricsConfig, ConfigError> {
-    Ok(MetricsConfig {
-        token: read("metrics.token_env", &raw.token_env)?,
-    })
+    let token = read("metrics.token_env", &raw.token_env)?;
+    long_enough("metrics.token_env", &raw.token_env, &token)?;
+    Ok(MetricsConfig { token })
+}
+
+/// A bearer token must be at least [`MIN_ADMIN_TOKEN_CHARS`] long, so it cannot be guessed:
+/// else an error naming `key` (dxs exits 2).
+fn long_enough(key: &str, env: &str, token: &Option<Secret>) -> Result<(), ConfigError> {
+    let Some(token) = token else {
+        return Ok(());
+    };
+    let chars = token.expose().chars().count();
+    if chars >= MIN_ADMIN_TOKEN_CHARS {
+        return Ok(());
+    }
+    Err(invalid(
+        key,
+        format!(
+            "the token in {env} has {chars} characters; at least {MIN_ADMIN_TOKEN_CHARS} \
+             are required (e.g. `openssl rand -hex 16`)"
+        ),
+    ))
 }
 
 #[cfg(test)]

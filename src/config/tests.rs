@@ -293,6 +293,10 @@ fn each_bad_key_is_named() {
         "metrics.token_env"
     );
     assert_eq!(
+        error_key("[metrics]\ntoken_env = \"SCRAPE\"", &[("SCRAPE", "abc")]),
+        "metrics.token_env"
+    );
+    assert_eq!(
         error_key("[collect]\ninterval_secs = -1", &[]),
         "collect.interval_secs"
     );
@@ -331,6 +335,9 @@ fn each_bad_key_is_named() {
     assert_eq!(error_key("[survey]\nfile = \"\"", &[]), "survey.file");
 }
 
+/// A metrics token as long as a token must be.
+const SCRAPE: &str = "scrape-token-0123456789abcdef0123";
+
 #[test]
 fn auth_and_metrics_keys_are_read() {
     let c = load("", &[]).unwrap();
@@ -342,17 +349,14 @@ fn auth_and_metrics_keys_are_read() {
         "[auth]\ntrusted_user_header = \"X-Forwarded-User\"\n\
          trusted_proxies = [\"10.0.0.0/8\"]\nadmins = [\"*\"]\nsession_hours = 2\n\
          [metrics]\ntoken_env = \"SCRAPE\"",
-        &[("DXS_ADMIN_TOKEN", token), ("SCRAPE", "scrape-token")],
+        &[("DXS_ADMIN_TOKEN", token), ("SCRAPE", SCRAPE)],
     )
     .unwrap();
     assert_eq!(c.auth.admin_token.as_ref().map(Secret::expose), Some(token));
     assert_eq!(c.auth.admins, Admins::Everyone);
     assert_eq!(c.auth.session_hours, 2);
     assert!(c.auth.trusted_proxies[0].contains("10.9.8.7".parse().unwrap()));
-    assert_eq!(
-        c.metrics.token.as_ref().map(Secret::expose),
-        Some("scrape-token")
-    );
+    assert_eq!(c.metrics.token.as_ref().map(Secret::expose), Some(SCRAPE));
     let Err(e) = load("", &[("DXS_ADMIN_TOKEN", "sixteen-chars-ab")]) else {
         panic!()
     };

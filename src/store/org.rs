@@ -68,6 +68,17 @@ impl Store {
         })
     }
 
+    /// True when `team` is a team dxs knows: of the roster, GitHub or the catalog (`teams`), or
+    /// owning a repository or a service.
+    pub async fn team_known(&self, team: &str) -> Result<bool> {
+        let sql = "SELECT 1 FROM teams WHERE name = $1 \
+                   UNION ALL SELECT 1 FROM repositories WHERE team = $1 \
+                   UNION ALL SELECT 1 FROM services WHERE team = $1 LIMIT 1";
+        let row: Option<(i32,)> = with_pool!(self, pool =>
+            sqlx::query_as(sql).bind(team).fetch_optional(pool).await?);
+        Ok(row.is_some())
+    }
+
     /// Team names, sorted.
     pub async fn team_names(&self) -> Result<Vec<String>> {
         let rows: Vec<(String,)> = with_pool!(self, pool => sqlx::query_as("SELECT name FROM teams ORDER BY name").fetch_all(pool).await?);

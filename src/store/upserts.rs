@@ -195,14 +195,16 @@ impl Columns for Rollout {
 impl Columns for SelfServiceRequest {
     const INTO: &'static str = "self_service_requests \
         (source, external_id, team, kind, status, human_intervention, created_at, finished_at)";
-    // A finished request never goes back to `running` (an old event replayed).
+    // A finished request changes only with an event that finished no earlier: an old event
+    // replayed (`running`, or another finish before the stored one) changes nothing.
     const ON_CONFLICT: &'static str = "ON CONFLICT (source, external_id) DO UPDATE SET \
         team = excluded.team, kind = excluded.kind, status = excluded.status, \
         human_intervention = excluded.human_intervention, finished_at = excluded.finished_at \
         WHERE (self_service_requests.status <> excluded.status \
         OR self_service_requests.human_intervention <> excluded.human_intervention \
         OR self_service_requests.finished_at IS DISTINCT FROM excluded.finished_at) \
-        AND (self_service_requests.status = 'running' OR excluded.status <> 'running')";
+        AND (self_service_requests.finished_at IS NULL \
+        OR excluded.finished_at >= self_service_requests.finished_at)";
     fn values(&self, _: i64) -> impl IntoIterator<Item = Value<'_>> {
         [
             (&self.source).into(),

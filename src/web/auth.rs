@@ -4,8 +4,10 @@
 //!
 //! With no admin token and no trusted header configured nobody gets in: the report is never
 //! public by default. A session is a random id kept server-side (only its SHA-256 is stored)
-//! that ends after `auth.session_hours` or at `POST /logout`. Failed logins are limited per
-//! client address. Tokens and session ids are never logged.
+//! that ends after `auth.session_hours` or at `POST /logout`; it is stored as an HMAC of the
+//! admin token, so a new token ends every session. Failed logins and wrong bearer tokens (on
+//! `/api`, `/report` and `/metrics`) count against one limit per client address. A request with
+//! more than one SSO user header is refused. Tokens and session ids are never logged.
 
 use askama::Template;
 use axum::extract::{FromRequestParts, State};
@@ -14,11 +16,14 @@ use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::{Form, Router};
+use hmac::{Hmac, Mac};
 use rand::RngCore;
-use sha2::{Digest, Sha256};
+use sha2::Sha256;
 
 use super::client::Client;
+use super::limits::Limited;
 use super::{AppState, WebError};
+use crate::secret::Secret;
 
 /// Name of the session cookie.
 const COOKIE: &str = "dxs_session";
@@ -51,7 +56,9 @@ pub(super) fn login_page(status: StatusCode, failed: bool, next: String) -> Resp
 }
 
 /// The SSO user a request carries, when `auth.trusted_user_header` is set and present:
-/// `Ok(Some(user))` from a trusted proxy, `Err` (logged) from any other address.
+/// `Ok(Some(user))` from a trusted proxy, `Err` (logged) from any other address, and a 400
+/// when the header comes more than once (a proxy that appends would let the client's own
+/// value win).
 pub fn sso_user(
     state: &AppState,
     headers: &HeaderMap,
@@ -60,8 +67,15 @@ pub fn sso_user(
     let Some(name) = &state.config.auth.trusted_user_header else {
         return Ok(None);
     };
-    let Some(user) = headers
-        .get(name.as_str())
+    let mut values = headers.get_all(name.as_str()).iter();
+    let first = values.next();
+    if values.next().is_some() {
+        tracing::warn!(client = %client.addr, header = %name, "more than one SSO user header: refused");
+        return Err(WebError::BadRequest(format!(
+            "{name}: sent more than once; a request names one user"
+        )));
+    }
+    let Some(user) = first
         .and_then(|v| v.to_str().ok())
         .map(str::trim)
         .filter(|u| !u.is_empty())
@@ -92,22 +106,42 @@ pub async fn authenticate(
         Err(WebError::SignIn { .. }) => return Err(WebError::SignIn { next }),
         Err(other) => return Err(other),
     }
-    if let Some(token) = &auth.admin_token {
-        if bearer(headers)
-            .is_some_and(|given| constant_time_eq(given.as_bytes(), token.expose().as_bytes()))
-        {
-            return Ok(Admin {
-                name: "admin".into(),
-            });
-        }
+    if bearer_allowed(state, headers, client, auth.admin_token.as_ref())? {
+        return Ok(Admin {
+            name: "admin".into(),
+        });
     }
-    if let Some(id) = cookie(headers, COOKIE) {
+    if let (Some(id), Some(token)) = (cookie(headers, COOKIE), &auth.admin_token) {
         let now = chrono::Utc::now().timestamp();
-        if let Some(name) = state.store.session(&session_hash(id), now).await? {
+        if let Some(name) = state.store.session(&session_hash(token, id), now).await? {
             return Ok(Admin { name });
         }
     }
     Err(WebError::SignIn { next })
+}
+
+/// True when the request's bearer token is `expected`. A wrong one (or one where none is
+/// configured) counts against the address's failed logins; once those are used up, every
+/// bearer token of the address is 429 until the window ends, the right one too.
+pub fn bearer_allowed(
+    state: &AppState,
+    headers: &HeaderMap,
+    client: Client,
+    expected: Option<&Secret>,
+) -> Result<bool, Limited> {
+    let Some(given) = bearer(headers) else {
+        return Ok(false);
+    };
+    let limit = &state.limits.login_failures;
+    limit.check(client.addr).inspect_err(|_| {
+        tracing::warn!(client = %client.addr, "bearer token refused: too many failed attempts");
+    })?;
+    if expected.is_some_and(|t| constant_time_eq(given.as_bytes(), t.expose().as_bytes())) {
+        return Ok(true);
+    }
+    limit.count(client.addr);
+    tracing::warn!(client = %client.addr, "wrong bearer token");
+    Ok(false)
 }
 
 impl FromRequestParts<AppState> for Admin {
@@ -162,23 +196,23 @@ async fn login(
             tracing::warn!(client = %client.addr, "login refused: too many failed attempts");
         })?;
     let next = safe_next(form.next);
-    let valid = state
+    let token = state
         .config
         .auth
         .admin_token
         .as_ref()
-        .is_some_and(|t| constant_time_eq(form.token.trim().as_bytes(), t.expose().as_bytes()));
-    if !valid {
+        .filter(|t| constant_time_eq(form.token.trim().as_bytes(), t.expose().as_bytes()));
+    let Some(token) = token else {
         state.limits.login_failures.count(client.addr);
         tracing::warn!(client = %client.addr, "login failed");
         return Ok(login_page(StatusCode::UNAUTHORIZED, true, next));
-    }
+    };
     let id = new_session_id();
     let max_age = i64::from(state.config.auth.session_hours) * 3600;
     state
         .store
         .create_session(
-            &session_hash(&id),
+            &session_hash(token, &id),
             "admin",
             chrono::Utc::now().timestamp() + max_age,
         )
@@ -194,8 +228,8 @@ async fn login(
 }
 
 async fn logout(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, WebError> {
-    if let Some(id) = cookie(&headers, COOKIE) {
-        state.store.end_session(&session_hash(id)).await?;
+    if let (Some(id), Some(token)) = (cookie(&headers, COOKIE), &state.config.auth.admin_token) {
+        state.store.end_session(&session_hash(token, id)).await?;
     }
     let expired = format!("{COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0");
     Ok(([(header::SET_COOKIE, expired)], Redirect::to("/login")).into_response())
@@ -230,11 +264,6 @@ fn bearer(headers: &HeaderMap) -> Option<&str> {
         .then_some(token.trim())
 }
 
-/// True when the request carries `Authorization: Bearer <expected>` (constant time).
-pub fn bearer_is(headers: &HeaderMap, expected: &str) -> bool {
-    bearer(headers).is_some_and(|given| constant_time_eq(given.as_bytes(), expected.as_bytes()))
-}
-
 fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
     headers
         .get_all(header::COOKIE)
@@ -252,9 +281,13 @@ fn new_session_id() -> String {
     hex::encode(bytes)
 }
 
-/// What the store keeps of a session id.
-fn session_hash(id: &str) -> String {
-    hex::encode(Sha256::digest(id.as_bytes()))
+/// What the store keeps of a session id: its HMAC under the admin token, so that reading the
+/// table gives no session, and a new admin token finds none of the sessions of the old one.
+pub fn session_hash(admin_token: &Secret, id: &str) -> String {
+    let mut mac = Hmac::<Sha256>::new_from_slice(admin_token.expose().as_bytes())
+        .expect("HMAC takes any key");
+    mac.update(id.as_bytes());
+    hex::encode(mac.finalize().into_bytes())
 }
 
 /// Compares without leaking where the first difference is.
@@ -293,16 +326,20 @@ mod tests {
         headers.insert(header::AUTHORIZATION, "Bearer s3cret".parse().unwrap());
         assert_eq!(cookie(&headers, COOKIE), Some("xyz"));
         assert_eq!(bearer(&headers), Some("s3cret"));
-        assert!(bearer_is(&headers, "s3cret"));
-        assert!(!bearer_is(&headers, "s3cre"));
     }
 
     #[test]
     fn session_ids_are_random_and_stored_hashed() {
         let (a, b) = (new_session_id(), new_session_id());
+        let (one, two) = (Secret::new("token one"), Secret::new("token two"));
         assert_eq!(a.len(), 64);
         assert_ne!(a, b);
-        assert_ne!(session_hash(&a), a);
-        assert_eq!(session_hash(&a), session_hash(&a));
+        assert_ne!(session_hash(&one, &a), a);
+        assert_eq!(session_hash(&one, &a), session_hash(&one, &a));
+        assert_ne!(
+            session_hash(&one, &a),
+            session_hash(&two, &a),
+            "bound to the token"
+        );
     }
 }

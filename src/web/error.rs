@@ -29,6 +29,9 @@ pub enum WebError {
     /// A webhook whose signature is bad or missing, or that no secret can check: 401.
     #[error("{0}")]
     BadSignature(String),
+    /// Well formed but naming what dxs does not know (a webhook's team): 422, the text says what.
+    #[error("{0}")]
+    Unprocessable(String),
     /// Signed in but not allowed: 403, the text says why.
     #[error("forbidden: {0}")]
     Forbidden(&'static str),
@@ -83,6 +86,9 @@ impl IntoResponse for WebError {
             }
             WebError::BadRequest(reason) => {
                 (StatusCode::BAD_REQUEST, format!("{reason}\n")).into_response()
+            }
+            WebError::Unprocessable(reason) => {
+                (StatusCode::UNPROCESSABLE_ENTITY, format!("{reason}\n")).into_response()
             }
             e @ WebError::Forbidden(_) => (StatusCode::FORBIDDEN, format!("{e}\n")).into_response(),
             WebError::Page { status, html } => page(status, html),
@@ -156,6 +162,10 @@ mod tests {
                 "bad or missing x-dxs-signature".into()
             )),
             (StatusCode::UNAUTHORIZED, None, None)
+        );
+        assert_eq!(
+            answer(WebError::Unprocessable("team: \"x\" unknown".into())).0,
+            StatusCode::UNPROCESSABLE_ENTITY
         );
         assert_eq!(
             answer(WebError::Forbidden("not in auth.admins")).0,

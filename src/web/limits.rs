@@ -15,31 +15,36 @@ const PRUNE_AT: usize = 10_000;
 /// The per-address limits of the server.
 #[derive(Debug)]
 pub struct Limits {
-    /// Failed `POST /login` per address per minute; the next attempt is 429.
+    /// Failed `POST /login` and wrong bearer tokens (`/api`, `/report`, `/metrics`) per address
+    /// per minute; the next attempt is 429.
     pub login_failures: RateLimit,
-    /// `POST /survey` per address per minute (many developers may share one NAT address).
-    pub survey_posts: RateLimit,
+    /// Refused `POST /survey` (no, unknown or used invite, bad CSRF token) per address per
+    /// minute; the next post is 429. Valid posts never count: many developers may share one
+    /// NAT address.
+    pub survey_refusals: RateLimit,
     /// Refused `POST /webhooks/*` (bad or missing signature) per address per minute; the next
     /// post is 429. Signed events are never limited: a storm from one orchestrator is absorbed.
     pub webhook_refusals: RateLimit,
 }
 
 impl Limits {
-    /// Limits of `max` events per minute for failed logins, survey posts and refused webhooks.
-    pub fn per_minute(login_failures: u32, survey_posts: u32, webhook_refusals: u32) -> Limits {
+    /// Limits of `max` events per minute for failed logins, refused survey posts and refused
+    /// webhooks.
+    pub fn per_minute(login_failures: u32, survey_refusals: u32, webhook_refusals: u32) -> Limits {
         let minute = Duration::from_secs(60);
         Limits {
             login_failures: RateLimit::new(login_failures, minute),
-            survey_posts: RateLimit::new(survey_posts, minute),
+            survey_refusals: RateLimit::new(survey_refusals, minute),
             webhook_refusals: RateLimit::new(webhook_refusals, minute),
         }
     }
 }
 
 impl Default for Limits {
-    /// 5 failed logins, 120 survey posts and 600 refused webhook posts per address per minute.
+    /// 5 failed logins, 30 refused survey posts and 600 refused webhook posts per address per
+    /// minute.
     fn default() -> Limits {
-        Limits::per_minute(5, 120, 600)
+        Limits::per_minute(5, 30, 600)
     }
 }
 
@@ -88,13 +93,6 @@ impl RateLimit {
     /// Counts one event of `addr`.
     pub fn count(&self, addr: IpAddr) {
         self.count_at(addr, Instant::now());
-    }
-
-    /// Checks, then counts: the usual use for a request that is always an event.
-    pub fn hit(&self, addr: IpAddr) -> Result<(), Limited> {
-        self.check(addr)?;
-        self.count(addr);
-        Ok(())
     }
 
     fn check_at(&self, addr: IpAddr, now: Instant) -> Result<(), Limited> {

@@ -1,6 +1,6 @@
 //! `GET /metrics` (OpenMetrics text, from memory; behind the bearer token of
-//! `metrics.token_env` when that names a set variable) and the middleware that counts every
-//! request by its route template.
+//! `metrics.token_env` when that names a set variable, wrong tokens limited like failed logins)
+//! and the middleware that counts every request by its route template.
 
 use std::time::Instant;
 
@@ -11,7 +11,8 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 
-use super::auth::bearer_is;
+use super::auth::bearer_allowed;
+use super::client::Client;
 use super::{AppState, WebError};
 use crate::metrics::CONTENT_TYPE;
 
@@ -23,9 +24,13 @@ pub fn router() -> Router<AppState> {
     Router::new().route("/metrics", get(metrics))
 }
 
-async fn metrics(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, WebError> {
+async fn metrics(
+    State(state): State<AppState>,
+    client: Client,
+    headers: HeaderMap,
+) -> Result<Response, WebError> {
     if let Some(token) = &state.config.metrics.token {
-        if !bearer_is(&headers, token.expose()) {
+        if !bearer_allowed(&state, &headers, client, Some(token))? {
             return Err(WebError::Bearer("the token of metrics.token_env"));
         }
     }

@@ -127,6 +127,12 @@ pub fn app(state: AppState) -> Router {
             header::X_FRAME_OPTIONS,
             HeaderValue::from_static("DENY"),
         ))
+        // Every answer may hold what only its reader may see (the report, the API, a survey
+        // page with its invite): no cache keeps one, and none is shared with a later user.
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("no-store"),
+        ))
         .layer(CompressionLayer::new())
         .layer(RequestBodyLimitLayer::new(BODY_LIMIT_BYTES))
         .layer(TimeoutLayer::with_status_code(
@@ -173,5 +179,6 @@ pub async fn serve_with(
         tracing::warn!(error = %e, "metrics not published at start; /metrics has live families only");
     }
     tokio::spawn(pipeline::run(state.clone(), shutdown.clone()));
-    server::run(listener, app(state), limits, shutdown).await
+    let trusted = state.config.auth.trusted_proxies.clone();
+    server::run(listener, app(state), limits, trusted, shutdown).await
 }

@@ -9,7 +9,8 @@
 //! every answer kept). The response is held with the invite's team and quarter only (no time,
 //! never the person) and released with the next batch of at least `min_group_size` responses.
 //! Every survey page is `Cache-Control: no-store` (it holds the invite). Answers, tokens and
-//! submissions are never logged. `POST /survey` is limited per client address.
+//! submissions are never logged. Refused posts (no, unknown or used invite, bad CSRF token) are
+//! limited per client address; valid ones never are, so an office behind one NAT address answers.
 
 use askama::Template;
 use axum::extract::{Query, State};
@@ -50,7 +51,7 @@ async fn show(
         None => signed_in_invite(&state, &headers, client).await?,
     };
     let hash = invite_hash(&token);
-    let invite = open_invite(&state, &hash).await?;
+    let invite = open_invite(&state, &hash).await??;
     let (entered, errors) = (Entered::default(), FieldErrors::new());
     let form = FormPage::new(&state, &invite, &token, &hash, &entered, &errors);
     Ok(page(StatusCode::OK, form.render()?))
@@ -61,17 +62,21 @@ async fn submit(
     client: Client,
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> Result<Response, WebError> {
-    state.limits.survey_posts.hit(client.addr)?;
+    state.limits.survey_refusals.check(client.addr)?;
+    let refused = |notice: Notice| {
+        state.limits.survey_refusals.count(client.addr);
+        WebError::from(notice)
+    };
     let entered = Entered::from_pairs(pairs);
     let Some(token) = entered.get("invite").filter(|t| !t.is_empty()) else {
-        return Err(Notice::NoInvite.into());
+        return Err(refused(Notice::NoInvite));
     };
     let hash = invite_hash(token);
     let sent_csrf = entered.get("csrf").unwrap_or_default();
     if !csrf::is_valid(&state.config.survey.form_key, &hash, sent_csrf) {
-        return Err(Notice::BadCsrf.into());
+        return Err(refused(Notice::BadCsrf));
     }
-    let invite = open_invite(&state, &hash).await?;
+    let invite = open_invite(&state, &hash).await?.map_err(refused)?;
     let definition = &state.config.survey.definition;
     let answers = validation::validate(definition, &entered).map_err(|errors| {
         let form = FormPage::new(&state, &invite, token, &hash, &entered, &errors);
@@ -94,8 +99,8 @@ async fn submit(
             };
             Ok(page(StatusCode::OK, thanks.render()?))
         }
-        SubmitOutcome::AlreadyUsed => Err(Notice::Used.into()),
-        SubmitOutcome::UnknownInvite => Err(Notice::Unknown.into()),
+        SubmitOutcome::AlreadyUsed => Err(refused(Notice::Used)),
+        SubmitOutcome::UnknownInvite => Err(refused(Notice::Unknown)),
     }
 }
 
@@ -131,12 +136,12 @@ async fn signed_in_invite(
 }
 
 /// The invite if it can answer, else the notice that says why not.
-async fn open_invite(state: &AppState, hash: &str) -> Result<Invite, WebError> {
-    match state.store.invite(hash).await? {
-        None => Err(Notice::Unknown.into()),
-        Some(invite) if invite.used => Err(Notice::Used.into()),
+async fn open_invite(state: &AppState, hash: &str) -> Result<Result<Invite, Notice>, WebError> {
+    Ok(match state.store.invite(hash).await? {
+        None => Err(Notice::Unknown),
+        Some(invite) if invite.used => Err(Notice::Used),
         Some(invite) => Ok(invite),
-    }
+    })
 }
 
 /// A page that says why the form is not shown.

@@ -6,9 +6,10 @@
 //! counts seconds after it happens.
 //!
 //! The signature is checked (in constant time) before the body is read: a bad or missing one is
-//! 401 and writes nothing. A missing or invalid field is 400 naming it; an accepted event is 202.
-//! The same id sent again updates the stored fact, never duplicates it, and a request's status
-//! never goes back (a `running` replayed after `succeeded` changes nothing). A GitHub delivery
+//! 401 and writes nothing. A missing or invalid field is 400 naming it, a team dxs does not know
+//! 422 naming it; an accepted event is 202. The same id sent again updates the stored fact,
+//! never duplicates it, and an event that finished before the stored finish (or a `running`
+//! replayed after `succeeded`) changes nothing. A GitHub delivery
 //! (`X-GitHub-Delivery`) handled before is a no-op 202. Each client address may post a limited
 //! number of refused (badly signed) events a minute (429 with `Retry-After` beyond); signed events
 //! are never limited, so a storm from one orchestrator is absorbed. Lead times of a webhook
@@ -163,10 +164,17 @@ async fn orchestrator(
         ));
     }
     let created_at = time(&v, "created_at")?;
+    let team: String = name::<TeamName>(&v, "team")?.into();
+    if !known_team(&state.config, &state.store, &team).await? {
+        return Err(WebError::Unprocessable(format!(
+            "team: {team:?} is no team dxs knows (roster, GitHub, Backstage or [[services]]); \
+             nothing stored"
+        )));
+    }
     let request = SelfServiceRequest {
         source: "webhook".into(),
         external_id: text(&v, "id")?.into(),
-        team: name::<TeamName>(&v, "team")?.into(),
+        team,
         kind: text(&v, "kind")?.into(),
         status,
         human_intervention,
@@ -180,6 +188,23 @@ async fn orchestrator(
     state.store.write_batch(&batch).await?;
     state.pipeline.facts_changed(created_at);
     Ok(StatusCode::ACCEPTED)
+}
+
+/// True when `team` is of the roster, GitHub or the catalog (as stored), or a `[[services]]`
+/// entry names it: a signed webhook never creates a team.
+async fn known_team(
+    config: &Config,
+    store: &crate::store::Store,
+    team: &str,
+) -> Result<bool, WebError> {
+    if config
+        .services
+        .iter()
+        .any(|s| s.team.as_deref() == Some(team))
+    {
+        return Ok(true);
+    }
+    Ok(store.team_known(team).await?)
 }
 
 #[cfg(test)]

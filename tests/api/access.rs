@@ -2,7 +2,8 @@
 //! limited logins, server-side sessions that expire and end, `/metrics` behind its token, and a
 //! home page that tells an anonymous visitor nothing.
 
-use sha2::{Digest, Sha256};
+use hmac::{Hmac, Mac};
+use sha2::Sha256;
 
 use crate::helpers::{config, dxs_bin, TestApp, TestDb};
 use crate::survey::{roster, SECRET};
@@ -151,7 +152,12 @@ async fn sessions_are_random_server_side_and_end_at_logout_or_expiry() {
     assert_eq!(quarters(second).await, 200, "the other session goes on");
 
     let now = chrono::Utc::now().timestamp();
-    let hash = |id: &str| hex::encode(Sha256::digest(id.as_bytes()));
+    // What dxs stores of a session id: its HMAC under the admin token.
+    let hash = |id: &str| {
+        let mut mac = Hmac::<Sha256>::new_from_slice(TOKEN.as_bytes()).unwrap();
+        mac.update(id.as_bytes());
+        hex::encode(mac.finalize().into_bytes())
+    };
     db.store
         .create_session(&hash("expired-session"), "admin", now - 1)
         .await
@@ -185,7 +191,7 @@ async fn the_session_cookie_is_secure_when_dxs_is_served_over_https() {
 #[tokio::test]
 async fn metrics_need_their_token_when_one_is_configured() {
     let db = TestDb::sqlite().await;
-    let scrape = "scrape-token-for-prometheus";
+    let scrape = "scrape-token-for-prometheus-0123456";
     let app = TestApp::spawn(
         config(&[("DXS_METRICS__TOKEN_ENV", "SCRAPE"), ("SCRAPE", scrape)]),
         db.store.clone(),
@@ -197,7 +203,7 @@ async fn metrics_need_their_token_when_one_is_configured() {
     assert!(!none.text().await.unwrap().contains("dxs_score"));
     let wrong = client
         .get(app.url("/metrics"))
-        .bearer_auth("scrape-token-for-prometheuS")
+        .bearer_auth("scrape-token-for-prometheus-0123457")
         .send()
         .await
         .unwrap();

@@ -303,6 +303,21 @@ fn with_database(url: &str, name: &str) -> String {
     }
 }
 
+/// Stores `names` as teams of the roster: webhooks name only teams dxs knows.
+pub async fn teams(store: &Store, names: &[&str]) {
+    let batch = dxs::store::FactBatch {
+        teams: names
+            .iter()
+            .map(|name| dxs::model::Team {
+                name: name.to_string(),
+                source: "roster".into(),
+            })
+            .collect(),
+        ..Default::default()
+    };
+    store.write_batch(&batch).await.expect("teams written");
+}
+
 /// A random number for unique names.
 pub fn rand_u64() -> u64 {
     use std::hash::{BuildHasher, RandomState};

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use dxs::web::{Limits, ServerLimits};
 
-use crate::helpers::{config, TestApp, TestDb};
+use crate::helpers::{config, teams, TestApp, TestDb};
 use crate::webhooks::sign_with;
 
 fn host(app: &TestApp) -> String {
@@ -27,6 +27,7 @@ async fn a_client_that_never_finishes_its_headers_is_cut_off() {
     let server = ServerLimits {
         header_read_timeout: Duration::from_millis(500),
         max_connections: 64,
+        ..ServerLimits::default()
     };
     let app = TestApp::spawn_with(config(&[]), db.store.clone(), Limits::default(), server).await;
     let mut conn = slow_client(&app);
@@ -52,6 +53,7 @@ async fn connections_beyond_the_cap_wait_for_a_free_slot() {
     let server = ServerLimits {
         header_read_timeout: Duration::from_secs(30),
         max_connections: 2,
+        ..ServerLimits::default()
     };
     let app = TestApp::spawn_with(config(&[]), db.store.clone(), Limits::default(), server).await;
     let first = slow_client(&app);
@@ -77,6 +79,7 @@ async fn connections_beyond_the_cap_wait_for_a_free_slot() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn survey_posts_and_refused_webhooks_are_limited_per_address_signed_events_never() {
     let db = TestDb::sqlite().await;
+    teams(&db.store, &["payments"]).await;
     let app = TestApp::spawn_with(
         config(&[("DXS_WEBHOOK_SECRET", "hook-secret")]),
         db.store.clone(),

@@ -15,6 +15,7 @@ mod delivery_scenario;
 mod deploy;
 mod github_app;
 mod gitops;
+mod hardening;
 mod helpers;
 mod incidents;
 mod kubernetes;

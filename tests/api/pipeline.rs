@@ -18,7 +18,7 @@ use std::sync::Arc;
 use tokio::sync::Notify;
 
 use crate::collectors::Env;
-use crate::helpers::{config, ServeProcess, TestApp, TestDb};
+use crate::helpers::{config, teams, ServeProcess, TestApp, TestDb};
 use crate::scenario::{Scenario, ROSTER};
 use crate::stub::{Fault, Stub};
 
@@ -186,6 +186,7 @@ async fn a_closed_quarter_scores_the_same_json_byte_for_byte() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_burst_of_webhooks_becomes_a_few_scoring_passes() {
     let db = TestDb::sqlite().await;
+    teams(&db.store, &["payments"]).await;
     let app = TestApp::spawn(config(&[("DXS_WEBHOOK_SECRET", SECRET)]), db.store.clone()).await;
     let client = reqwest::Client::new();
     let now = chrono::Utc::now().timestamp();
@@ -256,6 +257,7 @@ async fn a_webhook_to_one_replica_shows_on_the_other_within_ten_seconds() {
     let Some(db) = TestDb::postgres().await else {
         return;
     };
+    teams(&db.store, &["payments"]).await;
     let url = db.url().to_string();
     let a = idle_replica(&url);
     let b = idle_replica(&url);

@@ -5,7 +5,7 @@ use sha2::Sha256;
 
 use dxs::model::RequestStatus;
 
-use crate::helpers::{config, TestApp, TestDb};
+use crate::helpers::{config, teams, TestApp, TestDb};
 
 /// The orchestrator's webhook secret of these tests.
 pub const SECRET: &str = "s3cret-webhook-key";
@@ -54,6 +54,7 @@ fn event(status: &str, finished_at: &str) -> String {
 #[tokio::test]
 async fn orchestrator_webhook_checks_the_signature_and_names_a_bad_field() {
     for db in TestDb::all().await {
+        teams(&db.store, &["payments"]).await;
         let app = TestApp::spawn(config(&[("DXS_WEBHOOK_SECRET", SECRET)]), db.store.clone()).await;
         let hook = "/webhooks/orchestrator";
         let header = "x-dxs-signature";

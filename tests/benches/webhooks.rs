@@ -61,13 +61,31 @@ async fn store(name: &str) -> (Store, &'static str, Option<tempfile::TempDir>) {
             .await
             .expect("connect");
         store.migrate().await.expect("migrate");
+        known_teams(&store).await;
         return (store, "PostgreSQL", None);
     }
     let dir = tempfile::tempdir().expect("temp dir");
     let url = format!("sqlite://{}", dir.path().join("dxs.db").display());
     let store = Store::connect(&url).await.expect("sqlite");
     store.migrate().await.expect("migrate");
+    known_teams(&store).await;
     (store, "SQLite", Some(dir))
+}
+
+/// Stores [`TEAMS`]: a webhook names only a team dxs knows.
+async fn known_teams(store: &Store) {
+    let teams = TEAMS
+        .iter()
+        .map(|name| dxs::model::Team {
+            name: name.to_string(),
+            source: "roster".into(),
+        })
+        .collect();
+    let batch = FactBatch {
+        teams,
+        ..FactBatch::default()
+    };
+    store.write_batch(&batch).await.expect("teams");
 }
 
 /// Drops the databases [`store`] created on `TEST_DATABASE_URL`'s server, if any.

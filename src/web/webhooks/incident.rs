@@ -4,8 +4,10 @@
 //!
 //! Body: `{"id": "INC-42", "service": "acme/pay-api" | "pay-api" | "<[[services]] name>",
 //! "opened_at": "<RFC 3339>", "resolved_at": "<RFC 3339 or null>", "severity": "<optional>"}`.
-//! The same id again updates it (`resolved_at` may arrive later); a service dxs does not know
-//! is stored all the same, and named in the report's data-quality section.
+//! The same id again updates it (`resolved_at` may arrive later, and a stored one stays when an
+//! event has none); an event whose merged record would be resolved before it opened is a 400
+//! and changes nothing. A service dxs does not know is stored all the same, and named in the
+//! report's data-quality section.
 
 use axum::body::Bytes;
 use axum::extract::State;
@@ -62,8 +64,20 @@ pub async fn handle(
     body: Bytes,
 ) -> Result<StatusCode, WebError> {
     admit(&state, client, Hook::Incident, &headers, &body)?;
+    let event = incident(&body)?;
+    if let Some(stored) = state.store.incident(SOURCE, &event.external_id).await? {
+        let resolved_at = event.resolved_at.or(stored.resolved_at);
+        if let Some(resolved_at) = resolved_at.filter(|r| *r < event.opened_at) {
+            return Err(WebError::BadRequest(format!(
+                "opened_at: {} is after the stored resolved_at of {} ({}); nothing changed",
+                rfc3339(event.opened_at),
+                event.external_id,
+                rfc3339(resolved_at),
+            )));
+        }
+    }
     let batch = FactBatch {
-        incidents: vec![incident(&body)?],
+        incidents: vec![event],
         ..FactBatch::default()
     };
     state.store.write_batch(&batch).await?;
@@ -71,6 +85,12 @@ pub async fn handle(
         state.pipeline.facts_changed(earliest);
     }
     Ok(StatusCode::ACCEPTED)
+}
+
+fn rfc3339(secs: i64) -> String {
+    chrono::DateTime::from_timestamp(secs, 0)
+        .unwrap_or_default()
+        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
 }
 
 #[cfg(test)]
