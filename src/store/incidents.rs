@@ -10,9 +10,8 @@ impl Store {
     pub async fn incident(&self, source: &str, external_id: &str) -> Result<Option<Incident>> {
         let sql = "SELECT source, external_id, service, opened_at, resolved_at, severity \
                    FROM incidents WHERE source = $1 AND external_id = $2";
-        let row: Option<Row> = with_pool!(self, pool =>
-            sqlx::query_as(sql).bind(source).bind(external_id).fetch_optional(pool).await?);
-        Ok(row.map(incident))
+        Ok(with_pool!(self, pool =>
+            sqlx::query_as(sql).bind(source).bind(external_id).fetch_optional(pool).await?))
     }
 
     /// Every incident, ordered by source and id.
