@@ -82,17 +82,6 @@ pub fn trend(points: &[(String, Option<f64>)]) -> String {
     svg
 }
 
-/// A horizontal bar for a 0–100 value.
-pub fn meter(value: Option<f64>) -> String {
-    let width = 160.0;
-    let filled = value.map_or(0.0, |v| width * v.clamp(0.0, 100.0) / 100.0);
-    let label = value.map_or("no data".to_string(), |v| format!("{v:.1}"));
-    format!(
-        "<svg class=\"meter\" viewBox=\"0 0 {width} 12\" width=\"{width}\" height=\"12\" role=\"img\" aria-label=\"{label}\">\
-         <rect width=\"{width}\" height=\"12\" class=\"track\"/><rect width=\"{filled:.1}\" height=\"12\" class=\"fill\"/></svg>"
-    )
-}
-
 /// One segment of a stacked bar.
 pub struct Segment<'a> {
     /// Legend text.
@@ -194,11 +183,5 @@ mod tests {
             "{svg}"
         );
         assert!(svg.contains("Detractors: 2 (50%)"));
-    }
-
-    #[test]
-    fn meter_fills_in_proportion() {
-        assert!(meter(Some(25.0)).contains("width=\"40.0\""));
-        assert!(meter(None).contains("no data"));
     }
 }

@@ -6,6 +6,7 @@
 
 pub mod charts;
 mod failures;
+mod summary;
 mod table;
 
 use askama::Template;
@@ -16,6 +17,8 @@ use crate::scoring::{self, Rules, TeamScore, TeamThemes, Theme, TELEMETRY_COMPON
 use crate::store::Store;
 use crate::survey::definition::QuestionKind;
 
+pub use failures::FailureSummary;
+pub use summary::{DriverRow, KeyRow};
 pub use table::{ServiceRow, SortKey, TeamRow};
 
 /// Why a report could not be built.
@@ -56,8 +59,6 @@ pub struct ComponentRow {
     pub label: String,
     /// Value 0–100, formatted, or "no data".
     pub value: String,
-    /// Bar of the value.
-    pub meter: String,
     /// Share of the weight, in percent.
     pub weight: String,
     /// What the value rests on.
@@ -72,14 +73,6 @@ pub struct OpenOnboarding {
     pub who: String,
     /// Days since their start.
     pub age_days: i64,
-}
-
-/// A component column of the team table.
-pub struct ComponentColumn {
-    /// Component id.
-    pub name: String,
-    /// Its sort key.
-    pub key: String,
 }
 
 /// One collector's freshness.
@@ -112,22 +105,30 @@ pub struct ReportPage {
     pub quarters: Vec<String>,
     /// File mode: no server links.
     pub standalone: bool,
-    /// Organisation DXS.
+    /// Organisation DXS, "partial" or "no data".
     pub org_dxs: String,
+    /// Share of the weight with data, percent.
+    pub org_coverage: String,
     /// Change since the previous quarter, signed.
     pub org_delta: String,
     /// The previous quarter's name.
     pub previous_quarter: String,
     /// DXS over the last four quarters.
     pub trend_svg: String,
+    /// What moved the organisation's DXS.
+    pub drivers: Vec<DriverRow>,
+    /// Why there are no drivers, when there are none.
+    pub no_drivers: String,
+    /// The four DORA keys of the organisation.
+    pub keys: Vec<KeyRow>,
+    /// Survey participation of the organisation.
+    pub participation: String,
     /// Components of the organisation.
     pub components: Vec<ComponentRow>,
     /// Weighted components without data.
     pub missing: Vec<String>,
-    /// Team table, sorted.
+    /// Team list, sorted.
     pub teams: Vec<TeamRow>,
-    /// The team table's component columns.
-    pub component_names: Vec<ComponentColumn>,
     /// Current sort (for the header links).
     pub sort: SortKey,
     /// The hiding threshold.
@@ -154,8 +155,10 @@ pub struct ReportPage {
     pub detail: bool,
     /// Collector freshness.
     pub freshness: Vec<Freshness>,
-    /// Which rollouts failed and why.
+    /// Which rollouts failed and why, in full (folded).
     pub failed: Vec<failures::FailedRow>,
+    /// Failed rollouts by team and cause.
+    pub failure_summary: Vec<FailureSummary>,
     /// Incidents naming a service dxs does not know (data quality).
     pub unknown_services: Vec<String>,
 }
@@ -177,10 +180,13 @@ pub async fn build(
         return Ok(None);
     };
     let rules = Rules::load(config)?;
+    let previous = scoring::read_snapshot(store, options.quarter.prev()).await?;
     let mut trend = Vec::new();
     for quarter in options.quarter.last_four() {
         let dxs = if quarter == options.quarter {
             score.org.dxs
+        } else if quarter == options.quarter.prev() {
+            previous.as_ref().and_then(|s| s.org.dxs)
         } else {
             scoring::read_snapshot(store, quarter)
                 .await?
@@ -189,6 +195,8 @@ pub async fn build(
         trend.push((quarter.to_string(), dxs));
     }
     let org = &score.org;
+    let then = previous.as_ref().map(|p| &p.org);
+    let previous_quarter = options.quarter.prev().to_string();
     let components = rules_components(&rules);
     let evidence = scoring::read_evidence(store, options.quarter)
         .await?
@@ -207,24 +215,32 @@ pub async fn build(
         computed_at: score.computed_at.clone(),
         quarters: store.snapshot_quarters().await?,
         standalone: options.standalone,
-        org_dxs: fmt1(org.dxs),
+        org_dxs: match org.dxs {
+            Some(v) => format!("{v:.1}"),
+            None if org.partial && !org.components.is_empty() => "partial".into(),
+            None => "no data".into(),
+        },
+        org_coverage: format!("{:.0}%", org.coverage * 100.0),
         org_delta: org
             .delta
             .as_ref()
             .and_then(|d| d.dxs)
             .map_or(String::new(), signed),
-        previous_quarter: options.quarter.prev().to_string(),
+        no_drivers: summary::why_no_drivers(org, then, &previous_quarter),
+        drivers: summary::driver_rows(&org.drivers, &rules),
+        keys: summary::keys(org, then),
+        participation: summary::participation(org),
+        previous_quarter,
         trend_svg: charts::trend(&trend),
         components: component_rows(org, &rules, &components),
         missing: org.missing.clone(),
-        teams: table::rows(&score, &options.sort, &components, rules.min_group_size),
-        component_names: components
-            .into_iter()
-            .map(|name| ComponentColumn {
-                key: format!("component:{name}"),
-                name,
-            })
-            .collect(),
+        teams: table::rows(
+            &score,
+            previous.as_ref(),
+            &options.sort,
+            &components,
+            &rules,
+        ),
         sort: options.sort.clone(),
         min_group_size: rules.min_group_size,
         nps: fmt1(org.nps),
@@ -250,6 +266,7 @@ pub async fn build(
         detail: options.detail,
         freshness: summary.freshness.into_iter().map(freshness).collect(),
         failed: failures::failed_rows(org),
+        failure_summary: failures::summary(&score),
         unknown_services: failures::unknown_services(org),
     }))
 }
@@ -333,7 +350,6 @@ fn component_rows(org: &TeamScore, rules: &Rules, names: &[String]) -> Vec<Compo
                     .and_then(|d| d.components.get(&name))
                     .map_or(String::new(), |d| signed(*d)),
                 value: fmt1(value),
-                meter: charts::meter(value),
                 label,
                 basis,
                 name,

@@ -3,7 +3,10 @@
 
 use std::cmp::Ordering;
 
-use crate::scoring::{ChangeFailure, Score, TeamScore, Tier};
+use super::summary::{
+    costliest, driver_rows, hours, label, participation, tier, why_no_drivers, DriverRow,
+};
+use crate::scoring::{ChangeFailure, Rules, Score, TeamScore, Tier};
 
 /// Which column orders the team table, and which way.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -83,82 +86,59 @@ impl SortKey {
     }
 }
 
-/// A team's row, formatted.
+/// A team's row, formatted: one line of the team list, with its details folded under it.
 pub struct TeamRow {
     /// Team.
     pub team: String,
-    /// DXS.
+    /// DXS, "partial" or "no data".
     pub dxs: String,
+    /// The DXS is partial: components without a score.
+    pub partial: bool,
+    /// Share of the weight with data, percent.
+    pub coverage: String,
     /// Change since last quarter.
     pub delta: String,
-    /// Component values in the table's column order.
-    pub components: Vec<String>,
-    /// Lead time median, hours.
-    pub lead_median: String,
-    /// Lead time p90, hours.
-    pub lead_p90: String,
+    /// The component that costs the team most points of DXS.
+    pub costliest: String,
     /// DORA lead-time tier.
     pub lead_tier: String,
-    /// Deployments per week.
-    pub deploys: String,
     /// DORA deployment-frequency tier.
     pub deploy_tier: String,
-    /// Change failure rate with failed / rollouts.
-    pub change_failure: String,
     /// DORA change-failure tier.
     pub change_failure_tier: String,
-    /// Failed deployment recovery median / p90, and the open ones.
-    pub recovery: String,
     /// DORA recovery tier.
     pub recovery_tier: String,
-    /// Onboarding median hours and open count.
-    pub onboarding: String,
-    /// Self-service success rate.
-    pub self_service: String,
-    /// Adoption ratio.
-    pub adoption: String,
-    /// Responses and response rate.
-    pub responses: String,
+    /// What moved the team's DXS.
+    pub drivers: Vec<DriverRow>,
+    /// Why there are no drivers, when there are none.
+    pub no_drivers: String,
+    /// Each component with data: label and value.
+    pub components: Vec<(String, String)>,
+    /// The team's figures: label and value (lead time, rollouts, failures, recovery,
+    /// onboarding, self-service, adoption, responses).
+    pub figures: Vec<(&'static str, String)>,
     /// Survey figures hidden.
     pub hidden: bool,
     /// Fewer than `min_group_size` responses (else hidden so that a smaller team's figures do
     /// not follow by subtraction).
     pub few_responses: bool,
-    /// The team's services, by name, shown under its row.
+    /// The team's services, by name.
     pub services: Vec<ServiceRow>,
 }
 
-/// One service under its team's row: its lead time and rollouts with their DORA tiers.
+/// One service of a team: its lead time and rollouts with their DORA tiers.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ServiceRow {
     /// The service (a `[[services]]` or catalog name, or a repository's slug).
     pub service: String,
-    /// Columns spanned before the lead time (DXS, change and the components).
-    pub span: usize,
-    /// Lead time median, hours.
-    pub lead_median: String,
-    /// Lead time p90, hours.
-    pub lead_p90: String,
-    /// DORA lead-time tier.
-    pub lead_tier: String,
-    /// Rollouts per week.
-    pub deploys: String,
-    /// DORA deployment-frequency tier.
-    pub deploy_tier: String,
-    /// Rollouts and rollbacks in the quarter.
+    /// Lead time median / p90 with its tier.
+    pub lead: String,
+    /// Rollouts and rollbacks in the quarter, per week.
     pub rollouts: String,
-    /// Change failure rate with failed / rollouts.
+    /// Change failure rate with failed / rollouts, and its tier.
     pub change_failure: String,
-    /// DORA change-failure tier.
-    pub change_failure_tier: String,
-    /// Failed deployment recovery median / p90, and the open ones.
+    /// Failed deployment recovery median / p90, the open ones, and its tier.
     pub recovery: String,
-    /// DORA recovery tier.
-    pub recovery_tier: String,
-}
-
-fn tier(t: Option<Tier>) -> String {
-    t.map_or(String::new(), |t| format!("{t:?}").to_lowercase())
 }
 
 fn value(team: &TeamScore, column: &str) -> Option<f64> {
@@ -175,13 +155,14 @@ fn value(team: &TeamScore, column: &str) -> Option<f64> {
     }
 }
 
-/// The team rows of `score`, sorted by `sort` (teams without a value last, then by name), with
-/// the values of `components` in that order.
+/// The team rows of `score`, sorted by `sort` (teams without a value last, then by name), each
+/// against the same team in `previous`.
 pub fn rows(
     score: &Score,
+    previous: Option<&Score>,
     sort: &SortKey,
     components: &[String],
-    min_group_size: i64,
+    rules: &Rules,
 ) -> Vec<TeamRow> {
     let mut teams: Vec<&TeamScore> = score.teams.iter().collect();
     teams.sort_by(|a, b| {
@@ -202,20 +183,18 @@ pub fn rows(
         };
         by_value.then_with(|| a.team.cmp(&b.team))
     });
+    let prev_name = score
+        .quarter
+        .parse::<crate::quarter::Quarter>()
+        .map(|q| q.prev().to_string())
+        .unwrap_or_default();
     teams
         .into_iter()
-        .map(|t| row(t, components, min_group_size))
+        .map(|t| {
+            let then = previous.and_then(|p| p.team(&t.team));
+            row(t, then, &prev_name, components, rules)
+        })
         .collect()
-}
-
-fn hours(h: Option<f64>) -> String {
-    h.map_or("–".into(), |h| {
-        if h >= 48.0 {
-            format!("{:.1} d", h / 24.0)
-        } else {
-            format!("{h:.1} h")
-        }
-    })
 }
 
 /// `12.5% (1/8)`: the rate with failed / rollouts.
@@ -240,69 +219,111 @@ fn percent(r: Option<f64>) -> String {
     r.map_or("–".into(), |r| format!("{:.0}%", r * 100.0))
 }
 
-fn row(t: &TeamScore, components: &[String], min_group_size: i64) -> TeamRow {
+/// `value, tier` or the value alone.
+fn with_tier(value: String, t: Option<Tier>) -> String {
+    match t {
+        Some(_) => format!("{value}, {}", tier(t)),
+        None => value,
+    }
+}
+
+fn row(
+    t: &TeamScore,
+    then: Option<&TeamScore>,
+    prev_name: &str,
+    components: &[String],
+    rules: &Rules,
+) -> TeamRow {
+    let lead = &t.lead_time_hours;
     TeamRow {
         team: t.team.clone(),
-        dxs: match (t.dxs, t.partial) {
-            (Some(v), _) => format!("{v:.1}"),
-            (None, true) if !t.components.is_empty() => {
-                format!("partial ({:.0}% of the weight)", t.coverage * 100.0)
-            }
-            (None, _) => "no data".into(),
+        dxs: match t.dxs {
+            Some(v) => format!("{v:.1}"),
+            None if t.partial && !t.components.is_empty() => "partial".into(),
+            None => "no data".into(),
         },
+        partial: t.dxs.is_none() && t.partial && !t.components.is_empty(),
+        coverage: format!("{:.0}%", t.coverage * 100.0),
         delta: t
             .delta
             .as_ref()
             .and_then(|d| d.dxs)
             .map_or(String::new(), |d| format!("{d:+.1}")),
+        costliest: costliest(t, rules),
+        lead_tier: tier(t.dora.lead_time),
+        deploy_tier: tier(t.dora.deployment_frequency),
+        change_failure_tier: tier(t.change_failure.tier),
+        recovery_tier: tier(t.change_failure.recovery_tier),
+        drivers: driver_rows(&t.drivers, rules),
+        no_drivers: why_no_drivers(t, then, prev_name),
         components: components
             .iter()
-            .map(|c| {
-                t.components
-                    .get(c)
-                    .map_or("–".into(), |v| format!("{v:.1}"))
+            .filter_map(|c| {
+                let v = t.components.get(c)?;
+                Some((label(c, rules), format!("{v:.1}")))
             })
             .collect(),
-        lead_median: hours(t.lead_time_hours.median),
-        lead_p90: hours(t.lead_time_hours.p90),
-        lead_tier: tier(t.dora.lead_time),
-        deploys: format!("{:.1}", t.deployments.per_week),
-        deploy_tier: tier(t.dora.deployment_frequency),
-        change_failure: change_failure(&t.change_failure),
-        change_failure_tier: tier(t.change_failure.tier),
-        recovery: recovery(&t.change_failure),
-        recovery_tier: tier(t.change_failure.recovery_tier),
-        onboarding: match (t.onboarding_hours.median, t.onboarding_hours.open) {
-            (m, 0) => hours(m),
-            (m, open) => format!("{} ({open} open)", hours(m)),
-        },
-        self_service: percent(t.self_service_rate),
-        adoption: percent(t.adoption.ratio),
-        responses: match t.survey.response_rate {
-            Some(rate) => format!("{} ({:.0}%)", t.responses, rate * 100.0),
-            None => t.responses.to_string(),
-        },
+        figures: vec![
+            (
+                "Lead time median / p90",
+                with_tier(
+                    format!("{} / {}", hours(lead.median), hours(lead.p90)),
+                    t.dora.lead_time,
+                ),
+            ),
+            (
+                "Rollouts",
+                with_tier(
+                    format!(
+                        "{} ({:.1} a week, {} rolled back)",
+                        t.deployments.count, t.deployments.per_week, t.deployments.rollbacks
+                    ),
+                    t.dora.deployment_frequency,
+                ),
+            ),
+            (
+                "Change failure",
+                with_tier(change_failure(&t.change_failure), t.change_failure.tier),
+            ),
+            (
+                "Recovery median / p90",
+                with_tier(recovery(&t.change_failure), t.change_failure.recovery_tier),
+            ),
+            (
+                "Onboarding",
+                match (t.onboarding_hours.median, t.onboarding_hours.open) {
+                    (m, 0) => hours(m),
+                    (m, open) => format!("{} ({open} open)", hours(m)),
+                },
+            ),
+            ("Self-service", percent(t.self_service_rate)),
+            ("Adoption", percent(t.adoption.ratio)),
+            ("Survey", participation(t)),
+        ],
         hidden: t.hidden,
-        few_responses: t.responses < min_group_size,
+        few_responses: t.responses < rules.min_group_size,
         services: t
             .services
             .iter()
             .map(|s| ServiceRow {
                 service: s.service.clone(),
-                span: 2 + components.len(),
-                lead_median: hours(s.lead_time_hours.median),
-                lead_p90: hours(s.lead_time_hours.p90),
-                lead_tier: tier(s.dora.lead_time),
-                deploys: format!("{:.1}", s.per_week),
-                deploy_tier: tier(s.dora.deployment_frequency),
-                change_failure: change_failure(&s.change_failure),
-                change_failure_tier: tier(s.change_failure.tier),
-                recovery: recovery(&s.change_failure),
-                recovery_tier: tier(s.change_failure.recovery_tier),
-                rollouts: match s.rollbacks {
-                    0 => format!("{} rollouts", s.rollouts),
-                    n => format!("{} rollouts, {n} rolled back", s.rollouts),
-                },
+                lead: with_tier(
+                    format!(
+                        "{} / {}",
+                        hours(s.lead_time_hours.median),
+                        hours(s.lead_time_hours.p90)
+                    ),
+                    s.dora.lead_time,
+                ),
+                rollouts: with_tier(
+                    match s.rollbacks {
+                        0 => format!("{} ({:.1}/wk)", s.rollouts, s.per_week),
+                        n => format!("{} ({:.1}/wk), {n} rolled back", s.rollouts, s.per_week),
+                    },
+                    s.dora.deployment_frequency,
+                ),
+                change_failure: with_tier(change_failure(&s.change_failure), s.change_failure.tier),
+                recovery: with_tier(recovery(&s.change_failure), s.change_failure.recovery_tier),
             })
             .collect(),
     }

@@ -29,6 +29,7 @@ mod prometheus;
 mod promtool;
 mod report;
 mod report_browser;
+mod report_layout;
 mod scenario;
 mod scenario_json;
 mod scoring;

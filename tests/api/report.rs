@@ -17,8 +17,9 @@ pub fn quarters() -> Vec<Quarter> {
         .collect()
 }
 
-/// A server on the demo organisation with its four quarters scored.
-async fn demo_app(extra: &[(&str, &str)]) -> (TestApp, TestDb, Score) {
+/// A server on the demo organisation with its four quarters scored (its database kept while
+/// the returned [`TestDb`] lives).
+pub async fn demo_app(extra: &[(&str, &str)]) -> (TestApp, TestDb, Score) {
     let db = TestDb::sqlite().await;
     dxs::demo::fill(&db.store, 42, "2026-11-25".parse().unwrap())
         .await
@@ -86,6 +87,34 @@ pub fn cell_texts(html: &str, row_marker: &str) -> Vec<String> {
         .collect()
 }
 
+/// The HTML of `team`'s entry in the team list: its row and its fold.
+pub fn team_block<'h>(html: &'h str, team: &str) -> &'h str {
+    let marker = format!("<details class=\"team\" data-team=\"{team}\">");
+    let start = html
+        .find(&marker)
+        .unwrap_or_else(|| panic!("{marker} not in the page"));
+    let end = html[start..].find("</details>").unwrap() + start;
+    &html[start..end]
+}
+
+/// `html` without its tags, spaces collapsed.
+pub fn text(html: &str) -> String {
+    let mut out = String::new();
+    let mut in_tag = false;
+    for c in html.chars() {
+        match c {
+            '<' => in_tag = true,
+            '>' => {
+                in_tag = false;
+                out.push(' ');
+            }
+            c if !in_tag => out.push(c),
+            _ => {}
+        }
+    }
+    out.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_section_shows_the_numbers_of_the_snapshot() {
     let (app, _db, score) = demo_app(&[]).await;
@@ -116,12 +145,13 @@ async fn every_section_shows_the_numbers_of_the_snapshot() {
     let basis = org.basis["lead_time"];
     assert!(html.contains(&format!("{basis} changes")));
     for team in &score.teams {
-        let cells = cell_texts(&html, &format!("data-team=\"{}\"", team.team));
+        let block = team_block(&html, &team.team);
+        let row = text(&block[..block.find("</summary>").unwrap()]);
         let expected = match team.dxs {
-            Some(v) => format!("{v:.1}"),
-            None => format!("partial ({:.0}% of the weight)", team.coverage * 100.0),
+            Some(v) => format!("{} {v:.1}", team.team),
+            None => format!("{} partial {:.0}%", team.team, team.coverage * 100.0),
         };
-        assert_eq!(cells[0], expected, "{}", team.team);
+        assert!(row.starts_with(&expected), "{row} vs {expected}");
     }
     let counts = org.survey.nps_counts.clone().unwrap();
     assert!(html.contains(&format!("Promoters {}", counts.promoters)));
@@ -153,14 +183,21 @@ async fn small_teams_hide_their_survey_figures() {
         .text()
         .await
         .unwrap();
-    let start = html.find("data-team=\"mobile\"").unwrap();
-    let row = &html[start..start + html[start..].find("</tr>").unwrap()];
-    assert!(row.contains("survey figures hidden: fewer than 5 responses"));
-    let cells = cell_texts(&html, "data-team=\"mobile\"");
-    // DXS, change, then the survey components: deploy_ease, wait_time, docs_clarity, nps.
-    assert_eq!(&cells[2..6], ["–", "–", "–", "–"], "{cells:?}");
+    let block = team_block(&html, "mobile");
+    assert!(block.contains("survey figures hidden: fewer than 5 responses"));
+    // The fold lists the components with data: none of the survey's.
+    let facts = text(&block[block.find("class=\"facts\"").unwrap()..]);
+    for survey in [
+        "Ease of deploying",
+        "Waiting for infrastructure",
+        "Docs clarity",
+        "NPS",
+    ] {
+        assert!(!facts.contains(survey), "{survey} in {facts}");
+    }
+    assert!(facts.contains("Lead time"), "{facts}");
     assert!(
-        !html.contains("<strong>mobile</strong>:"),
+        !block.contains("Pain points"),
         "no themes for a hidden team"
     );
 }
@@ -169,7 +206,7 @@ async fn small_teams_hide_their_survey_figures() {
 async fn the_team_table_sorts_by_query_parameter() {
     let (app, _db, score) = demo_app(&[]).await;
     let order = |html: &str| -> Vec<String> {
-        html.split("<tr data-team=\"")
+        html.split("<details class=\"team\" data-team=\"")
             .skip(1)
             .map(|s| s.split('"').next().unwrap().to_string())
             .collect()
