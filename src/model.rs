@@ -28,7 +28,7 @@ pub struct Developer {
 }
 
 /// A repository of the organisation.
-#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, sqlx::FromRow)]
 pub struct Repository {
     /// `owner/name`.
     pub slug: String,
@@ -40,6 +40,15 @@ pub struct Repository {
     pub archived: bool,
     /// Last push, for "active in the window".
     pub pushed_at: Option<i64>,
+    /// A fork (GitHub's `fork`): not a service.
+    pub fork: bool,
+    /// A template repository (GitHub's `is_template`): not a service.
+    pub is_template: bool,
+    /// The `spec.type` of the Backstage Component naming it (`service`, `library`…); `None`
+    /// when none does (a write without one keeps the type known).
+    pub component_type: Option<String>,
+    /// An ArgoCD Application reads it as a GitOps config repository (once marked, kept).
+    pub config_repo: bool,
 }
 
 /// A commit of a repository.

@@ -19,6 +19,10 @@ struct ApiRepo {
     full_name: String,
     #[serde(default)]
     archived: bool,
+    #[serde(default)]
+    fork: bool,
+    #[serde(default)]
+    is_template: bool,
     pushed_at: Option<String>,
     permissions: Option<Permissions>,
 }
@@ -42,6 +46,9 @@ impl ApiRepo {
             team,
             archived: self.archived,
             pushed_at: self.pushed_at.as_deref().and_then(unix),
+            fork: self.fork,
+            is_template: self.is_template,
+            ..Repository::default()
         }
     }
 }

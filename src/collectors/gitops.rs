@@ -360,6 +360,7 @@ mod tests {
             team_source: None,
             archived: false,
             pushed_at: None,
+            ..Default::default()
         }];
         let l = Linker::new(&gitops, &services, &repos);
         let pair = |r: &str, s: &str| Ok(Some((r.to_string(), s.to_string())));

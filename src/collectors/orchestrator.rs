@@ -1,7 +1,7 @@
 //! The orchestrator collector. For Backstage: ownership from the catalog
 //! (`GET /api/catalog/entities/by-query?filter=kind=component`, page by page with its
-//! `pageInfo.nextCursor`: `spec.owner` → team, annotation `github.com/project-slug` →
-//! repository; a component whose `backstage.io/source-location` is a tree URL inside that same
+//! `pageInfo.nextCursor`: `spec.owner` → team, `spec.type` → the repository's component type
+//! (adoption's denominator), annotation `github.com/project-slug` → repository; a component whose `backstage.io/source-location` is a tree URL inside that same
 //! repository (or, without a slug, any repository) is a service of its own, that path, owned by
 //! `spec.owner`) and self-service
 //! requests from the scaffolder
@@ -52,6 +52,9 @@ struct EntityMeta {
 struct EntitySpec {
     #[serde(default)]
     owner: Option<String>,
+    /// `service`, `website`, `library`…: adoption counts the types of `adoption.service_types`.
+    #[serde(default, rename = "type")]
+    kind: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -142,7 +145,9 @@ async fn catalog(run: &mut Run<'_>) -> Result<(), CollectError> {
             .map_or(repo, |r| r.slug.clone())
     };
     for entity in entities.into_iter().filter(|e| e.kind == "Component") {
-        let owner = entity.spec.and_then(|s| s.owner).map(|o| entity_name(&o));
+        let (owner, kind) = entity
+            .spec
+            .map_or((None, None), |s| (s.owner.map(|o| entity_name(&o)), s.kind));
         match locate(&entity.metadata.annotations) {
             // A path of a (mono)repository: the service has the owner, not the repository.
             Some(Located::Path(repo, path)) if !entity.metadata.name.is_empty() => {
@@ -159,15 +164,18 @@ async fn catalog(run: &mut Run<'_>) -> Result<(), CollectError> {
                 let Some(team) = owner else {
                     continue;
                 };
-                let archived = known
-                    .get(&slug.to_ascii_lowercase())
-                    .is_some_and(|r| r.archived);
+                // What GitHub said of it stays.
+                let existing = known.get(&slug.to_ascii_lowercase());
                 batch.repositories.push(crate::model::Repository {
                     slug: spelled(slug),
                     team: Some(team.clone()),
                     team_source: Some("catalog".into()),
-                    archived,
+                    archived: existing.is_some_and(|r| r.archived),
                     pushed_at: None,
+                    fork: existing.is_some_and(|r| r.fork),
+                    is_template: existing.is_some_and(|r| r.is_template),
+                    component_type: kind,
+                    config_repo: false,
                 });
                 push_team(&mut batch, Some(team));
             }

@@ -40,6 +40,19 @@ impl AdoptionConfig {
     }
 }
 
+impl Default for AdoptionConfig {
+    /// DESIGN §4's defaults: Components of type `service` and `website`, nothing excluded.
+    fn default() -> Self {
+        AdoptionConfig {
+            service_types: DEFAULT_SERVICE_TYPES.map(String::from).to_vec(),
+            exclude: Vec::new(),
+        }
+    }
+}
+
+/// `adoption.service_types` when the configuration sets none.
+const DEFAULT_SERVICE_TYPES: [&str; 2] = ["service", "website"];
+
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub(super) struct RawAdoption {
@@ -50,7 +63,7 @@ pub(super) struct RawAdoption {
 impl Default for RawAdoption {
     fn default() -> Self {
         RawAdoption {
-            service_types: vec!["service".into(), "website".into()],
+            service_types: DEFAULT_SERVICE_TYPES.map(String::from).to_vec(),
             exclude: Vec::new(),
         }
     }

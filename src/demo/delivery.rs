@@ -243,6 +243,7 @@ pub fn add(org: &Org, seed: u64, today: NaiveDate, facts: &mut FactBatch) {
             team_source: Some("catalog".into()),
             archived: false,
             pushed_at,
+            ..Default::default()
         }));
 }
 

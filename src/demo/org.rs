@@ -219,6 +219,7 @@ impl Org {
                         team_source: Some("catalog".into()),
                         archived: false,
                         pushed_at: *pushed_at,
+                        ..Default::default()
                     }),
             );
         facts.namespaces.extend(self.namespaces(today));

@@ -145,6 +145,8 @@ pub fn team_score(f: &TeamFigures, period: &Period, rules: &Rules) -> TeamScore 
             basis: rules.adoption_basis.name().to_string(),
             platform_repositories: t.platform_repositories,
             active_repositories: t.active_repositories,
+            services: t.active_repositories,
+            excluded: Vec::new(),
             managed_namespaces: t.managed_namespaces,
             namespaces: t.namespaces,
         },

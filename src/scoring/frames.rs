@@ -42,7 +42,8 @@ impl Teams {
 
 /// The frames of one scoring run.
 pub struct Frames {
-    /// `repo, team, archived, active`: one row per repository code.
+    /// `repo, team, service, active`: one row per repository code (`service`: a deployable
+    /// service, counted by adoption).
     pub repos: DataFrame,
     /// `team, service, lead` (seconds): changes deployed in the period.
     pub changes: DataFrame,
@@ -63,7 +64,8 @@ pub struct Frames {
 impl Frames {
     /// Builds the frames; the large columns are moved, not copied, and each row's team is
     /// gathered by its repository's (or survey team's) code, not joined.
-    pub fn new(facts: ScoringFacts, teams: &Teams) -> PolarsResult<Frames> {
+    /// `services[code]`: repository `code` is a deployable service.
+    pub fn new(facts: ScoringFacts, teams: &Teams, services: &[bool]) -> PolarsResult<Frames> {
         let repo_team = Series::new(
             "team".into(),
             facts
@@ -80,14 +82,7 @@ impl Frames {
                     (0..facts.repos.len() as u32).collect::<Vec<u32>>(),
                 ),
                 repo_team.clone().into(),
-                Column::new(
-                    "archived".into(),
-                    facts
-                        .repos
-                        .iter()
-                        .map(|r| r.archived)
-                        .collect::<Vec<bool>>(),
-                ),
+                Column::new("service".into(), services.to_vec()),
                 Column::new(
                     "active".into(),
                     facts.repos.iter().map(|r| r.active).collect::<Vec<bool>>(),

@@ -43,6 +43,7 @@ use self::frames::{Frames, Teams};
 use self::group::ORG_CODE;
 use self::suppression::{hidden_teams, sparse_questions, too_small};
 use crate::config::{AdoptionBasis, ConfigError};
+use crate::delivery::adoption::Excluded;
 use crate::quarter::Quarter;
 use crate::store::{FactRange, ScoringFacts, Store, StoreError};
 
@@ -183,8 +184,13 @@ pub fn score_facts(
         .iter()
         .map(|(t, r, i)| (t.clone(), (*r, *i)))
         .collect();
+    let exclusions = rules
+        .services
+        .exclusions(&facts.repo_names.values, &facts.repos);
+    let excluded = excluded_in_window(&facts, &exclusions, period);
+    let counted: Vec<bool> = exclusions.iter().map(Option::is_none).collect();
     step.done("names");
-    let frames = Frames::new(facts, &teams)?;
+    let frames = Frames::new(facts, &teams, &counted)?;
     step.done("frames");
     let telemetry = telemetry::telemetry(&frames, period)?;
     step.done("telemetry");
@@ -216,12 +222,13 @@ pub fn score_facts(
             rules,
         )
     };
-    let org = figures(
+    let mut org = figures(
         ORG,
         ORG_CODE,
         total,
         too_small(total.0, rules.min_group_size),
     );
+    org.adoption.excluded = excluded;
     // A closed quarter lists the teams it has figures of: a team known only later (a new
     // roster line, a new repository) does not change a quarter that has ended.
     let closed = quarter.end() <= now;
@@ -272,6 +279,34 @@ impl Steps {
         );
         self.last = Instant::now();
     }
+}
+
+/// The repositories active in the window (pushed, committed to or deployed) that adoption
+/// leaves out, with why, by slug.
+fn excluded_in_window(
+    facts: &ScoringFacts,
+    exclusions: &[Option<&'static str>],
+    period: &Period,
+) -> Vec<Excluded> {
+    let mut deployed = vec![false; facts.repos.len()];
+    for (repo, at) in facts.deploy_repo.iter().zip(&facts.deploy_at) {
+        if *at >= period.window_start {
+            deployed[*repo as usize] = true;
+        }
+    }
+    let mut out: Vec<Excluded> = exclusions
+        .iter()
+        .enumerate()
+        .filter(|(code, _)| facts.repos[*code].active || deployed[*code])
+        .filter_map(|(code, why)| {
+            Some(Excluded {
+                repo: facts.repo_names.values[code].clone(),
+                why: why.as_ref()?.to_string(),
+            })
+        })
+        .collect();
+    out.sort_by(|a, b| a.repo.cmp(&b.repo));
+    out
 }
 
 /// Sets each team's `delta` against the same team in `previous`.

@@ -1,5 +1,5 @@
-//! The rules of a scoring run, as data: weights, bounds, tiers, the hiding threshold and the
-//! survey definition. Built once from the configuration and checked there.
+//! The rules of a scoring run, as data: weights, bounds, tiers, the hiding threshold, the
+//! survey definition and what a deployable service is. Built once from the configuration and checked there.
 
 use super::dora::DoraThresholds;
 use super::normalise::{Bounds, Weights};
@@ -33,6 +33,8 @@ pub struct Rules {
     /// A revert fails a rollout only when it ships within this many days of its finish
     /// (`incidents.revert_window_days`); it also bounds how far past a quarter scoring reads.
     pub revert_window_days: i64,
+    /// Which repositories are deployable services (adoption's denominator).
+    pub services: crate::delivery::adoption::Rule,
 }
 
 /// `incidents.revert_window_days` when rules are built from `[score]` alone.
@@ -58,6 +60,7 @@ impl Rules {
             survey,
             adoption_basis: config.adoption_basis,
             revert_window_days: REVERT_WINDOW_DAYS,
+            services: crate::delivery::adoption::Rule::default(),
         })
     }
 
@@ -65,6 +68,7 @@ impl Rules {
     pub fn load(config: &Config) -> Result<Rules, ConfigError> {
         Ok(Rules {
             revert_window_days: i64::from(config.incidents.revert_window_days),
+            services: crate::delivery::adoption::Rule::of(config),
             ..Rules::new(&config.score, config.survey.definition.clone())?
         })
     }

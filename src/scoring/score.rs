@@ -191,8 +191,16 @@ pub struct Adoption {
     pub basis: String,
     /// Repositories deployed through ArgoCD or the orchestrator in the window.
     pub platform_repositories: i64,
-    /// Repositories pushed to or deployed in the window.
+    /// Deployable services (repositories; see `crate::delivery::adoption`) pushed to or
+    /// deployed in the window: the denominator.
     pub active_repositories: i64,
+    /// The same: the deployable services adoption divides by (DESIGN §7 `services`).
+    #[serde(default)]
+    pub services: i64,
+    /// Repositories active in the window that are not deployable services, and why (the
+    /// organisation only).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub excluded: Vec<crate::delivery::adoption::Excluded>,
     /// Namespaces managed by the platform at the period's end (basis `namespaces`).
     #[serde(default)]
     pub managed_namespaces: i64,

@@ -59,7 +59,8 @@ pub struct Telemetry {
     pub onboarding: Onboarding,
     /// Finished requests.
     pub requests: Requests,
-    /// Active, not archived repositories in the window.
+    /// Deployable services (repositories not archived, forks, templates, config repositories,
+    /// excluded, nor of a catalog type that is not a service) active in the window.
     pub active_repositories: i64,
     /// Of which deployed through the platform in the window.
     pub platform_repositories: i64,
@@ -230,7 +231,7 @@ pub fn telemetry(frames: &Frames, period: &Period) -> PolarsResult<BTreeMap<u32,
     Ok(out)
 }
 
-/// One row per repository that is not archived: `team, active, platform`, where a repository
+/// One row per repository that is a deployable service: `team, active, platform`, where a repository
 /// deployed in the window counts as active, and `platform` means deployed through the platform
 /// in the window.
 fn adoption_frame(frames: &Frames, period: &Period) -> PolarsResult<DataFrame> {
@@ -248,7 +249,7 @@ fn adoption_frame(frames: &Frames, period: &Period) -> PolarsResult<DataFrame> {
         .repos
         .clone()
         .lazy()
-        .filter(col("archived").not())
+        .filter(col("service"))
         .left_join(deployed, col("repo"), col("repo"))
         .select([
             col("team"),

@@ -51,6 +51,7 @@ fn facts() -> ScoringFacts {
             team: Some(team.into()),
             archived,
             active,
+            ..RepoFacts::default()
         });
         // Each repository is its own service, named by its slug.
         f.service_names.code(slug);

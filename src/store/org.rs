@@ -100,8 +100,8 @@ impl Store {
 
     /// Repositories, sorted by slug.
     pub async fn repositories(&self) -> Result<Vec<Repository>> {
-        let sql =
-            "SELECT slug, team, team_source, archived, pushed_at FROM repositories ORDER BY slug";
+        let sql = "SELECT slug, team, team_source, archived, pushed_at, fork, is_template, \
+             component_type, config_repo FROM repositories ORDER BY slug";
         Ok(with_pool!(self, pool => sqlx::query_as(sql).fetch_all(pool).await?))
     }
 

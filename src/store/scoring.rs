@@ -64,13 +64,22 @@ impl Dictionary {
     }
 }
 
-/// A repository as scoring sees it: its owner and whether it was active in the window.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A repository as scoring sees it: its owner, what it is (adoption counts deployable
+/// services only) and whether it was active in the window.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct RepoFacts {
     /// Owning team, if known.
     pub team: Option<String>,
     /// Archived repositories are not measured.
     pub archived: bool,
+    /// A fork.
+    pub fork: bool,
+    /// A template repository.
+    pub is_template: bool,
+    /// The `spec.type` of the Backstage Component naming it.
+    pub component_type: Option<String>,
+    /// Read by an ArgoCD Application as a GitOps config repository.
+    pub config_repo: bool,
     /// Pushed to (or committed to) in the trailing window.
     pub active: bool,
 }
@@ -238,7 +247,8 @@ impl Store {
     async fn load_repos(&self, range: &FactRange, facts: &mut ScoringFacts) -> Result<()> {
         // Active: pushed or committed to inside the window, judged from facts dated in it (a
         // repository's current last push would move a closed quarter's adoption).
-        let sql = "SELECT r.slug, r.team, r.archived, \
+        let sql = "SELECT r.slug, r.team, r.archived, r.fork, r.is_template, r.component_type, \
+                   r.config_repo, \
                    EXISTS (SELECT 1 FROM repository_pushes p \
                    WHERE p.repo = r.slug AND p.pushed_at >= $1 AND p.pushed_at < $2) \
                    OR EXISTS (SELECT 1 FROM commits c \
@@ -249,6 +259,10 @@ impl Store {
             slug: String,
             team: Option<String>,
             archived: bool,
+            fork: bool,
+            is_template: bool,
+            component_type: Option<String>,
+            config_repo: bool,
             active: Option<bool>,
         }
         let rows: Vec<Row> = with_pool!(self, pool => sqlx::query_as(sql)
@@ -258,6 +272,10 @@ impl Store {
             facts.repos.push(RepoFacts {
                 team: row.team,
                 archived: row.archived,
+                fork: row.fork,
+                is_template: row.is_template,
+                component_type: row.component_type,
+                config_repo: row.config_repo,
                 active: row.active.unwrap_or(false),
             });
         }
@@ -466,11 +484,7 @@ pub(super) fn service_code(
 fn repo_code(facts: &mut ScoringFacts, slug: &str) -> u32 {
     let code = facts.repo_names.code(slug);
     if code as usize == facts.repos.len() {
-        facts.repos.push(RepoFacts {
-            team: None,
-            archived: false,
-            active: false,
-        });
+        facts.repos.push(RepoFacts::default());
     }
     code
 }

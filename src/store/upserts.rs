@@ -38,20 +38,28 @@ impl Columns for Developer {
 }
 
 impl Columns for Repository {
-    const INTO: &'static str =
-        "repositories (slug, team, team_source, archived, pushed_at, updated_at)";
-    // A repository without an owner or a push keeps those it had.
+    const INTO: &'static str = "repositories (slug, team, team_source, archived, pushed_at, \
+        fork, is_template, component_type, config_repo, updated_at)";
+    // A repository without an owner, a push or a component type keeps those it had; once a
+    // config repository, always one.
     const ON_CONFLICT: &'static str = "ON CONFLICT (slug) DO UPDATE SET \
         team = COALESCE(excluded.team, repositories.team), \
         team_source = CASE WHEN excluded.team IS NULL THEN repositories.team_source \
         ELSE excluded.team_source END, \
         archived = excluded.archived, \
         pushed_at = COALESCE(excluded.pushed_at, repositories.pushed_at), \
+        fork = excluded.fork, is_template = excluded.is_template, \
+        component_type = COALESCE(excluded.component_type, repositories.component_type), \
+        config_repo = (repositories.config_repo OR excluded.config_repo), \
         updated_at = excluded.updated_at \
         WHERE (excluded.team IS NOT NULL AND (repositories.team IS DISTINCT FROM excluded.team \
         OR repositories.team_source IS DISTINCT FROM excluded.team_source)) \
         OR repositories.archived <> excluded.archived \
-        OR (excluded.pushed_at IS NOT NULL AND repositories.pushed_at IS DISTINCT FROM excluded.pushed_at)";
+        OR (excluded.pushed_at IS NOT NULL AND repositories.pushed_at IS DISTINCT FROM excluded.pushed_at) \
+        OR repositories.fork <> excluded.fork OR repositories.is_template <> excluded.is_template \
+        OR (excluded.component_type IS NOT NULL \
+            AND repositories.component_type IS DISTINCT FROM excluded.component_type) \
+        OR (excluded.config_repo AND NOT repositories.config_repo)";
     fn values(&self, at: i64) -> impl IntoIterator<Item = Value<'_>> {
         [
             (&self.slug).into(),
@@ -59,6 +67,10 @@ impl Columns for Repository {
             (&self.team_source).into(),
             self.archived.into(),
             self.pushed_at.into(),
+            self.fork.into(),
+            self.is_template.into(),
+            (&self.component_type).into(),
+            self.config_repo.into(),
             at.into(),
         ]
     }

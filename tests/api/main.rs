@@ -1,6 +1,7 @@
 //! dxs integration tests: one binary, one module per area.
 
 mod access;
+mod adoption;
 mod browser;
 mod cli;
 mod collectors;

@@ -48,6 +48,7 @@ pub async fn write_org(store: &Store, teams: usize, repos: usize) {
             team_source: Some("catalog".into()),
             archived: false,
             pushed_at: Some(1_780_000_000),
+            ..Default::default()
         });
         for d in 0..=(i % 3) {
             batch.deployments.push(Deployment {

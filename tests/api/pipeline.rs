@@ -82,6 +82,7 @@ fn later_facts(after: i64, pushed_repo: &str) -> FactBatch {
                 team_source: Some("catalog".into()),
                 archived: false,
                 pushed_at: Some(at),
+                ..Default::default()
             },
             Repository {
                 slug: pushed_repo.into(),
@@ -89,6 +90,7 @@ fn later_facts(after: i64, pushed_repo: &str) -> FactBatch {
                 team_source: None,
                 archived: false,
                 pushed_at: Some(at + 3600),
+                ..Default::default()
             },
         ],
         commits: vec![Commit {

@@ -89,6 +89,10 @@ pub struct Scenario {
     pub manifests: Vec<(&'static str, &'static str, Vec<String>)>,
     /// `(reverting commit, reverted commit)`: the first's message says `This reverts commit`.
     pub reverts: Vec<(&'static str, &'static str)>,
+    /// Repositories GitHub lists as forks (`"fork": true`).
+    pub forks: Vec<&'static str>,
+    /// Repositories GitHub lists as templates (`"is_template": true`).
+    pub templates: Vec<&'static str>,
     /// Multi-source Applications `(app, Helm chart repository, chart, version)`: the app's
     /// repository of `apps` is its first source, a values-only `ref` source its second, this
     /// chart its third.

@@ -18,6 +18,8 @@ impl Scenario {
         r["full_name"] = json!(full_name);
         r["pushed_at"] = json!(pushed_at);
         r["archived"] = json!(archived);
+        r["fork"] = json!(self.forks.contains(&full_name));
+        r["is_template"] = json!(self.templates.contains(&full_name));
         r["permissions"]["admin"] = json!(admin);
         r
     }

@@ -66,6 +66,7 @@ fn sample_batch() -> FactBatch {
             team_source: Some("catalog".into()),
             archived: false,
             pushed_at: Some(5_000),
+            ..Default::default()
         }],
         services: vec![],
         commits: vec![
@@ -207,6 +208,7 @@ async fn upserts_update_what_changes_and_keep_what_is_unknown() {
                 team_source: None,
                 archived: true,
                 pushed_at: None,
+                ..Default::default()
             }],
             requests: vec![request("r2", RequestStatus::Running, None)],
             ..Default::default()

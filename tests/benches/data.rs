@@ -45,6 +45,7 @@ pub async fn generate(store: &Store, sizes: &Sizes) {
                 team_source: Some("catalog".into()),
                 archived: i % 97 == 0,
                 pushed_at: Some(q.end() - 86_400),
+                ..Default::default()
             })
             .collect(),
         ..FactBatch::default()
