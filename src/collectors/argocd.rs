@@ -116,6 +116,8 @@ struct History {
 struct Linked {
     deployments: Vec<Deployment>,
     commits: Vec<Commit>,
+    /// The GitOps config repositories it read (never services: adoption leaves them out).
+    config_repos: Vec<String>,
     settled: bool,
 }
 
@@ -179,6 +181,7 @@ impl Collector for ArgoCdCollector {
             let newest = history.iter().map(|h| h.id).max().unwrap_or(done).max(done);
             let mut found: Vec<Deployment> = Vec::new();
             let mut commits = Vec::new();
+            let mut config_repos: Vec<String> = Vec::new();
             let mut unsettled: Option<i64> = None;
             for h in history.into_iter().filter(|h| h.id > done) {
                 let Some(finished_at) = unix(&h.deployed_at) else {
@@ -204,6 +207,7 @@ impl Collector for ArgoCdCollector {
                 }
                 found.extend(linked.deployments);
                 commits.extend(linked.commits);
+                config_repos.extend(linked.config_repos);
             }
             let mut shipped = changes::Shipped::default();
             let mut repos: Vec<String> = found.iter().map(|d| d.repo.clone()).collect();
@@ -226,6 +230,7 @@ impl Collector for ArgoCdCollector {
                 ..FactBatch::default()
             };
             run.write(&batch).await?;
+            run.store.mark_config_repositories(&config_repos).await?;
         }
         if all_settled {
             api.save_etag(page.etag).await?;
@@ -299,6 +304,7 @@ async fn link(
             });
             continue;
         }
+        out.config_repos.push(repo);
         let images = gitops::images(run, argo, (&app.key, &app.name), &revision, position).await?;
         let images = match images {
             Ok(images) => images,

@@ -105,6 +105,20 @@ impl Store {
         Ok(with_pool!(self, pool => sqlx::query_as(sql).fetch_all(pool).await?))
     }
 
+    /// Marks `slugs` (compared ignoring case) as GitOps config repositories, read so by an
+    /// ArgoCD Application: never services, adoption leaves them out. Once marked, kept.
+    pub async fn mark_config_repositories(&self, slugs: &[String]) -> Result<()> {
+        let mut slugs: Vec<String> = slugs.iter().map(|s| s.to_ascii_lowercase()).collect();
+        slugs.sort();
+        slugs.dedup();
+        for slug in slugs {
+            let sql = "UPDATE repositories SET config_repo = TRUE \
+                       WHERE LOWER(slug) = $1 AND config_repo = FALSE";
+            with_pool!(self, pool => sqlx::query(sql).bind(&slug).execute(pool).await.map(drop)?);
+        }
+        Ok(())
+    }
+
     /// Every roster developer with their first non-bot commit since their start date.
     pub async fn onboarding(&self) -> Result<Vec<Onboarding>> {
         let sql = format!(

@@ -1,14 +1,14 @@
 //! Adoption, of services (DESIGN §5, third round; §7 `org.adoption`): the denominator is the
 //! deployable services active in the window. Collected from the stub (GitHub's `fork`,
-//! `archived`, `is_template`; `argocd.config_repos`; `adoption.exclude`) and scored, on SQLite
-//! and PostgreSQL.
+//! `archived`, `is_template`; `argocd.config_repos` and an Application's config source;
+//! `adoption.exclude`) and scored, on SQLite and PostgreSQL.
 
 use dxs::delivery::adoption::Excluded;
 use dxs::scoring::{self, Rules};
 
 use crate::collectors::{assert_all_succeeded, at, Env};
 use crate::helpers::TestDb;
-use crate::scenario::Scenario;
+use crate::scenario::{sha, App, Scenario};
 
 #[tokio::test]
 async fn adoption_leaves_out_a_fork_a_config_repository_an_archived_and_an_excluded_one() {
@@ -29,6 +29,25 @@ async fn adoption_leaves_out_a_fork_a_config_repository_an_archived_and_an_exclu
             ("acme/handbook-docs", pushed, false),
         ]);
         scenario.forks = vec!["acme/api-fork"];
+        // And a config repository found as one: an Application over acme/web-deploy whose
+        // manifests run web's image (another repository), at w2.
+        scenario.repos.push(("acme/web-deploy", pushed, false));
+        scenario.apps.push(App(
+            "web-prod",
+            "https://github.com/acme/web-deploy.git",
+            vec![(1, "d1", "2026-10-03T10:30:00Z")],
+        ));
+        let web = format!("ghcr.io/acme/web:{}", &sha("w2")[..7]);
+        let manifest = serde_json::json!({
+            "apiVersion": "apps/v1", "kind": "Deployment",
+            "metadata": {"name": "web", "namespace": "web"},
+            "spec": {"replicas": 2, "selector": {"matchLabels": {"app": "web"}},
+                "template": {"metadata": {"labels": {"app": "web"}},
+                    "spec": {"containers": [{"name": "web", "image": web}]}}}
+        });
+        scenario
+            .manifests
+            .push(("web-prod", "d1", vec![manifest.to_string()]));
         let toml = "[argocd]\nconfig_repos = [\"acme/Deploy\"]\n\
                     [adoption]\nexclude = [\"*-docs\"]\n";
         let env = Env::serve(scenario, toml, &[]).await;
@@ -40,11 +59,11 @@ async fn adoption_leaves_out_a_fork_a_config_repository_an_archived_and_an_exclu
             .await
             .unwrap();
         // Services active in the window: api, web, infra (3). Through the platform (ArgoCD):
-        // api and infra (2). 2 / 3 = 0.6667.
+        // api, infra, and web through web-prod's config repository (3). 3 / 3.
         let adoption = &score.org.adoption;
         assert_eq!(adoption.services, 3);
-        assert_eq!(adoption.platform_repositories, 2);
-        assert_eq!(adoption.ratio, Some(0.6667));
+        assert_eq!(adoption.platform_repositories, 3);
+        assert_eq!(adoption.ratio, Some(1.0));
         let excluded = |repo: &str, why: &str| Excluded {
             repo: repo.into(),
             why: why.into(),
@@ -57,9 +76,10 @@ async fn adoption_leaves_out_a_fork_a_config_repository_an_archived_and_an_exclu
                 excluded("acme/handbook-docs", "excluded"),
                 excluded("acme/legacy", "archived"),
                 excluded("acme/old", "archived"),
+                excluded("acme/web-deploy", "config repository"),
             ]
         );
-        assert_eq!(score.org.components.get("adoption"), Some(&66.7));
+        assert_eq!(score.org.components.get("adoption"), Some(&100.0));
         // In the JSON of the API, as DESIGN §7 writes it.
         let json = serde_json::to_value(&score).unwrap();
         assert_eq!(json["org"]["adoption"]["services"], 3);
