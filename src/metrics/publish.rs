@@ -7,7 +7,7 @@ use super::families::{
     team, ComponentLabels, Families, NamespaceLabels, QuarterLabels, RunLabels, SourceLabels,
     StatLabels,
 };
-use crate::scoring::{Score, TeamScore, ORG};
+use crate::scoring::{Score, TeamScore, ORG, TELEMETRY_COMPONENTS};
 use crate::store::{Store, StoreError, Totals};
 
 /// What one publish puts in the published families, read from the store before any is cleared.
@@ -113,7 +113,12 @@ impl Families {
                     gauge.get_or_create(&labels).set(v);
                 }
             }
-            for (component, value) in &s.components {
+            // A hidden team's survey figures are never published, even should a snapshot
+            // hold one: only its telemetry components are.
+            let components = s.components.iter().filter(|(component, _)| {
+                !s.hidden || TELEMETRY_COMPONENTS.contains(&component.as_str())
+            });
+            for (component, value) in components {
                 let labels = ComponentLabels {
                     team: name.clone(),
                     component: component.clone(),

@@ -105,11 +105,15 @@ fn facts() -> ScoringFacts {
     for x in [10.0, 1.0, 4.0, 7.0, 10.0] {
         answer("a", "deploy_ease", Some(x), None);
     }
-    for x in [10.0, 9.0, 8.0, 6.0, 0.0] {
+    // Asymmetric on purpose: swapping Never and Often, or the NPS groups, changes the figures.
+    for x in [10.0, 9.0, 10.0, 6.0, 8.0] {
         answer("a", "recommend", Some(x), None);
     }
-    for w in ["never", "never", "sometimes", "often", "often"] {
+    for w in ["never", "sometimes", "sometimes", "often", "never"] {
         answer("a", "wait_time", None, Some(w));
+    }
+    for x in [3.0, 5.0, 8.0, 10.0, 9.0] {
+        answer("a", "docs_clarity", Some(x), None);
     }
     answer("b", "deploy_ease", Some(1.0), None);
     answer("b", "deploy_ease", Some(1.0), None);
@@ -179,29 +183,34 @@ fn every_component_by_hand() {
         3,
         "the organisation lists every service"
     );
-    // Survey: deploy_ease mean 6.4 → (6.4−1)/9·100 = 60; NPS: 2 promoters, 1 passive,
-    // 2 detractors → 0 → 50; wait: 100,100,50,0,0 → 50; docs_clarity unanswered.
+    // Survey: deploy_ease mean 6.4 → (6.4−1)/9·100 = 60; NPS: 10,9,10 promoters, 8 passive,
+    // 6 detractor → 60 − 20 = 40 → (40+100)/2 = 70; wait: 100,50,50,0,100 → 60 (Never and
+    // Often swapped: 40); docs_clarity mean 7 → (7−1)/9·100 = 66.7.
     assert_eq!(a.survey.means["deploy_ease"], 6.4);
     assert_eq!(a.components["deploy_ease"], 60.0);
-    assert_eq!(a.nps, Some(0.0));
+    assert_eq!(a.nps, Some(40.0));
     assert_eq!(
         a.survey.nps_counts,
         Some(NpsCounts {
-            promoters: 2,
+            promoters: 3,
             passives: 1,
-            detractors: 2
+            detractors: 1
         })
     );
-    assert_eq!(a.components["nps"], 50.0);
-    assert_eq!(a.components["wait_time"], 50.0);
-    assert_eq!(a.survey.choices["wait_time"]["often"], 2);
+    assert_eq!(a.components["nps"], 70.0);
+    assert_eq!(a.components["wait_time"], 60.0);
+    assert_eq!(a.survey.choices["wait_time"]["often"], 1);
+    assert_eq!(a.survey.choices["wait_time"]["never"], 2);
+    assert_eq!(a.survey.means["docs_clarity"], 7.0);
+    assert_eq!(a.components["docs_clarity"], 66.7);
     assert_eq!(a.survey.response_rate, Some(0.8333));
-    assert_eq!(a.missing, ["docs_clarity"]);
-    // DXS over the 0.9 of weight present:
-    // (.25·60 + .25·50 + .1·50 + .1·83.302 + .1·84.356 + .05·66.667 + .05·100) / 0.9 = 64.0
+    assert!(a.missing.is_empty(), "{:?}", a.missing);
+    // DXS over every weight: .25·60 + .25·60 + .1·66.667 + .1·70 + .1·83.302 + .1·84.356
+    // + .05·66.667 + .05·100 = 68.8
     let lt = 100.0 * (1.0 - 3f64.ln() / 720f64.ln());
     let ob = 100.0 * 42f64.ln() / 84f64.ln();
-    let by_hand = (15.0 + 12.5 + 5.0 + 0.1 * lt + 0.1 * ob + 0.05 * 200.0 / 3.0 + 5.0) / 0.9;
+    let by_hand =
+        15.0 + 15.0 + 0.1 * 200.0 / 3.0 + 7.0 + 0.1 * lt + 0.1 * ob + 0.05 * 200.0 / 3.0 + 5.0;
     assert!(
         close(a.dxs.unwrap(), by_hand, 0.05),
         "{:?} vs {by_hand}",
@@ -242,8 +251,8 @@ fn small_teams_are_hidden_with_the_next_smallest_but_count_for_the_organisation(
     let by_hand = (0.1 * 100.0 * (720f64 / 24.0).ln() / 720f64.ln()) / 0.15;
     assert!(close(b0.dxs.unwrap(), by_hand, 0.05));
     assert_eq!((b0.coverage, b0.partial), (0.15, false));
-    // The organisation, with every weighted component but docs_clarity (0.1): 0.9.
-    assert_eq!((s.org.coverage, s.org.partial), (0.9, false));
+    // The organisation, with every weighted component.
+    assert_eq!((s.org.coverage, s.org.partial), (1.0, false));
     // The organisation has b's two valid answers: 10,1,4,7,10,1,1 → (34/7 − 1)/9·100 = 42.86.
     let org = &s.org;
     assert_eq!(org.team, "all");
@@ -349,4 +358,56 @@ proptest! {
         let shuffled = score(f, 5);
         prop_assert_eq!(serde_json::to_string(&shuffled).unwrap(), serde_json::to_string(&base).unwrap());
     }
+}
+
+/// The stability components weigh 0 by default; weighted, they move the DXS by hand: team a's
+/// second rollout of r0 is followed by a rollback (failed, recovered a second later), so 1 of 3
+/// rollouts failed: change_failure = (1 − 1/3)·100 = 66.7 and recovery (1 s, under the 1 h
+/// bound) = 100.
+#[test]
+fn weighted_stability_components_move_the_dxs_by_hand() {
+    let plain = score(facts(), 2);
+    let a = plain.team("a").unwrap();
+    assert_eq!((a.change_failure.rollouts, a.change_failure.failed), (3, 1));
+    assert_eq!(a.components["change_failure"], 66.7);
+    assert_eq!(a.components["recovery"], 100.0);
+    let base = a.dxs.unwrap();
+    let mut weighted = rules(2);
+    let mut w: BTreeMap<String, f64> = DEFAULT_WEIGHTS
+        .iter()
+        .map(|(k, v)| (k.to_string(), *v))
+        .collect();
+    w.insert("change_failure".into(), 0.1);
+    w.insert("recovery".into(), 0.1);
+    let survey: std::collections::BTreeSet<String> =
+        ["deploy_ease", "wait_time", "docs_clarity", "nps"]
+            .map(String::from)
+            .into();
+    weighted.weights = Weights::from_map(&w, &survey).unwrap();
+    let now = quarter().end() + 5 * D;
+    let p = period(quarter(), now, &weighted);
+    let s = score_facts(facts(), &weighted, quarter(), &p, now).unwrap();
+    let a = s.team("a").unwrap();
+    // The other weights sum to 1: (base·1 + .1·66.667 + .1·100) / 1.2.
+    let by_hand = (base + 0.1 * 200.0 / 3.0 + 10.0) / 1.2;
+    assert!(
+        close(a.dxs.unwrap(), by_hand, 0.06),
+        "{:?} vs {by_hand}",
+        a.dxs
+    );
+    // Without the rollback nothing failed: change_failure 100, recovery without data (left
+    // out of the weight), (base + .1·100) / 1.1, above the DXS with a failure.
+    let mut clean = facts();
+    clean.rollout_back = vec![false; clean.rollout_back.len()];
+    let s = score_facts(clean, &weighted, quarter(), &p, now).unwrap();
+    let a_clean = s.team("a").unwrap();
+    assert_eq!(a_clean.components["change_failure"], 100.0);
+    assert!(!a_clean.components.contains_key("recovery"));
+    let by_hand_clean = (base + 10.0) / 1.1;
+    assert!(
+        close(a_clean.dxs.unwrap(), by_hand_clean, 0.06),
+        "{:?} vs {by_hand_clean}",
+        a_clean.dxs
+    );
+    assert!(a_clean.dxs > a.dxs, "a failed rollout lowers the DXS");
 }

@@ -53,6 +53,11 @@ async fn every_family_follows_the_snapshot_and_the_store_totals() {
             (r#"dxs_score{team="all"}"#, 71.5),
             (r#"dxs_score{team="team-00"}"#, 50.0),
             (r#"dxs_score{team="team-02"}"#, 52.0),
+            // A hidden team's telemetry components stay.
+            (
+                r#"dxs_score_component{team="team-02",component="lead_time"}"#,
+                40.0,
+            ),
             (
                 r#"dxs_score_component{team="team-01",component="deploy_ease"}"#,
                 61.0,
@@ -127,6 +132,9 @@ async fn every_family_follows_the_snapshot_and_the_store_totals() {
         }
         let absent = [
             r#"dxs_survey_nps{team="team-02"}"#, // hidden: fewer responses than the group size
+            // The fixture's hidden team carries a survey component, as a leaking snapshot
+            // would: the metrics layer publishes none of a hidden team's survey figures.
+            r#"dxs_score_component{team="team-02",component="deploy_ease"}"#,
             r#"dxs_score_component{team="team-01",component="nps"}"#, // null: no data
             r#"dxs_collector_last_success_timestamp_seconds{source="github",outcome="error"}"#,
             "dxs_github_rate_limit_remaining", // unknown until the GitHub collector reports it

@@ -255,10 +255,11 @@ fn idle_replica(database_url: &str) -> ServeProcess {
 /// Two replicas on one PostgreSQL: an event sent to A shows in B's `/metrics` and
 /// `/api/v1/score` within 10 s, without B being told anything.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(not(dxs_postgres), ignore = "needs PostgreSQL: set TEST_DATABASE_URL")]
 async fn a_webhook_to_one_replica_shows_on_the_other_within_ten_seconds() {
-    let Some(db) = TestDb::postgres().await else {
-        return;
-    };
+    let db = TestDb::postgres()
+        .await
+        .expect("TEST_DATABASE_URL names a PostgreSQL server");
     teams(&db.store, &["payments"]).await;
     let url = db.url().to_string();
     let a = idle_replica(&url);
@@ -310,10 +311,11 @@ async fn a_webhook_to_one_replica_shows_on_the_other_within_ten_seconds() {
 /// collection hangs on a GitHub request) B never collects; once A is killed, its session and
 /// lock are gone and B's next tick collects, to the end.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[cfg_attr(not(dxs_postgres), ignore = "needs PostgreSQL: set TEST_DATABASE_URL")]
 async fn killing_the_collecting_replica_hands_collection_to_the_other() {
-    let Some(db) = TestDb::postgres().await else {
-        return;
-    };
+    let db = TestDb::postgres()
+        .await
+        .expect("TEST_DATABASE_URL names a PostgreSQL server");
     let stub = Stub::start(Scenario::standard()).await;
     let dir = tempfile::tempdir().unwrap();
     let roster = dir.path().join("roster.csv");

@@ -132,6 +132,19 @@ impl Scenario {
         v["commit"]["author"]["date"] = json!(c.3);
         v["commit"]["committer"]["date"] = json!(c.4);
         v["author"]["login"] = json!(c.2);
+        // Its parent is the commit before it in its repository's history (none for the first).
+        let history = self.history(c.0);
+        let at = history.iter().position(|h| h.1 == c.1).unwrap_or(0);
+        v["parents"] = json!(at
+            .checked_sub(1)
+            .map(|p| {
+                let parent = sha(history[p].1);
+                vec![json!({
+                    "url": format!("https://api.github.com/repos/{}/commits/{parent}", c.0),
+                    "sha": parent
+                })]
+            })
+            .unwrap_or_default());
         if let Some((_, reverted)) = self.reverts.iter().find(|(r, _)| *r == c.1) {
             v["commit"]["message"] = json!(format!(
                 "Revert \"{reverted}\"\n\nThis reverts commit {}.",

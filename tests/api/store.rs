@@ -265,6 +265,11 @@ async fn onboarding_is_the_first_human_commit_since_the_start() {
                 commit("acme/api", "first", "ada", 12_000),
                 commit("acme/web", "second", "ada", 15_000),
                 commit("acme/web", "bot", "renovate[bot]", 11_000),
+                // bob's login on a bot commit (github.bot_logins): never his first commit.
+                Commit {
+                    is_bot: true,
+                    ..commit("acme/web", "bot2", "bob", 11_500)
+                },
             ],
             ..Default::default()
         };
