@@ -89,8 +89,9 @@ pub struct Deployment {
     pub finished_at: i64,
 }
 
-/// A commit counted as a change of a service, at the first production deployment of that
-/// service that contained it (a commit touching two services is a change of each).
+/// A commit shipped to a service, at the first production deployment of that service that
+/// contained it (a commit touching two services is shipped to each). Its [`Change`] is its pull
+/// request, or the commit alone when it was pushed outside any ([`CommitPull`]).
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct DeploymentChange {
     /// The service changed (the repository's slug when the repository is the service).
@@ -110,9 +111,70 @@ pub struct DeploymentChange {
 }
 
 impl DeploymentChange {
-    /// Lead time for this change, in seconds (never negative: a clock skew counts as zero).
+    /// Committed to deployed, in seconds (never negative: a clock skew counts as zero).
     pub fn lead_time_seconds(&self) -> i64 {
         (self.deployed_at - self.committed_at).max(0)
+    }
+}
+
+/// What GitHub said of a deployed commit (GraphQL `associatedPullRequests`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PullState {
+    /// Not asked yet, or the last lookup failed: the commit is no change until it is known.
+    Pending,
+    /// Pushed to the default branch outside any pull request: a change of its own.
+    Direct,
+    /// Brought by merged pull request `number`, whose first commit was authored at `started_at`.
+    Pull {
+        /// The pull request's number.
+        number: i64,
+        /// Its start: the author date of its first commit.
+        started_at: i64,
+    },
+}
+
+/// The pull request of a deployed commit, as GitHub said (or is still to say).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CommitPull {
+    /// `owner/name` of the repository.
+    pub repo: String,
+    /// The commit.
+    pub sha: String,
+    /// Pending, direct, or its pull request.
+    pub state: PullState,
+    /// When it first shipped to production: the quarters from then on may score differently
+    /// once its pull request is known.
+    pub shipped_at: i64,
+}
+
+/// A change (DESIGN §5), the unit of lead time: a merged pull request, or a commit pushed to the
+/// default branch outside any, of one service, at the first deployment that shipped any of its
+/// commits. Merge, squash and rebase merges of the same pull request are the same change.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct Change {
+    /// The service changed.
+    pub service: String,
+    /// `owner/name` of the repository.
+    pub repo: String,
+    /// `#<number>` of a pull request, else the commit's SHA.
+    pub change_id: String,
+    /// A pull request's earliest author date among its commits; a direct commit's committer
+    /// date.
+    pub started_at: i64,
+    /// Source of the deployment that first shipped it.
+    pub deployment_source: String,
+    /// External id of that deployment.
+    pub deployment_id: String,
+    /// When that deployment finished.
+    pub deployed_at: i64,
+    /// Its commits shipped to the service (bots' excluded).
+    pub commits: i64,
+}
+
+impl Change {
+    /// Lead time for this change, in seconds (never negative: a clock skew counts as zero).
+    pub fn lead_time_seconds(&self) -> i64 {
+        (self.deployed_at - self.started_at).max(0)
     }
 }
 

@@ -29,7 +29,8 @@ CREATE TABLE changes (
     commits           BIGINT NOT NULL,      -- its commits shipped to the service
     PRIMARY KEY (service, change_id)
 );
-CREATE INDEX changes_scoring ON changes (deployed_at, service, lead_time_seconds);
+-- Scoring reads a quarter's changes from this covering index alone (as 0019 does for commits).
+CREATE INDEX changes_scoring ON changes (deployed_at, service, repo, lead_time_seconds);
 -- Every commit shipped so far was a change of its own: the rule it was counted under.
 INSERT INTO changes
     SELECT service, sha, repo, committed_at, deployment_source, deployment_id, deployed_at,

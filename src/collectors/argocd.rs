@@ -19,7 +19,7 @@ use serde::Deserialize;
 
 use super::gitops::{self, split_image, Linker};
 use super::http::{encode, Api};
-use super::{changes, tags, unix, CollectError, Collector, Run};
+use super::{changes, pulls, tags, unix, CollectError, Collector, Run};
 use crate::delivery::services::Services;
 use crate::model::{Commit, Deployment};
 use crate::store::FactBatch;
@@ -150,6 +150,7 @@ impl Collector for ArgoCdCollector {
         let linker = Linker::new(&argocd.gitops, &services, &repos);
         let mut warned = HashSet::new();
         let mut all_settled = true;
+        let mut all_shipped: HashSet<(String, String)> = HashSet::new();
         for app in page.body.items.unwrap_or_default() {
             let namespace = app.metadata.namespace.as_deref().unwrap_or("");
             let key = format!("{namespace}/{}", app.metadata.name);
@@ -219,6 +220,12 @@ impl Collector for ArgoCdCollector {
                 shipped.extend(changes::of_deployments(run, &github, &of_repo, &services).await?);
             }
             commits.extend(shipped.commits);
+            all_shipped.extend(
+                shipped
+                    .pulls
+                    .iter()
+                    .map(|p| (p.repo.clone(), p.sha.clone())),
+            );
             all_settled &= unsettled.is_none();
             let cursor = unsettled.map_or(newest, |id| (id - 1).max(done));
             let batch = FactBatch {
@@ -226,12 +233,18 @@ impl Collector for ArgoCdCollector {
                 commits,
                 changes: shipped.changes,
                 reverts: shipped.reverts,
+                pulls: shipped.pulls,
                 cursors: vec![run.new_cursor(&scope, cursor)],
                 ..FactBatch::default()
             };
             run.write(&batch).await?;
             run.store.mark_config_repositories(&config_repos).await?;
         }
+        // The commits this run shipped; GitHub's run asks again those whose lookup failed.
+        pulls::lookup(run, &github, |p| {
+            all_shipped.contains(&(p.repo.clone(), p.sha.clone()))
+        })
+        .await?;
         if all_settled {
             api.save_etag(page.etag).await?;
         }

@@ -6,7 +6,8 @@
 //! only its own head commit. A service that is a path of its repository keeps only the commits
 //! touching that path (`GET /repos/{R}/commits?sha={S}&path={P}&since=…`). Bot commits are kept as
 //! commits but are never changes. The store keeps each commit at its service's earliest
-//! deployment.
+//! deployment, and groups the commits into changes (pull requests, or commits pushed outside
+//! any) once GitHub has said which pull request brought each ([`super::pulls`]).
 
 use std::collections::{HashMap, HashSet};
 
@@ -15,7 +16,7 @@ use serde::Deserialize;
 use super::http::{Api, HttpError};
 use super::{rfc3339, unix, CollectError, Run};
 use crate::delivery::services::Services;
-use crate::model::{Commit, CommitRevert, Deployment, DeploymentChange};
+use crate::model::{Commit, CommitPull, CommitRevert, Deployment, DeploymentChange, PullState};
 
 /// A commit as the GitHub REST API returns it (list, compare and single-commit endpoints).
 #[derive(Debug, Deserialize)]
@@ -59,6 +60,8 @@ pub struct Shipped {
     pub changes: Vec<DeploymentChange>,
     /// The commits that revert another (`This reverts commit <sha>`).
     pub reverts: Vec<CommitRevert>,
+    /// A pull request to ask of each commit shipped ([`super::pulls`]), once ever.
+    pub pulls: Vec<CommitPull>,
 }
 
 impl Shipped {
@@ -67,6 +70,7 @@ impl Shipped {
         self.commits.extend(other.commits);
         self.changes.extend(other.changes);
         self.reverts.extend(other.reverts);
+        self.pulls.extend(other.pulls);
     }
 }
 
@@ -183,10 +187,22 @@ pub async fn of_deployments(
     }
     let mut changes: Vec<DeploymentChange> = changes.into_values().collect();
     changes.sort_by(|a, b| (&a.service, &a.sha).cmp(&(&b.service, &b.sha)));
+    let mut pulls: Vec<CommitPull> = changes
+        .iter()
+        .map(|c| CommitPull {
+            repo: c.repo.clone(),
+            sha: c.sha.clone(),
+            state: PullState::Pending,
+            shipped_at: c.deployed_at,
+        })
+        .collect();
+    pulls.sort_by(|a, b| (&a.repo, &a.sha).cmp(&(&b.repo, &b.sha)));
+    pulls.dedup_by(|a, b| (&a.repo, &a.sha) == (&b.repo, &b.sha));
     Ok(Shipped {
         commits,
         changes,
         reverts,
+        pulls,
     })
 }
 

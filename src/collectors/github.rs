@@ -1,6 +1,7 @@
 //! The GitHub collector: repositories and team ownership ([`super::github_org`]), the team of
 //! roster developers who have none from team membership ([`super::team_members`]),
-//! production deployments with their statuses and changes, incidents ([`super::incidents`]), and
+//! production deployments with their statuses and changes (the pull requests of their commits,
+//! [`super::pulls`]), incidents ([`super::incidents`]), and
 //! the first commit of each roster developer since their start date
 //! ([`super::first_commits`]).
 //!
@@ -15,7 +16,7 @@ use serde::Deserialize;
 use super::changes;
 use super::http::Api;
 use super::{
-    first_commits, github_org, incidents, team_members, unix, CollectError, Collector, Run,
+    first_commits, github_org, incidents, pulls, team_members, unix, CollectError, Collector, Run,
 };
 use crate::config::DEFAULT_PRODUCTION_ENVIRONMENTS;
 use crate::delivery::services::{self, Services};
@@ -56,6 +57,8 @@ impl Collector for GithubCollector {
         for repo in &repos {
             deployments(run, &api, &repo.slug, &services, &mut environments).await?;
         }
+        // Every commit still pending, those of earlier runs' failed lookups too.
+        pulls::lookup(run, &api, |_| true).await?;
         if let Some(warning) =
             unmatched_globs(&run.config.github.production_environments, &environments)
         {
@@ -155,6 +158,7 @@ async fn deployments(
         commits: shipped.commits,
         changes: shipped.changes,
         reverts: shipped.reverts,
+        pulls: shipped.pulls,
         cursors: vec![run.new_cursor(&scope, settled_now)],
         ..FactBatch::default()
     };

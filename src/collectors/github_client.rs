@@ -192,14 +192,21 @@ impl GithubClient {
         self.client().await.map(drop)
     }
 
-    /// One GET of `url` (under `github.api_url`) with `headers`, signed.
-    pub async fn get(&self, url: &str, headers: HeaderMap) -> Result<Response, GetError> {
+    /// One GET of `url` (under `github.api_url`, or GraphQL's) with `headers`, or a POST of the
+    /// JSON `body`, signed.
+    pub async fn send(
+        &self,
+        url: &str,
+        headers: HeaderMap,
+        body: Option<&serde_json::Value>,
+    ) -> Result<Response, GetError> {
         let client = self.client().await.map_err(GetError::Auth)?;
         let path = url.strip_prefix(&self.api_url).unwrap_or(url);
-        client
-            ._get_with_headers(path, Some(headers))
-            .await
-            .map_err(|e| GetError::Send(e.to_string()))
+        let sent = match body {
+            Some(body) => client._post(path, Some(body)).await,
+            None => client._get_with_headers(path, Some(headers)).await,
+        };
+        sent.map_err(|e| GetError::Send(e.to_string()))
     }
 
     /// Drops the installation token, so the next request fetches a new one.

@@ -31,9 +31,9 @@ use crate::store::{Store, StoreError};
 #[derive(Debug, thiserror::Error)]
 pub enum HttpError {
     /// The server could not be reached or did not answer in time, on every try.
-    #[error("GET {url}: {reason} (after {tries} tries)")]
+    #[error("{url}: {reason} (after {tries} tries)")]
     Unreachable {
-        /// The URL.
+        /// The request: its method and URL (`GET https://…`).
         url: String,
         /// The last failure.
         reason: String,
@@ -41,58 +41,58 @@ pub enum HttpError {
         tries: u32,
     },
     /// The server answered with an error status that retrying does not cure.
-    #[error("GET {url}: HTTP {status}")]
+    #[error("{url}: HTTP {status}")]
     Status {
-        /// The URL.
+        /// The request: its method and URL (`GET https://…`).
         url: String,
         /// The status.
         status: u16,
     },
     /// The rate limit resets later than `collect.max_wait_secs` allows to wait.
-    #[error("GET {url}: rate limit exhausted for {wait_secs} s more")]
+    #[error("{url}: rate limit exhausted for {wait_secs} s more")]
     RateLimited {
-        /// The URL.
+        /// The request: its method and URL (`GET https://…`).
         url: String,
         /// Seconds until the reset.
         wait_secs: u64,
     },
     /// The body is not the JSON expected.
-    #[error("GET {url}: unexpected JSON: {reason}")]
+    #[error("{url}: unexpected JSON: {reason}")]
     Json {
-        /// The URL.
+        /// The request: its method and URL (`GET https://…`).
         url: String,
         /// What serde said.
         reason: String,
     },
     /// A listing has more pages than `collect.max_pages`.
-    #[error("GET {url}: more than {max} pages (collect.max_pages)")]
+    #[error("{url}: more than {max} pages (collect.max_pages)")]
     TooManyPages {
-        /// The page past the cap.
+        /// The request of the page past the cap.
         url: String,
         /// The cap.
         max: u32,
     },
     /// A body is larger than `collect.max_body_bytes`.
-    #[error("GET {url}: body larger than {max} bytes (collect.max_body_bytes)")]
+    #[error("{url}: body larger than {max} bytes (collect.max_body_bytes)")]
     BodyTooLarge {
-        /// The URL.
+        /// The request: its method and URL (`GET https://…`).
         url: String,
         /// The cap.
         max: u64,
     },
     /// A `Link: rel="next"` points to another origin (scheme, host or port) than its page's:
     /// not followed, so the token is never sent there.
-    #[error("GET {url}: next page on another origin refused: {next}")]
+    #[error("{url}: next page on another origin refused: {next}")]
     ForeignNext {
-        /// The page that gave the link.
+        /// The request of the page that gave the link.
         url: String,
         /// The refused link.
         next: String,
     },
     /// GitHub refused the app's installation token, and a fresh one too.
-    #[error("GET {url}: GitHub refused the installation token, also a fresh one (HTTP 401)")]
+    #[error("{url}: GitHub refused the installation token, also a fresh one (HTTP 401)")]
     TokenRefused {
-        /// The URL.
+        /// The request: its method and URL (`GET https://…`).
         url: String,
     },
     /// No GitHub credentials could be had.
@@ -276,7 +276,7 @@ impl Api {
         let max = self.http.bounds.max_pages;
         match number > max {
             true => Err(HttpError::TooManyPages {
-                url: url.into(),
+                url: format!("GET {url}"),
                 max,
             }),
             false => Ok(()),
@@ -289,12 +289,27 @@ impl Api {
         number: u32,
     ) -> Result<Page<T>, HttpError> {
         self.check_page(url, number)?;
-        self.fetch(url, None, number)
+        self.fetch(url, None, number, None)
             .await?
             .ok_or(HttpError::Status {
-                url: url.into(),
+                url: format!("GET {url}"),
                 status: 304,
             })
+    }
+
+    /// POSTs the JSON `body` to `url` and reads the JSON answered (GitHub's GraphQL API), under
+    /// the same policy as every GET. A GraphQL answer that is a rate limit (`200` with an error
+    /// of type `RATE_LIMITED`) is waited out like a `403` one.
+    pub async fn post<T: DeserializeOwned>(
+        &self,
+        url: &str,
+        body: &serde_json::Value,
+    ) -> Result<T, HttpError> {
+        let page: Option<Page<T>> = self.fetch(url, None, 1, Some(body)).await?;
+        page.map(|p| p.body).ok_or(HttpError::Status {
+            url: format!("POST {url}"),
+            status: 304,
+        })
     }
 
     /// GETs `url` with the stored ETag as `If-None-Match` (in a conditional session): `None`
@@ -308,7 +323,7 @@ impl Api {
             true => self.http.store.etag(url).await?,
             false => None,
         };
-        self.fetch(url, etag.as_deref().or(Some("")), 1).await
+        self.fetch(url, etag.as_deref().or(Some("")), 1, None).await
     }
 
     /// Every page from `url` on, following `Link: rel="next"`.
@@ -341,23 +356,64 @@ impl Api {
     }
 
     /// `etag`: `None` for a plain request; `Some("")` conditional without a stored ETag yet.
-    /// `number`: the page's number in its listing.
+    /// `number`: the page's number in its listing. `body`: POST it (JSON) instead of a GET.
     async fn fetch<T: DeserializeOwned>(
         &self,
         url: &str,
         etag: Option<&str>,
         number: u32,
+        body: Option<&serde_json::Value>,
     ) -> Result<Option<Page<T>>, HttpError> {
+        let label = match body {
+            Some(_) => format!("POST {url}"),
+            None => format!("GET {url}"),
+        };
         let policy = self.http.policy;
         let mut attempt = 0;
         let mut refreshed = false;
-        let response = loop {
-            let outcome = self.try_once(url, etag.filter(|e| !e.is_empty())).await;
+        let (headers, bytes) = loop {
+            let outcome = self
+                .try_once(url, etag.filter(|e| !e.is_empty()), body)
+                .await;
             let wait = match outcome {
-                Outcome::Done(response) => break response,
+                Outcome::Done(response) => {
+                    if response.status == StatusCode::NOT_MODIFIED {
+                        self.meter.count(|s| s.not_modified += 1);
+                        return Ok(None);
+                    }
+                    if !response.status.is_success() {
+                        return Err(HttpError::Status {
+                            url: label,
+                            status: response.status.as_u16(),
+                        });
+                    }
+                    let headers = response.headers.clone();
+                    let bytes = self.read_body(&label, response, attempt + 1).await?;
+                    match body.is_some() && graphql_rate_limited(&bytes) {
+                        false => break (headers, bytes),
+                        true => {
+                            let now = chrono::Utc::now().timestamp();
+                            let wait = rate_limit_wait(&headers, now)
+                                .unwrap_or_else(|| policy.backoff(attempt));
+                            if wait > policy.max_wait || attempt >= policy.max_retries {
+                                return Err(HttpError::RateLimited {
+                                    url: label,
+                                    wait_secs: wait.as_secs(),
+                                });
+                            }
+                            tracing::warn!(
+                                url,
+                                wait_ms = wait.as_millis() as u64,
+                                "GraphQL rate limited"
+                            );
+                            self.meter.wait(wait);
+                            wait
+                        }
+                    }
+                }
                 Outcome::Auth(e) => return Err(e.into()),
                 Outcome::Refused if refreshed => {
-                    return Err(HttpError::TokenRefused { url: url.into() })
+                    return Err(HttpError::TokenRefused { url: label })
                 }
                 Outcome::Refused => {
                     if let Credentials::Github(github) = &self.credentials {
@@ -367,15 +423,10 @@ impl Api {
                     refreshed = true;
                     continue;
                 }
-                Outcome::Failed(status) => {
-                    return Err(HttpError::Status {
-                        url: url.into(),
-                        status,
-                    })
-                }
+                Outcome::Failed(status) => return Err(HttpError::Status { url: label, status }),
                 Outcome::Retry(reason) if attempt >= policy.max_retries => {
                     return Err(HttpError::Unreachable {
-                        url: url.into(),
+                        url: label,
                         reason,
                         tries: attempt + 1,
                     })
@@ -386,7 +437,7 @@ impl Api {
                 }
                 Outcome::Wait(wait) if wait > policy.max_wait || attempt >= policy.max_retries => {
                     return Err(HttpError::RateLimited {
-                        url: url.into(),
+                        url: label,
                         wait_secs: wait.as_secs(),
                     })
                 }
@@ -400,33 +451,17 @@ impl Api {
             tokio::time::sleep(wait).await;
             attempt += 1;
         };
-        if response.status == StatusCode::NOT_MODIFIED {
-            self.meter.count(|s| s.not_modified += 1);
-            return Ok(None);
-        }
-        let status = response.status;
-        if !status.is_success() {
-            return Err(HttpError::Status {
-                url: url.into(),
-                status: status.as_u16(),
-            });
-        }
-        let headers = response.headers.clone();
         let next = match next_link(&headers) {
             Some(next) if !same_origin(url, &next) => {
-                return Err(HttpError::ForeignNext {
-                    url: url.into(),
-                    next,
-                })
+                return Err(HttpError::ForeignNext { url: label, next })
             }
             next => next.map(|url| Next {
                 url,
                 number: number + 1,
             }),
         };
-        let bytes = self.read_body(url, response, attempt + 1).await?;
         let body = serde_json::from_slice(&bytes).map_err(|e| HttpError::Json {
-            url: url.into(),
+            url: label,
             reason: e.to_string(),
         })?;
         self.meter.count(|s| s.pages += 1);
@@ -440,27 +475,33 @@ impl Api {
     /// or not) is dropped unread past the cap.
     async fn read_body(
         &self,
-        url: &str,
+        label: &str,
         response: Answer,
         tries: u32,
     ) -> Result<Vec<u8>, HttpError> {
         let max = self.http.bounds.max_body_bytes;
         response.read(max).await.map_err(|e| match e {
             ReadError::TooLarge => HttpError::BodyTooLarge {
-                url: url.into(),
+                url: label.into(),
                 max,
             },
             ReadError::Failed(reason) => HttpError::Unreachable {
-                url: url.into(),
+                url: label.into(),
                 reason,
                 tries,
             },
         })
     }
 
-    async fn try_once(&self, url: &str, etag: Option<&str>) -> Outcome {
+    async fn try_once(
+        &self,
+        url: &str,
+        etag: Option<&str>,
+        body: Option<&serde_json::Value>,
+    ) -> Outcome {
         self.meter.count(|s| s.requests += 1);
-        let response = match transport::send(&self.http.client, &self.credentials, url, etag).await
+        let credentials = &self.credentials;
+        let response = match transport::send(&self.http.client, credentials, url, etag, body).await
         {
             Ok(response) => response,
             Err(SendError::Unreachable(reason)) => return Outcome::Retry(reason),
@@ -501,6 +542,21 @@ impl Api {
     }
 }
 
+/// True when a GraphQL answer is GitHub's rate limit: `errors[].type` is `RATE_LIMITED` (sent
+/// with status 200).
+fn graphql_rate_limited(bytes: &[u8]) -> bool {
+    #[derive(serde::Deserialize)]
+    struct Answer {
+        #[serde(default)]
+        errors: Vec<serde_json::Value>,
+    }
+    serde_json::from_slice::<Answer>(bytes).is_ok_and(|a| {
+        a.errors
+            .iter()
+            .any(|e| e.get("type").and_then(|t| t.as_str()) == Some("RATE_LIMITED"))
+    })
+}
+
 /// Percent-encodes a query value (label selectors hold `=`, `,` and `!`).
 pub fn encode(value: &str) -> String {
     value
@@ -517,6 +573,16 @@ pub fn encode(value: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn graphql_rate_limits_are_told_from_other_errors() {
+        let limited = br#"{"data":null,"errors":[{"type":"RATE_LIMITED","message":"API rate limit exceeded for user ID 1."}]}"#;
+        assert!(graphql_rate_limited(limited));
+        let missing = br#"{"data":{"r0":null},"errors":[{"type":"NOT_FOUND","path":["r0"]}]}"#;
+        assert!(!graphql_rate_limited(missing));
+        assert!(!graphql_rate_limited(br#"{"data":{}}"#));
+        assert!(!graphql_rate_limited(b"[]"));
+    }
 
     #[test]
     fn selectors_are_encoded() {

@@ -18,6 +18,7 @@ mod incidents;
 mod kubernetes;
 mod orchestrator;
 mod progress;
+mod pulls;
 mod retry;
 pub mod roster;
 pub mod scheduler;

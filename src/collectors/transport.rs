@@ -1,4 +1,4 @@
-//! One try of one GET on the wire: a plain source's bearer token on the shared reqwest client,
+//! One try of one request on the wire (a GET, or the POST of GitHub's GraphQL API): a plain source's bearer token on the shared reqwest client,
 //! or GitHub's request signed by octocrab ([`GithubClient`]); and a body read chunk by chunk
 //! under a cap. No retry, wait or ETag logic lives here: that is [`super::http`]'s one policy,
 //! which calls [`send`] once per try whatever the source.
@@ -51,12 +51,13 @@ pub enum ReadError {
     Failed(String),
 }
 
-/// Sends one GET of `url` with `If-None-Match: etag` when given.
+/// Sends one GET of `url` with `If-None-Match: etag` when given, or a POST of the JSON `body`.
 pub async fn send(
     client: &reqwest::Client,
     credentials: &Credentials,
     url: &str,
     etag: Option<&str>,
+    body: Option<&serde_json::Value>,
 ) -> Result<Answer, SendError> {
     let mut headers = HeaderMap::new();
     if let Some(etag) = etag.and_then(|e| HeaderValue::from_str(e).ok()) {
@@ -64,8 +65,11 @@ pub async fn send(
     }
     match credentials {
         Credentials::Bearer(token) => {
-            let mut request = client
-                .get(url)
+            let request = match body {
+                Some(body) => client.post(url).json(body),
+                None => client.get(url),
+            };
+            let mut request = request
                 .headers(headers)
                 .header(ACCEPT, "application/json")
                 .header(USER_AGENT, concat!("dxs/", env!("CARGO_PKG_VERSION")));
@@ -78,7 +82,7 @@ pub async fn send(
                 .map_err(|e| SendError::Unreachable(e.to_string()))?;
             Ok(Answer::new(http::Response::from(response)))
         }
-        Credentials::Github(github) => match github.get(url, headers).await {
+        Credentials::Github(github) => match github.send(url, headers, body).await {
             Ok(response) => Ok(Answer::new(response)),
             // The installation or its token could not be asked for (5xx, connection, timeout):
             // another try of this request asks again, under the same policy.

@@ -1,17 +1,21 @@
 //! The demo's delivery shapes (DESIGN §5), all of the checkout team: the monorepo `acme/shop`
 //! with two services deployed apart through GitHub (`cart` and `storefront`, paths of it), and
-//! the GitOps Application `pricing` over the config repository `acme/pricing-deploy`, whose
-//! revisions deploy `acme/pricing` by image tag. In the last four weeks, one redeploy of a live
-//! commit, one re-sync and one rollback. The facts are those the collectors write (services,
-//! commits, deployments and the changes of each service), drawn from a random stream of their
-//! own, so the rest of the demo is as it was.
+//! the GitOps Applications `pricing` (eu) and `pricing-us` over the config repository
+//! `acme/pricing-deploy`, whose revisions deploy `acme/pricing` by image tag, us half an hour
+//! after eu (a staggered rollout: no rollback). `acme/pricing` squash-merges pull requests: each
+//! of its commits is one, started hours or days before. In the last four weeks, one redeploy of
+//! a live commit, one re-sync and one rollback (eu only). The facts are those the collectors
+//! write (services, commits, deployments, the changes of each service and their pull requests),
+//! drawn from random streams of their own, so the rest of the demo is as it was.
 
 use chrono::{Datelike, Days, NaiveDate, Weekday};
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
 
 use super::org::{hex_id, seeded, Org, ORG, TEAMS};
-use crate::model::{Commit, Deployment, DeploymentChange, Repository, Service};
+use crate::model::{
+    Commit, CommitPull, Deployment, DeploymentChange, PullState, Repository, Service,
+};
 use crate::quarter::midnight_utc;
 use crate::store::FactBatch;
 
@@ -24,8 +28,11 @@ pub const SERVICES: [(&str, &str); 2] = [
     ("cart", "services/cart/"),
     ("storefront", "services/storefront/"),
 ];
-/// The GitOps Application; it deploys `acme/pricing` from `acme/pricing-deploy`.
+/// The GitOps Application; it deploys `acme/pricing` from `acme/pricing-deploy`, and so does
+/// its twin in a second region (`pricing-us`).
 pub const APP: &str = "pricing";
+/// How long after eu a revision reaches us.
+const US_LAG: i64 = 1_800;
 
 /// Something deployed: a monorepo service or the Application's repository, with the commits
 /// waiting for its next rollout and the commits live now and before.
@@ -48,10 +55,12 @@ impl Target {
         }
     }
 
-    /// A production deployment of this target at `sha`.
+    /// A production deployment of this target at `sha`: an ArgoCD one names its Application
+    /// (`argocd/pricing:…` deploys to `argocd/pricing`).
     fn deployment(&self, source: &str, id: String, sha: &str, at: i64) -> Deployment {
         let environment = match (source, self.service == self.repo) {
             ("github", false) => format!("production/{}", self.service),
+            ("argocd", _) => id.split(':').next().unwrap_or_default().to_string(),
             _ => "production".into(),
         };
         Deployment {
@@ -122,6 +131,9 @@ impl Authors<'_> {
 /// `today` (excluded) to `facts`.
 pub fn add(org: &Org, seed: u64, today: NaiveDate, facts: &mut FactBatch) {
     let team = TEAMS.iter().position(|t| t.name == TEAM);
+    // Pull requests draw from a stream of their own: the rest is as it was without them.
+    let mut reviews = seeded(seed, 12);
+    let mut pull = 500;
     let mut authors = Authors {
         rng: seeded(seed, 11),
         developers: org
@@ -191,6 +203,17 @@ pub fn add(org: &Org, seed: u64, today: NaiveDate, facts: &mut FactBatch) {
         for _ in 0..authors.rng.random_range(0..3) {
             let at = day0 + 9 * HOUR + authors.rng.random_range(0..7 * HOUR);
             if let Some(commit) = authors.commit(&pricing, at, facts) {
+                // A squash of pull request `pull`, whose first commit came hours or days before.
+                pull += 1;
+                facts.pulls.push(CommitPull {
+                    repo: pricing.clone(),
+                    sha: commit.0.clone(),
+                    state: PullState::Pull {
+                        number: pull,
+                        started_at: at - reviews.random_range(2 * HOUR..72 * HOUR),
+                    },
+                    shipped_at: at,
+                });
                 app.pending.push(commit.clone());
                 app_head = Some(commit.0);
                 pushed[1] = Some(at);
@@ -203,24 +226,28 @@ pub fn add(org: &Org, seed: u64, today: NaiveDate, facts: &mut FactBatch) {
             continue;
         }
         // ArgoCD syncs each config revision: a history entry, linked to the image's commit.
-        let mut sync = |app: &Target, sha: &str, at: i64| {
+        let mut sync = |app: &Target, name: &str, sha: &str, at: i64| {
             history += 1;
             synced = Some(at);
-            let id = format!("argocd/{APP}:{history}:{pricing}");
+            let id = format!("argocd/{name}:{history}:{pricing}");
             app.deployment("argocd", id, sha, at)
         };
         let at = day0 + 16 * HOUR + authors.rng.random_range(0..2 * HOUR);
-        let d = sync(&app, &head, at);
+        let d = sync(&app, APP, &head, at);
         app.roll_out(d, facts);
+        let us = sync(&app, &format!("{APP}-us"), &head, at + US_LAG);
+        facts.deployments.push(us);
         if !resynced && at >= special_from {
             // A revision changing only the replicas: the same image synced again.
             resynced = true;
-            facts.deployments.push(sync(&app, &head, at + 2 * HOUR));
+            facts
+                .deployments
+                .push(sync(&app, APP, &head, at + 2 * HOUR));
         } else if resynced && !rolled_back && at >= special_from + 7 * DAY {
             // The config repository's bump reverted: back to the image live before.
             if let Some(back) = app.before.clone() {
                 rolled_back = true;
-                facts.deployments.push(sync(&app, &back, at + HOUR));
+                facts.deployments.push(sync(&app, APP, &back, at + HOUR));
                 app.live = Some(back);
             }
         }
@@ -294,9 +321,21 @@ mod tests {
         // One redeploy among the two services: one deployment more than rollouts.
         assert_eq!(cart.2 + storefront.2, cart.0 + storefront.0 + 1);
         assert_eq!((cart.1, storefront.1), (0, 0));
-        // The Application: one re-sync and one rollback besides its rollouts, all recent.
+        // The Applications: eu has one re-sync and one rollback besides its rollouts; us gets
+        // each rollout half an hour later, and that staggered rollout is no rollback.
+        let us = facts
+            .deployments
+            .iter()
+            .filter(|d| d.environment == "argocd/pricing-us")
+            .count();
         assert_eq!(pricing.1, 1);
-        assert_eq!(pricing.2, pricing.0 + 2);
+        assert_eq!(us, pricing.0);
+        assert_eq!(pricing.2, 2 * pricing.0 + 2);
+        // Every pricing commit is a squashed pull request, started before it was committed.
+        let pulls: Vec<&CommitPull> = facts.pulls.iter().collect();
+        assert!(pulls.len() >= pricing.4 && pulls.iter().all(|p| p.repo == "acme/pricing"));
+        assert!(pulls.iter().all(|p| matches!(p.state,
+            PullState::Pull { started_at, .. } if started_at + 2 * HOUR <= p.shipped_at)));
         for (rollouts, _, _, recent, changes) in [cart, storefront, pricing] {
             assert!(
                 rollouts > 50 && recent > 3 && changes >= rollouts,
@@ -306,6 +345,6 @@ mod tests {
         let gitops = facts.deployments.iter().filter(|d| d.source == "argocd");
         assert!(gitops
             .filter(|d| d.repo == "acme/pricing")
-            .all(|d| d.external_id.starts_with("argocd/pricing:")));
+            .all(|d| d.external_id.starts_with(&format!("{}:", d.environment))));
     }
 }

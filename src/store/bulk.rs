@@ -60,8 +60,9 @@ fn copy_row<'a>(out: &mut String, values: impl IntoIterator<Item = Value<'a>>) {
 
 impl Store {
     /// Writes `batch` into tables that do not hold its rows yet (a duplicate key fails the
-    /// whole load). On SQLite this is [`Store::write_batch`]; on PostgreSQL cursors and
-    /// services are not written. The rollouts of the services loaded are derived again.
+    /// whole load). On SQLite this is [`Store::write_batch`]; on PostgreSQL cursors, services
+    /// and pull requests are not written (each commit loaded is a change of its own). The
+    /// rollouts of the services loaded are derived again.
     /// Returns the rows written.
     pub async fn bulk_load(&self, batch: &FactBatch) -> Result<u64> {
         let Pool::Postgres(pool) = &self.pool else {
@@ -70,6 +71,10 @@ impl Store {
         let now = super::now();
         let mut conn = pool.acquire().await?;
         let mut rows = 0;
+        // Loaded commits were never asked of GitHub: each is a change of its own.
+        let shipped: Vec<crate::delivery::changes::Shipped> =
+            batch.changes.iter().map(|c| c.shipped(None)).collect();
+        let changes = crate::delivery::changes::derive(&shipped);
         let jobs = [
             copy_rows(&batch.teams, now),
             copy_rows(&batch.developers, now),
@@ -77,6 +82,7 @@ impl Store {
             copy_rows(&batch.commits, now),
             copy_rows(&batch.deployments, now),
             copy_rows(&batch.changes, now),
+            copy_rows(&changes, now),
             copy_rows(&batch.requests, now),
         ];
         for (statement, data) in jobs.into_iter().filter(|(_, d)| !d.is_empty()) {

@@ -3,13 +3,14 @@
 //! Collectors and the demo gather what they learned into a batch (cursors included) and write it
 //! at once: a failure writes nothing, a repeat writes nothing new.
 
+use super::changes::{refresh_changes, services_of_pulls};
 use super::insert::upsert;
 use super::rollouts::refresh_rollouts;
 use super::upserts::Push;
-use super::{now, with_pool, Owned, Result, Store, OWNER_JOIN, OWNER_TEAM};
+use super::{now, with_pool, Result, Store};
 use crate::model::{
-    Commit, CommitRevert, Cursor, Deployment, DeploymentChange, Developer, Incident, Namespace,
-    Repository, SelfServiceRequest, Service, Team,
+    Commit, CommitPull, CommitRevert, Cursor, Deployment, DeploymentChange, Developer, Incident,
+    Namespace, Repository, SelfServiceRequest, Service, Team,
 };
 
 /// An incident marks the failure of the rollout before it, which may have finished in the
@@ -31,8 +32,10 @@ pub struct FactBatch {
     pub commits: Vec<Commit>,
     /// Production deployments (written once per source and id).
     pub deployments: Vec<Deployment>,
-    /// Changes: a commit keeps its earliest deployment.
+    /// Commits shipped to services: a commit keeps its earliest deployment.
     pub changes: Vec<DeploymentChange>,
+    /// What GitHub said of deployed commits' pull requests (a pending one is to be asked).
+    pub pulls: Vec<CommitPull>,
     /// Self-service requests (status and finish updated).
     pub requests: Vec<SelfServiceRequest>,
     /// Kubernetes namespaces (team, managed and deletion updated).
@@ -55,13 +58,15 @@ impl FactBatch {
             + self.commits.len()
             + self.deployments.len()
             + self.changes.len()
+            + self.pulls.len()
             + self.requests.len()
             + self.namespaces.len()
             + self.incidents.len()
             + self.reverts.len()
     }
 
-    /// The time of the earliest dated fact of the batch (a commit, deployment, change,
+    /// The time of the earliest dated fact of the batch (a commit, deployment, shipped commit or
+    /// its pull request,
     /// request, start date, push, namespace event, or an incident's opening less
     /// [`INCIDENT_LOOKBACK_SECS`]): the quarters from this one on may score
     /// differently once the batch is written. `None` for a batch of undated facts only.
@@ -72,6 +77,7 @@ impl FactBatch {
             .map(|c| c.committed_at.min(c.authored_at))
             .chain(self.deployments.iter().map(|d| d.finished_at))
             .chain(self.changes.iter().map(|c| c.deployed_at))
+            .chain(self.pulls.iter().map(|p| p.shipped_at))
             .chain(self.requests.iter().map(|r| r.created_at))
             .chain(self.developers.iter().map(|d| d.start_at))
             .chain(self.repositories.iter().filter_map(|r| r.pushed_at))
@@ -92,8 +98,9 @@ impl FactBatch {
 
 impl Store {
     /// Writes the whole batch in one transaction. Returns the number of rows inserted or changed.
-    /// The rollouts of every service whose deployments or changes changed are derived again in
-    /// the same transaction.
+    /// The rollouts of every service whose deployments or shipped commits changed, and the
+    /// changes of every service whose shipped commits or their pull requests changed, are
+    /// derived again in the same transaction.
     pub async fn write_batch(&self, batch: &FactBatch) -> Result<u64> {
         let at = now();
         let mut touched: Vec<String> = batch
@@ -119,7 +126,18 @@ impl Store {
             if delivery > 0 {
                 refresh_rollouts!(tx, touched);
             }
+            let pulls = upsert(&mut tx, &batch.pulls, at).await?;
+            if delivery + pulls > 0 {
+                let mut changed = touched.clone();
+                if pulls > 0 {
+                    changed.extend(services_of_pulls!(tx, batch.pulls));
+                    changed.sort();
+                    changed.dedup();
+                }
+                refresh_changes!(tx, changed);
+            }
             rows += delivery
+                + pulls
                 + upsert(&mut tx, &batch.requests, at).await?
                 + upsert(&mut tx, &batch.namespaces, at).await?
                 + upsert(&mut tx, &batch.incidents, at).await?
@@ -128,23 +146,6 @@ impl Store {
             tx.commit().await?;
             Ok(rows)
         })
-    }
-
-    /// The deployment changes deployed in `[start, end)`, each with its service's team (the
-    /// service's own, else its repository's; `None` while the owner is unknown).
-    pub async fn changes_deployed_between(
-        &self,
-        start: i64,
-        end: i64,
-    ) -> Result<Vec<(Option<String>, DeploymentChange)>> {
-        let sql = format!(
-            "SELECT f.service, f.repo, f.sha, f.deployment_source, f.deployment_id, f.committed_at, \
-             f.deployed_at, {OWNER_TEAM} AS owner_team FROM deployment_changes f {OWNER_JOIN} \
-             WHERE f.deployed_at >= $1 AND f.deployed_at < $2 ORDER BY f.deployed_at, f.service, f.sha"
-        );
-        let rows: Vec<Owned<DeploymentChange>> = with_pool!(self, pool => sqlx::query_as(&sql)
-            .bind(start).bind(end).fetch_all(pool).await?);
-        Ok(rows.into_iter().map(Owned::pair).collect())
     }
 
     /// Every namespace ever seen (deleted ones included), ordered by name.

@@ -8,6 +8,7 @@
 mod access;
 #[cfg(feature = "bench")]
 mod bulk;
+mod changes;
 mod collector;
 mod copy_out;
 mod facts;
@@ -36,6 +37,7 @@ use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
 
+pub use changes::PendingPull;
 pub use collector::CollectorLock;
 pub use collector::CollectorRun;
 pub use facts::FactBatch;

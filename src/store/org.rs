@@ -25,7 +25,8 @@ pub struct TableCounts {
     pub commits: i64,
     /// Production deployments.
     pub deployments: i64,
-    /// Deployment changes (commits counted for lead time).
+    /// Commits shipped to services (`deployment_changes`; their changes are pull requests or
+    /// the commits alone).
     pub changes: i64,
     /// Self-service requests.
     pub requests: i64,

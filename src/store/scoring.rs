@@ -298,7 +298,7 @@ impl Store {
 
     async fn load_changes(&self, range: &FactRange) -> Result<Changes> {
         let sql = format!(
-            "SELECT service, repo, lead_time_seconds FROM deployment_changes \
+            "SELECT service, repo, lead_time_seconds FROM changes \
              WHERE deployed_at >= {} AND deployed_at < {}",
             range.start, range.end
         );

@@ -4,8 +4,8 @@
 
 use super::insert::{Columns, Value};
 use crate::model::{
-    Commit, CommitRevert, Cursor, Deployment, DeploymentChange, Developer, Incident, Namespace,
-    Repository, Rollout, SelfServiceRequest, Service, Team,
+    Change, Commit, CommitPull, CommitRevert, Cursor, Deployment, DeploymentChange, Developer,
+    Incident, Namespace, Repository, Rollout, SelfServiceRequest, Service, Team,
 };
 
 impl Columns for Team {
@@ -181,6 +181,47 @@ impl Columns for DeploymentChange {
             self.committed_at.into(),
             self.deployed_at.into(),
             self.lead_time_seconds().into(),
+        ]
+    }
+}
+
+impl Columns for CommitPull {
+    const INTO: &'static str = "commit_pulls (repo, sha, state, number, started_at, updated_at)";
+    // Asked once ever: a known answer is never asked again nor overwritten; a commit shipped
+    // again stays as it is.
+    const ON_CONFLICT: &'static str = "ON CONFLICT (repo, sha) DO UPDATE SET \
+        state = excluded.state, number = excluded.number, started_at = excluded.started_at, \
+        updated_at = excluded.updated_at \
+        WHERE commit_pulls.state = 'pending' AND excluded.state <> 'pending'";
+    fn values(&self, at: i64) -> impl IntoIterator<Item = Value<'_>> {
+        let (number, started_at) = self.pull();
+        [
+            (&self.repo).into(),
+            (&self.sha).into(),
+            super::changes::state_name(self.state).into(),
+            number.into(),
+            started_at.into(),
+            at.into(),
+        ]
+    }
+}
+
+impl Columns for Change {
+    const INTO: &'static str = "changes (service, change_id, repo, started_at, \
+        deployment_source, deployment_id, deployed_at, lead_time_seconds, commits)";
+    // Changes are derived again whole for a service (its old ones deleted first).
+    const ON_CONFLICT: &'static str = "";
+    fn values(&self, _: i64) -> impl IntoIterator<Item = Value<'_>> {
+        [
+            (&self.service).into(),
+            (&self.change_id).into(),
+            (&self.repo).into(),
+            self.started_at.into(),
+            (&self.deployment_source).into(),
+            (&self.deployment_id).into(),
+            self.deployed_at.into(),
+            self.lead_time_seconds().into(),
+            self.commits.into(),
         ]
     }
 }

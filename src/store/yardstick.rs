@@ -32,7 +32,7 @@ impl Store {
             "SELECT {OWNER_TEAM}, GROUPING({OWNER_TEAM}) = 1, \
              percentile_cont(0.5) WITHIN GROUP (ORDER BY f.lead_time_seconds) / 3600.0, \
              percentile_cont(0.9) WITHIN GROUP (ORDER BY f.lead_time_seconds) / 3600.0, COUNT(*) \
-             FROM deployment_changes f {OWNER_JOIN} \
+             FROM changes f {OWNER_JOIN} \
              WHERE f.deployed_at >= $1 AND f.deployed_at < $2 \
              GROUP BY GROUPING SETS (({OWNER_TEAM}), ()) ORDER BY 2 DESC, 1"
         );

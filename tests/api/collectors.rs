@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use dxs::collectors::{self, HttpClient, Outcome, Source, SourceSummary};
 use dxs::config::Config;
-use dxs::model::{DeploymentChange, RequestStatus, SelfServiceRequest};
+use dxs::model::{Change, RequestStatus, SelfServiceRequest};
 use dxs::store::{Onboarding, Store, TableCounts};
 use tokio::sync::Notify;
 
@@ -98,7 +98,7 @@ impl Env {
 #[derive(Debug, PartialEq)]
 pub struct Facts {
     counts: TableCounts,
-    changes: Vec<(Option<String>, DeploymentChange)>,
+    changes: Vec<(Option<String>, Change)>,
     requests: Vec<SelfServiceRequest>,
     onboarding: Vec<Onboarding>,
     repositories: Vec<dxs::model::Repository>,
@@ -149,7 +149,7 @@ pub async fn assert_scenario(store: &Store) {
         .into_iter()
         .map(|(_, c)| {
             let lead = c.lead_time_seconds();
-            (c.repo, c.sha, lead, c.deployment_source)
+            (c.repo, c.change_id, lead, c.deployment_source)
         })
         .collect();
     lead.sort();

@@ -158,7 +158,7 @@ pub async fn assert_delivery(store: &Store) {
         .into_iter()
         .map(|(_, c)| {
             let lead = c.lead_time_seconds();
-            (c.service, name(&c.sha), lead, c.deployment_source)
+            (c.service, name(&c.change_id), lead, c.deployment_source)
         })
         .collect();
     changes.sort();

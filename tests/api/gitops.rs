@@ -148,7 +148,7 @@ async fn delivery(
         .into_iter()
         .map(|(_, c)| {
             let lead = c.lead_time_seconds();
-            (c.service, name(&c.sha), lead)
+            (c.service, name(&c.change_id), lead)
         })
         .collect();
     changes.sort();

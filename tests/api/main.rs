@@ -3,6 +3,7 @@
 mod access;
 mod adoption;
 mod browser;
+mod changes;
 mod cli;
 mod collectors;
 mod collectors_bounds;

@@ -55,6 +55,16 @@ pub struct Issue(
     pub bool,
 );
 
+/// A merged pull request: repo, number, merged at, its first commit's author date, and the
+/// commits of the default branch it brought (merge, squash or rebased commits).
+pub struct Pull(
+    pub &'static str,
+    pub i64,
+    pub &'static str,
+    pub &'static str,
+    pub Vec<&'static str>,
+);
+
 /// Everything the stub serves.
 #[derive(Default)]
 pub struct Scenario {
@@ -101,6 +111,9 @@ pub struct Scenario {
     pub images: Vec<(&'static str, &'static str)>,
     /// Git tags `(repo, tag, commit name)`, answered by `GET /repos/{r}/commits/{tag}`.
     pub tags: Vec<(&'static str, &'static str, &'static str)>,
+    /// Merged pull requests, answered by GraphQL's `associatedPullRequests`; a commit of none
+    /// was pushed outside any.
+    pub pulls: Vec<Pull>,
 }
 
 /// The roster of the scenario; line 5 is bad.

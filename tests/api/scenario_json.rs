@@ -452,3 +452,52 @@ fn multi_source(app: &mut Value, chart: &(&str, &str, &str, &str)) {
         entry.insert("sources".into(), sources.clone());
     }
 }
+
+/// What a GraphQL query asks of one repository: its alias, `owner/name`, and each commit's alias
+/// and SHA.
+pub type Asked = (String, String, Vec<(String, String)>);
+
+impl Scenario {
+    /// GraphQL's answer to the pull requests of `commits`, as GitHub writes it; each commit of
+    /// `broken` is answered `null` with an error on its path (a partial answer).
+    pub fn graphql_pulls(&self, commits: &[Asked], broken: &[String]) -> Value {
+        let mut data = serde_json::Map::new();
+        data.insert(
+            "rateLimit".into(),
+            json!({"cost": 1, "remaining": 4_999, "resetAt": "2026-10-20T12:00:00Z"}),
+        );
+        let mut errors = Vec::new();
+        for (r, repo, objects) in commits {
+            let mut found = serde_json::Map::new();
+            for (c, oid) in objects {
+                if broken.contains(oid) {
+                    found.insert(c.clone(), Value::Null);
+                    errors.push(json!({
+                        "path": [r, c], "locations": [{"line": 1, "column": 60}],
+                        "message": "Something went wrong while executing your query. This may be the result of a timeout, or it could be a GitHub bug."
+                    }));
+                    continue;
+                }
+                let known = self.commits.iter().any(|k| k.0 == repo && sha(k.1) == *oid);
+                let pull = self
+                    .pulls
+                    .iter()
+                    .find(|p| p.0 == repo && p.4.iter().any(|n| sha(n) == *oid));
+                let nodes: Vec<Value> = pull
+                    .map(|p| {
+                        json!({"number": p.1, "mergedAt": p.2,
+                            "commits": {"nodes": [{"commit": {"authoredDate": p.3}}]}})
+                    })
+                    .into_iter()
+                    .collect();
+                let node = known.then(|| json!({"associatedPullRequests": {"nodes": nodes}}));
+                found.insert(c.clone(), node.unwrap_or(Value::Null));
+            }
+            data.insert(r.clone(), Value::Object(found));
+        }
+        match errors.is_empty() {
+            true => json!({ "data": data }),
+            false => json!({ "data": data, "errors": errors }),
+        }
+    }
+}

@@ -83,6 +83,7 @@ fn sample_batch() -> FactBatch {
             finished_at: 9_000,
         }],
         changes: vec![change("a1", "77", 2_000, 9_000)],
+        pulls: vec![],
         requests: vec![request("r1", RequestStatus::Succeeded, Some(2_000))],
         namespaces: vec![Namespace {
             name: "payments-api".into(),

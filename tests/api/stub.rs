@@ -63,6 +63,7 @@ struct Inner {
     down: Mutex<Vec<String>>,
     app: Option<Arc<AppStub>>,
     delay: Duration,
+    broken_pulls: Mutex<Vec<String>>,
 }
 
 /// The running stub.
@@ -90,6 +91,7 @@ impl Stub {
                 down: Mutex::default(),
                 app: app.map(Arc::new),
                 delay,
+                broken_pulls: Mutex::default(),
             }),
         };
         let app = axum::Router::new()
@@ -121,6 +123,11 @@ impl Stub {
     /// Every request containing `pattern` gets 502 from now on.
     pub fn down(&self, pattern: &str) {
         self.inner.down.lock().unwrap().push(pattern.into());
+    }
+
+    /// The next GraphQL answer naming commit `sha` is partial for it: `null`, with an error.
+    pub fn break_pull(&self, sha: String) {
+        self.inner.broken_pulls.lock().unwrap().push(sha);
     }
 
     /// Requests seen so far.
@@ -182,6 +189,7 @@ async fn handle(
     method: Method,
     uri: Uri,
     headers: HeaderMap,
+    body: axum::body::Bytes,
 ) -> Response {
     let path = uri.path_and_query().map_or("/", |p| p.as_str()).to_string();
     tokio::time::sleep(stub.inner.delay).await;
@@ -251,7 +259,53 @@ async fn handle(
         record(&stub, &path, 502, &headers);
         return status(502);
     }
+    if method == Method::POST && uri.path() == "/gh/graphql" {
+        return graphql(&stub, &headers, &path, &body);
+    }
     answer(&stub, &uri, &headers, &path)
+}
+
+/// `POST /graphql`: the pull requests of the commits dxs's query names (`rN: repository(owner:
+/// "o", name: "n") { cN: object(oid: "…") … }`), as GitHub answers them.
+fn graphql(stub: &Stub, headers: &HeaderMap, path: &str, body: &[u8]) -> Response {
+    let query: Value = serde_json::from_slice(body).unwrap_or_default();
+    let text = query["query"].as_str().unwrap_or("");
+    let repository =
+        regex::Regex::new(r#"(r\d+): repository\(owner: "([^"]+)", name: "([^"]+)"\)"#).unwrap();
+    let object = regex::Regex::new(r#"(c\d+): object\(oid: "([0-9a-f]{40})"\)"#).unwrap();
+    let mut asked: Vec<crate::scenario_json::Asked> = Vec::new();
+    let repos: Vec<(usize, String, String)> = repository
+        .captures_iter(text)
+        .map(|c| {
+            (
+                c.get(0).unwrap().start(),
+                c[1].to_string(),
+                format!("{}/{}", &c[2], &c[3]),
+            )
+        })
+        .collect();
+    for (start, alias, repo) in &repos {
+        let end = repos
+            .iter()
+            .map(|r| r.0)
+            .find(|s| s > start)
+            .unwrap_or(text.len());
+        let objects = object
+            .captures_iter(&text[*start..end])
+            .map(|c| (c[1].to_string(), c[2].to_string()))
+            .collect();
+        asked.push((alias.clone(), repo.clone(), objects));
+    }
+    let broken: Vec<String> = std::mem::take(&mut *stub.inner.broken_pulls.lock().unwrap());
+    let answer = stub.inner.scenario.graphql_pulls(&asked, &broken);
+    record(stub, path, 200, headers);
+    Response::builder()
+        .status(200)
+        .header("content-type", "application/json; charset=utf-8")
+        .header("x-ratelimit-resource", "graphql")
+        .header("x-ratelimit-remaining", "4999")
+        .body(Body::from(answer.to_string()))
+        .unwrap()
 }
 
 /// The route's answer: a page of its JSON, or 304 when `If-None-Match` names its ETag.

@@ -3,7 +3,8 @@
 //! with `Link: rel="next"`, with an ETag and a 304 when `If-None-Match` names it, and counted.
 //!
 //! Repository `r` (`acme/r0000` …) belongs to team `r % teams` and has `deploys` production
-//! deployments, the k-th at commit `3k` of its history, each shipping three commits. Roster
+//! deployments, the k-th at commit `3k` of its history, each shipping three commits: pull
+//! request k, merged with a merge commit (GitHub's GraphQL API says so, `POST /graphql`). Roster
 //! developer `d` started 20 days ago when `d < new_devs` (their first commit is 5 hours later,
 //! found by search), else on 2024-01-01 (outside the window: never searched).
 
@@ -15,7 +16,7 @@ use std::sync::Arc;
 
 use axum::body::Body;
 use axum::extract::State;
-use axum::http::{HeaderMap, Uri};
+use axum::http::{HeaderMap, Method, Uri};
 use axum::response::Response;
 use serde_json::{json, Value};
 
@@ -39,22 +40,24 @@ pub struct Org {
     now: i64,
 }
 
-/// Requests answered, and how many of them were 304.
+/// Requests answered, how many of them were 304, and how many were GraphQL queries.
 #[derive(Clone, Default)]
-pub struct Counts(Arc<(AtomicU64, AtomicU64)>);
+pub struct Counts(Arc<(AtomicU64, AtomicU64, AtomicU64)>);
 
 impl Counts {
     /// Forgets the counts.
     pub fn reset(&self) {
         self.0 .0.store(0, Ordering::SeqCst);
         self.0 .1.store(0, Ordering::SeqCst);
+        self.0 .2.store(0, Ordering::SeqCst);
     }
 
-    /// `(requests, not modified)`.
-    pub fn get(&self) -> (u64, u64) {
+    /// `(requests, not modified, GraphQL queries)`.
+    pub fn get(&self) -> (u64, u64, u64) {
         (
             self.0 .0.load(Ordering::SeqCst),
             self.0 .1.load(Ordering::SeqCst),
+            self.0 .2.load(Ordering::SeqCst),
         )
     }
 }
@@ -76,6 +79,12 @@ impl Org {
     /// Deployments in all.
     pub fn deployments(&self) -> usize {
         self.repos * self.deploys
+    }
+
+    /// Commits deployed in all: a repository's first deployment ships its head, each later one
+    /// three commits.
+    pub fn deployed_commits(&self) -> usize {
+        self.repos * (1 + 3 * (self.deploys - 1))
     }
 
     /// `login,team,start_date` of every developer.
@@ -132,6 +141,44 @@ impl Org {
     fn deployment_at(&self, k: usize) -> i64 {
         let at = self.now - 10 * DAY - ((3 * self.deploys - 3 * k) as i64) * 3_600;
         at + 1_800
+    }
+
+    /// GraphQL's answer to dxs's query of the pull requests of deployed commits: each commit `c`
+    /// of repository `r` belongs to pull request `k` (`3k − 2 ≤ c ≤ 3k`), merged at the k-th
+    /// deployment's creation, whose first commit is `3k − 2`.
+    fn graphql(&self, body: &[u8]) -> Option<Value> {
+        let query: Value = serde_json::from_slice(body).ok()?;
+        let text = query.get("query")?.as_str()?;
+        let repository =
+            regex::Regex::new(r#"(r\d+): repository\(owner: "acme", name: "r(\d+)"\)"#).ok()?;
+        let object = regex::Regex::new(r#"(c\d+): object\(oid: "([0-9a-f]{40})"\)"#).ok()?;
+        let starts: Vec<(usize, String)> = repository
+            .captures_iter(text)
+            .map(|c| (c.get(0).unwrap().start(), c[1].to_string()))
+            .collect();
+        let mut data = serde_json::Map::new();
+        data.insert(
+            "rateLimit".into(),
+            json!({"cost": 1, "remaining": 4_000, "resetAt": rfc3339(self.now + 3_600)}),
+        );
+        for (i, (start, alias)) in starts.iter().enumerate() {
+            let end = starts.get(i + 1).map_or(text.len(), |s| s.0);
+            let mut commits = serde_json::Map::new();
+            for c in object.captures_iter(&text[*start..end]) {
+                let oid = &c[2];
+                let commit = usize::from_str_radix(&oid[8..], 16).ok()?;
+                let k = commit.div_ceil(3).max(1);
+                let first = self.commit(0, 3 * k - 2)["commit"]["author"]["date"].clone();
+                let merged = rfc3339(self.deployment_at(k) - 600);
+                commits.insert(
+                    c[1].to_string(),
+                    json!({"associatedPullRequests": {"nodes": [{"number": k, "mergedAt": merged,
+                        "commits": {"nodes": [{"commit": {"authoredDate": first}}]}}]}}),
+                );
+            }
+            data.insert(alias.clone(), Value::Object(commits));
+        }
+        Some(json!({ "data": data }))
     }
 
     fn route(&self, path: &str, query: &HashMap<String, String>) -> Option<Value> {
@@ -281,8 +328,28 @@ pub async fn serve(org: Org, counts: Counts) -> String {
     base
 }
 
-async fn handle(State(s): State<Arc<Served>>, uri: Uri, headers: HeaderMap) -> Response {
+async fn handle(
+    State(s): State<Arc<Served>>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Response {
     s.counts.0 .0.fetch_add(1, Ordering::Relaxed);
+    if method == Method::POST && uri.path() == "/graphql" {
+        s.counts.0 .2.fetch_add(1, Ordering::Relaxed);
+        let answer = s
+            .org
+            .graphql(&body)
+            .unwrap_or_else(|| json!({"errors": [{"message": "bad query"}]}));
+        return Response::builder()
+            .header("content-type", "application/json; charset=utf-8")
+            .header("x-ratelimit-resource", "graphql")
+            .header("x-ratelimit-remaining", "4000")
+            .status(200)
+            .body(Body::from(answer.to_string()))
+            .unwrap();
+    }
     let query: HashMap<String, String> = uri
         .query()
         .unwrap_or("")
