@@ -248,7 +248,7 @@ fn row(
             .delta
             .as_ref()
             .and_then(|d| d.dxs)
-            .map_or(String::new(), |d| format!("{d:+.1}")),
+            .map_or("–".into(), |d| format!("{d:+.1}")),
         costliest: costliest(t, rules),
         lead_tier: tier(t.dora.lead_time),
         deploy_tier: tier(t.dora.deployment_frequency),
@@ -326,5 +326,91 @@ fn row(
                 recovery: with_tier(recovery(&s.change_failure), s.change_failure.recovery_tier),
             })
             .collect(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Config;
+    use crate::scoring::Driver;
+
+    fn rules() -> Rules {
+        Rules::load(&Config::from_parts("", Vec::new(), |_| None).unwrap()).unwrap()
+    }
+
+    fn score(teams: Vec<TeamScore>) -> Score {
+        Score {
+            quarter: "2026-Q1".into(),
+            teams,
+            ..Score::default()
+        }
+    }
+
+    /// A team with no data shows "no data", never 0; a partial one "partial" with its
+    /// coverage; neither has drivers, and each says why.
+    #[test]
+    fn no_data_and_partial_teams_show_no_score_and_say_why_they_have_no_drivers() {
+        let empty = TeamScore {
+            team: "empty".into(),
+            partial: true,
+            ..TeamScore::default()
+        };
+        let partial = TeamScore {
+            team: "partial".into(),
+            partial: true,
+            coverage: 0.3,
+            components: [("lead_time".to_string(), 50.0)].into(),
+            ..TeamScore::default()
+        };
+        let full = TeamScore {
+            team: "full".into(),
+            dxs: Some(60.0),
+            coverage: 1.0,
+            components: [("lead_time".to_string(), 60.0)].into(),
+            ..TeamScore::default()
+        };
+        let now = score(vec![empty, full.clone(), partial]);
+        let rules = rules();
+        let rows = rows(&now, None, &SortKey::default(), &[], &rules);
+        let by = |name: &str| rows.iter().find(|r| r.team == name).unwrap();
+        assert_eq!(
+            (by("empty").dxs.as_str(), by("empty").partial),
+            ("no data", false)
+        );
+        assert_eq!(
+            (
+                by("partial").dxs.as_str(),
+                by("partial").partial,
+                by("partial").coverage.as_str()
+            ),
+            ("partial", true, "30%")
+        );
+        assert_eq!(by("full").dxs, "60.0");
+        assert_eq!(by("full").delta, "–");
+        // 2026-Q1 is the first quarter: nothing to compare with.
+        assert_eq!(
+            by("full").no_drivers,
+            "No drivers: 2025-Q4 has no score to compare with."
+        );
+        assert_eq!(
+            by("partial").no_drivers,
+            "No drivers: this quarter's DXS is partial (30% of the weight has data)."
+        );
+        assert_eq!(by("empty").no_drivers, "No drivers: no DXS this quarter.");
+        // With drivers, none of that.
+        let mut moved = full;
+        moved.drivers = vec![Driver {
+            component: "lead_time".into(),
+            contribution: -1.5,
+        }];
+        let rows = rows_of(moved, &rules);
+        assert_eq!(rows[0].no_drivers, "");
+        assert_eq!(rows[0].drivers[0].contribution, "-1.50");
+        assert!(!rows[0].drivers[0].up);
+    }
+
+    fn rows_of(team: TeamScore, rules: &Rules) -> Vec<TeamRow> {
+        rows(&score(vec![team]), None, &SortKey::default(), &[], rules)
     }
 }
