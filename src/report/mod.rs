@@ -6,6 +6,7 @@
 
 pub mod charts;
 mod failures;
+mod quality;
 mod summary;
 mod table;
 
@@ -18,6 +19,7 @@ use crate::store::Store;
 use crate::survey::definition::QuestionKind;
 
 pub use failures::FailureSummary;
+pub use quality::ExclusionCount;
 pub use summary::{DriverRow, KeyRow};
 pub use table::{ServiceRow, SortKey, TeamRow};
 
@@ -161,6 +163,10 @@ pub struct ReportPage {
     pub failure_summary: Vec<FailureSummary>,
     /// Incidents naming a service dxs does not know (data quality).
     pub unknown_services: Vec<String>,
+    /// Active repositories adoption does not count as services, by reason.
+    pub exclusion_counts: Vec<ExclusionCount>,
+    /// Each of them with its reason (folded).
+    pub exclusions: Vec<String>,
 }
 
 impl ReportPage {
@@ -268,6 +274,8 @@ pub async fn build(
         failed: failures::failed_rows(org),
         failure_summary: failures::summary(&score),
         unknown_services: failures::unknown_services(org),
+        exclusion_counts: quality::exclusion_counts(org),
+        exclusions: quality::exclusions(org),
     }))
 }
 

@@ -167,6 +167,11 @@ async fn every_section_shows_the_numbers_of_the_snapshot() {
     assert!(html.contains("id=\"cohort\""), "onboarding cohort");
     assert!(html.contains("id=\"freshness\""), "data freshness");
     assert!(html.contains("id=\"coverage\""), "coverage");
+    // Adoption's exclusions: how many, folded in full.
+    assert!(html.contains("id=\"exclusions\""), "adoption exclusions");
+    for e in &org.adoption.excluded {
+        assert!(html.contains(&format!("{} ({})", e.repo, e.why)), "{e:?}");
+    }
     assert!(!html.contains("<script"), "no script at all");
 }
 
