@@ -133,19 +133,33 @@ fn sigterm_finishes_the_request_in_flight_then_exits_0() {
     let server = Server::start_with(dir.path(), &url, &[("DXS_ADMIN_TOKEN", token)]);
     let host = server.address.trim_start_matches("http://").to_string();
 
-    // A login whose form body is only half sent: the handler is waiting for the rest.
+    // A login whose form body is only half sent: the handler is waiting for the rest. It asks
+    // `Expect: 100-continue`, so the server's `100 Continue` says the handler has begun reading
+    // the body: the request is in flight (a fixed sleep raced the server on a loaded machine).
     let body = format!("token={token}&next=%2Freport");
     let (first, rest) = body.split_at(10);
     let mut conn = TcpStream::connect(&host).unwrap();
     write!(
         conn,
         "POST /login HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/x-www-form-urlencoded\r\n\
-         Content-Length: {}\r\nConnection: close\r\n\r\n{first}",
+         Content-Length: {}\r\nExpect: 100-continue\r\nConnection: close\r\n\r\n",
         body.len()
     )
     .unwrap();
     conn.flush().unwrap();
-    std::thread::sleep(Duration::from_millis(200));
+    let mut interim = Vec::new();
+    let mut byte = [0u8; 1];
+    while !interim.ends_with(b"\r\n\r\n") {
+        conn.read_exact(&mut byte).expect("100 Continue");
+        interim.push(byte[0]);
+    }
+    assert!(
+        interim.starts_with(b"HTTP/1.1 100"),
+        "{}",
+        String::from_utf8_lossy(&interim)
+    );
+    conn.write_all(first.as_bytes()).unwrap();
+    conn.flush().unwrap();
 
     server.terminate();
     // Shutdown has begun once the listener is gone: new connections are refused.
