@@ -7,12 +7,15 @@
 //! `updated_at` read only once the window holds a full page: the URL, and so the ETag, stay the
 //! same while little changes, and a window never grows past one page for long. Search answers at
 //! most 1,000 results a query: past that, the window moves and the search is asked again.
-//! Opened = `created_at`, resolved = `closed_at`, service = the issue's repository.
+//! Opened = `created_at`, resolved = `closed_at`; service = the one a label
+//! `<incidents.service_label_prefix><name>` names (`service:pay-api`), else the issue's
+//! repository (scoring attributes it: see `crate::scoring`'s attribution).
 
 use serde::Deserialize;
 
 use super::http::Api;
 use super::{rfc3339, unix, CollectError, Run};
+use crate::config::IncidentsConfig;
 use crate::model::Incident;
 use crate::store::FactBatch;
 
@@ -36,6 +39,13 @@ struct ApiIssue {
     updated_at: String,
     repository_url: String,
     pull_request: Option<serde_json::Value>,
+    #[serde(default)]
+    labels: Vec<ApiLabel>,
+}
+
+#[derive(Debug, Deserialize)]
+struct ApiLabel {
+    name: String,
 }
 
 impl ApiIssue {
@@ -47,12 +57,18 @@ impl ApiIssue {
         Some(format!("{owner}/{name}"))
     }
 
-    fn into_incident(self) -> Option<Incident> {
+    /// The incident: its service is the one a label `<prefix><service>` names, else its
+    /// repository (scoring then decides whether that repository's service is meant).
+    fn into_incident(self, incidents: &IncidentsConfig) -> Option<Incident> {
         let repo = self.repo()?;
+        let labelled = self
+            .labels
+            .iter()
+            .find_map(|l| incidents.service_of_label(&l.name));
         Some(Incident {
             source: "github".into(),
             external_id: format!("{repo}#{}", self.number),
-            service: repo,
+            service: labelled.map_or_else(|| repo.clone(), str::to_string),
             opened_at: unix(&self.created_at)?,
             resolved_at: self.closed_at.as_deref().and_then(unix),
             severity: None,
@@ -117,12 +133,12 @@ pub async fn collect(run: &mut Run<'_>, api: &Api) -> Result<(), CollectError> {
         }
         let read = issues.len();
         let newest = issues.iter().filter_map(|i| unix(&i.updated_at)).max();
-        let github = &run.config.github;
+        let (github, config) = (&run.config.github, &run.config.incidents);
         let incidents: Vec<Incident> = issues
             .into_iter()
             .filter(|i| i.pull_request.is_none())
-            .filter_map(ApiIssue::into_incident)
-            .filter(|i| github.in_scope(&i.service))
+            .filter(|i| i.repo().is_some_and(|r| github.in_scope(&r)))
+            .filter_map(|i| i.into_incident(config))
             .collect();
         let moved = newest.filter(|n| read >= PER_PAGE && Some(*n) > start);
         let batch = FactBatch {
@@ -151,10 +167,23 @@ mod tests {
         let json = r#"{"number":7,"created_at":"2026-10-05T10:00:00Z","closed_at":"2026-10-05T12:00:00Z",
             "updated_at":"2026-10-05T12:00:00Z","repository_url":"https://api.github.com/repos/acme/api",
             "title":"Checkout down","labels":[{"name":"incident"}]}"#;
+        let config = crate::config::Config::from_parts("", [], |_| None)
+            .unwrap()
+            .incidents;
         let issue: ApiIssue = serde_json::from_str(json).unwrap();
-        let i = issue.into_incident().unwrap();
+        let i = issue.into_incident(&config).unwrap();
         assert_eq!(i.external_id, "acme/api#7");
         assert_eq!(i.service, "acme/api");
+        let labelled = json.replace(
+            r#"[{"name":"incident"}]"#,
+            r#"[{"name":"incident"},{"name":"Service: pay-api"}]"#,
+        );
+        let issue: ApiIssue = serde_json::from_str(&labelled).unwrap();
+        let i = issue.into_incident(&config).unwrap();
+        assert_eq!(
+            (i.external_id.as_str(), i.service.as_str()),
+            ("acme/api#7", "pay-api")
+        );
         assert_eq!(i.opened_at, 1_791_194_400);
         assert_eq!(i.resolved_at, Some(1_791_194_400 + 7200));
     }

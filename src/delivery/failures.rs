@@ -8,7 +8,8 @@
 //! starts at the earliest cause (an incident's opening; D's finish for a rollback or revert)
 //! and is recovered when every cause is over (the incidents resolved, the rollback or the
 //! revert live); until then it is open. A revert fails D only when it ships within the revert
-//! window of D's finish (`incidents.revert_window_days`). An incident before any rollout of its service, or of
+//! window of D's finish (`incidents.revert_window_days`); a revert of a revert re-lands the
+//! change and fails nothing. An incident before any rollout of its service, or of
 //! a service dxs does not know, fails nothing: it is still an incident.
 
 use std::collections::BTreeMap;
@@ -184,7 +185,12 @@ pub fn failed(facts: Facts<'_>) -> Vec<FailedRollout> {
         }
     }
     for revert in facts.reverts {
-        let Some(list) = by_service.get(revert.service.as_str()) else {
+        // A revert of a revert re-lands the change: it fails nothing.
+        let relands = facts
+            .reverts
+            .iter()
+            .any(|r| r.service == revert.service && same_commit(&r.sha, &revert.reverted));
+        let Some(list) = by_service.get(revert.service.as_str()).filter(|_| !relands) else {
             continue;
         };
         let Some(fix) = shipped_by(list, revert.deployed_at) else {
@@ -425,6 +431,44 @@ mod tests {
         );
         // One second later: a revert of an old commit, not a failure of its rollout.
         assert_eq!(facts(&[revert("r2", 14 * DAY + 1)]), vec![]);
+    }
+
+    #[test]
+    fn a_revert_of_a_revert_re_lands_the_change_and_fails_nothing() {
+        // a1 shipped c1; a2 shipped r1 (reverting c1); a3 shipped r2 (reverting r1).
+        let rollouts = [
+            rollout("a1", false, 0),
+            rollout("a2", false, DAY),
+            rollout("a3", false, 2 * DAY),
+        ];
+        let changes = [
+            shipped("c1c1c1c1", 0),
+            shipped("r1r1r1r1", DAY),
+            shipped("r2r2r2r2", 2 * DAY),
+        ];
+        let revert = |sha: &str, reverted: &str, at: i64| Revert {
+            service: "pay".into(),
+            sha: sha.into(),
+            reverted: reverted.into(),
+            deployed_at: at,
+        };
+        let reverts = [
+            revert("r1r1r1r1", "c1c1c1c", DAY),
+            revert("r2r2r2r2", "r1r1r1r", 2 * DAY),
+        ];
+        let failed = failed(Facts {
+            rollouts: &rollouts,
+            incidents: &[],
+            shipped: &changes,
+            reverts: &reverts,
+            revert_window: 14 * DAY,
+        });
+        // Only a1 failed (r1 reverted it); a2, whose r1 r2 reverts, did not.
+        let summary: Vec<(&str, Option<i64>)> = failed
+            .iter()
+            .map(|f| (f.sha.as_str(), f.recovered_at))
+            .collect();
+        assert_eq!(summary, vec![("a1", Some(DAY))]);
     }
 
     #[test]

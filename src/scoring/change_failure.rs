@@ -7,6 +7,7 @@ use std::collections::HashMap;
 
 use serde::{Deserialize, Serialize};
 
+use super::attribution::{Resolver, UnattributedIncident, NO_SERVICE};
 use super::dora::DoraThresholds;
 use super::normalise::round;
 use super::rules::Rules;
@@ -115,42 +116,6 @@ pub struct UnknownIncident {
     pub service: String,
 }
 
-/// Which service and team an incident's service names: a path service by name, a repository
-/// by slug, or the one repository of that name; `None` for a service dxs does not know.
-struct Resolver {
-    /// Lower-cased service name or repository slug → (service, team).
-    known: HashMap<String, (String, Option<String>)>,
-    /// Lower-cased repository name → slugs of that name.
-    by_name: HashMap<String, Vec<String>>,
-}
-
-impl Resolver {
-    fn new(facts: &ScoringFacts) -> Resolver {
-        let mut known = HashMap::new();
-        let mut by_name: HashMap<String, Vec<String>> = HashMap::new();
-        for (slug, repo) in facts.repo_names.values.iter().zip(&facts.repos) {
-            known.insert(slug.to_lowercase(), (slug.clone(), repo.team.clone()));
-            let name = slug.rsplit('/').next().unwrap_or(slug).to_lowercase();
-            by_name.entry(name).or_default().push(slug.clone());
-        }
-        for (code, name) in facts.service_names.values.iter().enumerate() {
-            let team = facts.service_team(code as u32).map(str::to_string);
-            known.insert(name.to_lowercase(), (name.clone(), team));
-        }
-        Resolver { known, by_name }
-    }
-
-    fn resolve(&self, service: &str) -> Option<&(String, Option<String>)> {
-        let key = service.to_lowercase();
-        self.known
-            .get(&key)
-            .or_else(|| match self.by_name.get(&key) {
-                Some(slugs) if slugs.len() == 1 => self.known.get(&slugs[0].to_lowercase()),
-                _ => None,
-            })
-    }
-}
-
 /// What the change failure keys of a period read, taken out of the loaded facts before the
 /// frames consume them, with every service's name and team decoded once.
 pub struct FailureInputs {
@@ -167,8 +132,9 @@ pub struct FailureInputs {
 }
 
 impl FailureInputs {
-    /// Takes the rollouts' commits and the [`crate::store::FailureFacts`] out of `facts`.
-    pub fn take(facts: &mut ScoringFacts) -> FailureInputs {
+    /// Takes the rollouts' commits and the [`crate::store::FailureFacts`] out of `facts`;
+    /// `central`: the central incident repositories (`incidents.repos`).
+    pub fn take(facts: &mut ScoringFacts, central: &[String]) -> FailureInputs {
         let shas = std::mem::take(&mut facts.rollout_sha);
         assert_eq!(
             shas.len(),
@@ -202,7 +168,7 @@ impl FailureInputs {
             team_of: (0..facts.service_names.values.len() as u32)
                 .map(|c| (name(c), facts.service_team(c).map(str::to_string)))
                 .collect(),
-            resolver: Resolver::new(facts),
+            resolver: Resolver::new(facts, central),
             incidents: failures.incidents,
             shipped: failures
                 .reverted
@@ -271,10 +237,18 @@ pub fn apply(score: &mut Score, inputs: FailureInputs, rules: &Rules, period: &P
     let mut known = Vec::new();
     let mut unknown = Vec::new();
     let mut groups = Groups::default();
+    let mut unattributed = Vec::new();
     for i in &incidents {
-        let resolved = resolver.resolve(&i.service);
+        let attributed = resolver.attribute(i);
+        let resolved = attributed.as_ref().ok().copied();
         if i.opened_at < period.end {
             groups.org.incidents += 1;
+            if let Err(why) = attributed {
+                unattributed.push(UnattributedIncident {
+                    id: i.external_id.clone(),
+                    why: why.to_string(),
+                });
+            }
             match resolved {
                 Some((service, team)) => {
                     groups
@@ -286,10 +260,11 @@ pub fn apply(score: &mut Score, inputs: FailureInputs, rules: &Rules, period: &P
                         groups.teams.entry(team.clone()).or_default().incidents += 1;
                     }
                 }
-                None => unknown.push(UnknownIncident {
+                None if attributed == Err(NO_SERVICE) => unknown.push(UnknownIncident {
                     id: i.external_id.clone(),
                     service: i.service.clone(),
                 }),
+                None => {}
             }
         }
         if let Some((service, _)) = resolved {
@@ -360,6 +335,7 @@ pub fn apply(score: &mut Score, inputs: FailureInputs, rules: &Rules, period: &P
     };
     fill(&mut score.org, groups.of(Some(&groups.org), as_of, rules));
     score.org.change_failure.unknown_services = unknown;
+    score.org.unattributed_incidents = unattributed;
     for t in &mut score.teams {
         let c = groups.of(groups.teams.get(&t.team), as_of, rules);
         fill(t, c);

@@ -9,6 +9,7 @@
 
 mod answers;
 mod assemble;
+mod attribution;
 mod change_failure;
 mod dora;
 mod drivers;
@@ -162,7 +163,7 @@ pub fn score_facts(
     now: i64,
 ) -> Result<Score, ScoringError> {
     let mut step = Steps::new(quarter);
-    let failures = FailureInputs::take(&mut facts);
+    let failures = FailureInputs::take(&mut facts, &rules.central_incident_repos);
     step.done("failure inputs");
     let teams = Teams::of(&facts);
     let services: Vec<(String, String)> = facts

@@ -35,6 +35,9 @@ pub struct Rules {
     pub revert_window_days: i64,
     /// Which repositories are deployable services (adoption's denominator).
     pub services: crate::delivery::adoption::Rule,
+    /// Central incident repositories (`incidents.repos`): an issue there without a service
+    /// label is unattributed.
+    pub central_incident_repos: Vec<String>,
 }
 
 /// `incidents.revert_window_days` when rules are built from `[score]` alone.
@@ -61,6 +64,7 @@ impl Rules {
             adoption_basis: config.adoption_basis,
             revert_window_days: REVERT_WINDOW_DAYS,
             services: crate::delivery::adoption::Rule::default(),
+            central_incident_repos: Vec::new(),
         })
     }
 
@@ -69,6 +73,7 @@ impl Rules {
         Ok(Rules {
             revert_window_days: i64::from(config.incidents.revert_window_days),
             services: crate::delivery::adoption::Rule::of(config),
+            central_incident_repos: config.incidents.repos.clone(),
             ..Rules::new(&config.score, config.survey.definition.clone())?
         })
     }

@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+pub use super::attribution::UnattributedIncident;
 pub use super::change_failure::{ChangeFailure, Recovery, UnknownIncident};
 pub use super::drivers::Driver;
 
@@ -77,6 +78,10 @@ pub struct TeamScore {
     /// Change failure rate and failed deployment recovery time, with the failed rollouts.
     #[serde(default)]
     pub change_failure: ChangeFailure,
+    /// Incidents of the quarter no service could be charged with, with why (the organisation
+    /// only): counted as incidents, failing no rollout.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub unattributed_incidents: Vec<UnattributedIncident>,
     /// Change against the previous quarter, when it has a score.
     pub delta: Option<Delta>,
     /// What moved the DXS since the previous quarter: each weighted component's contribution

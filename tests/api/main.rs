@@ -20,6 +20,7 @@ mod gitops;
 mod hardening;
 mod helpers;
 mod incidents;
+mod incidents_reverts;
 mod kubernetes;
 mod limits;
 mod metrics;

@@ -99,6 +99,8 @@ pub struct Scenario {
     pub manifests: Vec<(&'static str, &'static str, Vec<String>)>,
     /// `(reverting commit, reverted commit)`: the first's message says `This reverts commit`.
     pub reverts: Vec<(&'static str, &'static str)>,
+    /// More labels of GitHub issues `(repo, number, label)`, after the issue's own.
+    pub labels: Vec<(&'static str, i64, &'static str)>,
     /// Repositories GitHub lists as forks (`"fork": true`).
     pub forks: Vec<&'static str>,
     /// Repositories GitHub lists as templates (`"is_template": true`).

@@ -390,7 +390,18 @@ impl Scenario {
             .filter(|i| orgs.iter().any(|o| owned_by(i.0, o)))
             .collect();
         found.sort_by_key(|i| (i.5, i.0, i.1));
-        Some(found.into_iter().map(issue_json).collect())
+        let labelled = |i: &Issue| {
+            let mut v = issue_json(i);
+            let labels = v["labels"].as_array_mut().unwrap();
+            for (_, _, name) in self.labels.iter().filter(|l| l.0 == i.0 && l.1 == i.1) {
+                let mut label = labels[0].clone();
+                label["name"] = json!(name);
+                label["id"] = json!(208_045_947 + labels.len());
+                labels.push(label);
+            }
+            v
+        };
+        Some(found.into_iter().map(labelled).collect())
     }
 }
 
