@@ -301,6 +301,7 @@ async fn link(
         let Some(repo) = git.and_then(|s| repo_slug(&s.repo_url)) else {
             continue;
         };
+        let repo = app.linker.spelled(&repo);
         let config_repos = &run.config.argocd.config_repos;
         if !app
             .linker

@@ -146,6 +146,15 @@ impl<'a> Linker<'a> {
             })
     }
 
+    /// `slug` as GitHub spells it when it names a known repository (names compare ignoring
+    /// case: an Application's `https://github.com/Acme/API.git` is `acme/api`), else as given.
+    pub fn spelled(&self, slug: &str) -> String {
+        self.repos
+            .get(&slug.to_ascii_lowercase())
+            .cloned()
+            .unwrap_or_else(|| slug.to_string())
+    }
+
     /// True when `repo`, the source of an Application running `images` (its
     /// `status.summary.images`), is a config repository: `config_repos` lists it, or images it
     /// runs map to repositories and none of them to `repo`. An image of no known repository says
@@ -381,6 +390,9 @@ mod tests {
             l.target("ghcr.io/acme/web", "acme"),
             pair("acme/Web", "acme/Web")
         );
+        // An Application's repoURL names a repository ignoring case, as GitHub does.
+        assert_eq!(l.spelled("ACME/web"), "acme/Web");
+        assert_eq!(l.spelled("acme/unknown"), "acme/unknown");
         assert!(l
             .target("quay.io/other/thing", "acme")
             .unwrap_err()
