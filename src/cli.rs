@@ -8,6 +8,7 @@ use std::sync::Arc;
 use clap::{Parser, Subcommand, ValueEnum};
 use tokio_util::sync::CancellationToken;
 
+use crate::app::{App, AppError};
 use crate::config::{check_database_url, Config, ConfigError};
 use crate::quarter::Quarter;
 use crate::store::Store;
@@ -181,54 +182,12 @@ pub async fn run(args: Args) -> Result<(), CliError> {
             demo: with_demo,
             seed,
         } => {
-            let mut config = config;
             let store = open_store(&config).await?;
-            if with_demo {
-                fill_demo(&store, seed).await?;
-                if config.auth.admin_token.is_none() && config.auth.trusted_user_header.is_none() {
-                    // The demo must show the report with no setup: a one-off admin token.
-                    let token = crate::config::Secret::new(demo::admin_token());
-                    eprintln!(
-                        "dxs: demo admin token (sign in at /login; set DXS_ADMIN_TOKEN to choose one): {}",
-                        token.expose()
-                    );
-                    config.auth.admin_token = Some(token);
-                }
-            }
-            // Invalid weights stop the server here; a failed computation does not.
-            scoring::Rules::load(&config)?;
-            if let Err(e) = scoring::refresh(&store, &config, &[]).await {
-                tracing::error!(error = %e, "scoring at start failed");
-            }
-            let listener = tokio::net::TcpListener::bind(config.listen)
-                .await
-                .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", config.listen))?;
-            let addr = listener.local_addr().map_err(anyhow::Error::from)?;
-            eprintln!("dxs: serving on http://{addr}/");
-            eprintln!("dxs: the report is at http://{addr}/report");
-            if config.survey.secret.is_none() {
-                tracing::warn!("survey.secret_env is not set: survey forms signed by this process fail after a restart or on another replica");
-            }
-            let shutdown = CancellationToken::new();
-            tokio::spawn(cancel_on_signal(shutdown.clone()));
-            let schedule = !with_demo && config.collect.interval_secs > 0;
-            let state = web::AppState::new(config, store.clone());
-            spawn_release(&state, shutdown.clone());
-            if schedule {
-                for line in collectors::Source::ALL
-                    .iter()
-                    .filter_map(|s| s.not_configured(&state.config))
-                {
-                    eprintln!("dxs: {line}");
-                }
-                spawn_schedule(&state, shutdown.clone())?;
-            } else {
-                eprintln!("dxs: collection schedule off (demo data or collect.interval_secs = 0)");
-            }
-            web::serve(listener, state, shutdown)
-                .await
-                .map_err(anyhow::Error::from)?;
-            store.close().await;
+            let config = match with_demo {
+                true => serve_demo(&store, seed, config).await?,
+                false => config,
+            };
+            serve(App::new(config, store)?).await?;
         }
         Command::Collect { source, since } => {
             let store = open_store(&config).await?;
@@ -244,9 +203,10 @@ pub async fn run(args: Args) -> Result<(), CliError> {
             // Invalid weights exit 2 naming the key, before the database is opened.
             scoring::Rules::load(&config)?;
             let store = open_store(&config).await?;
+            let app = App::new(config, store)?;
             let quarter = quarter.unwrap_or_else(Quarter::current);
-            let score = scoring::refresh(&store, &config, &[quarter]).await?.pop();
-            store.close().await;
+            let score = app.score(&[quarter]).await?.pop();
+            app.store.close().await;
             let score = score.ok_or_else(|| anyhow::anyhow!("no score for {quarter}"))?;
             match format {
                 Format::Table => print!("{}", scoring::render_table(&score)),
@@ -258,6 +218,7 @@ pub async fn run(args: Args) -> Result<(), CliError> {
         }
         Command::Report { quarter, out } => {
             let store = open_store(&config).await?;
+            let app = App::new(config, store)?;
             let options = crate::report::ReportOptions {
                 quarter: quarter.unwrap_or_else(Quarter::current),
                 sort: crate::report::SortKey::default(),
@@ -265,15 +226,15 @@ pub async fn run(args: Args) -> Result<(), CliError> {
                 standalone: true,
             };
             // The report reads the snapshot: compute it first so the file is never stale.
-            scoring::refresh(&store, &config, &options.quarter.last_four()).await?;
-            let page = crate::report::build(&store, &config, &options)
+            app.score(&options.quarter.last_four()).await?;
+            let page = crate::report::build(&app.store, &app.config, &options)
                 .await
                 .map_err(anyhow::Error::from)?
                 .ok_or_else(|| anyhow::anyhow!("no score for {}", options.quarter))?;
             let html = page.to_html().map_err(anyhow::Error::from)?;
             std::fs::write(&out, html)
                 .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", out.display()))?;
-            store.close().await;
+            app.store.close().await;
             eprintln!(
                 "dxs: report for {} written to {}",
                 options.quarter,
@@ -388,35 +349,47 @@ fn github_auth(e: collectors::GithubAuthError) -> CliError {
     }
 }
 
-/// Starts the collection schedule of `dxs serve` on the shutdown token of the server. After
-/// each collection the pipeline rescores what changed and publishes (`pipeline`).
-fn spawn_schedule(state: &web::AppState, shutdown: CancellationToken) -> Result<(), CliError> {
-    let http = collectors::HttpClient::new(&state.config.collect, state.store.clone())
-        .map_err(|e| anyhow::anyhow!("HTTP client: {e}"))?;
-    let config = Arc::new(state.config.clone());
-    let state = state.clone();
-    tokio::spawn(collectors::scheduler::run(
-        config,
-        state.store.clone(),
-        http,
-        shutdown,
-        move |summaries| {
-            state.pipeline.collected(&summaries, &state);
-            std::future::ready(())
-        },
-    ));
+/// `dxs serve`: starts `app` (every background task) and serves it until SIGINT or SIGTERM.
+async fn serve(app: Arc<App>) -> Result<(), CliError> {
+    let listen = app.config.listen;
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot listen on {listen}: {e}"))?;
+    let shutdown = CancellationToken::new();
+    tokio::spawn(cancel_on_signal(shutdown.clone()));
+    app.start(shutdown.clone()).await?;
+    let addr = listener.local_addr().map_err(anyhow::Error::from)?;
+    eprintln!("dxs: serving on http://{addr}/");
+    eprintln!("dxs: the report is at http://{addr}/report");
+    web::serve(listener, web::AppState::new(app.clone()), shutdown)
+        .await
+        .map_err(anyhow::Error::from)?;
+    app.store.close().await;
     Ok(())
 }
 
-/// Releases the responses held for a quarter that has ended, hourly; the pipeline rescores it.
-fn spawn_release(state: &web::AppState, shutdown: CancellationToken) {
-    let state = state.clone();
-    tokio::spawn(crate::survey::release::every_tick(
-        state.store.clone(),
-        state.config.score.min_group_size,
-        shutdown,
-        move |released| state.pipeline.released(&released),
-    ));
+/// Fills an empty `store` with the demo organisation and returns the configuration to serve it
+/// with ([`demo::serving`]), telling its one-off admin token.
+async fn serve_demo(store: &Store, seed: u64, config: Config) -> Result<Config, CliError> {
+    fill_demo(store, seed).await?;
+    let (config, token) = demo::serving(config);
+    if let Some(token) = token {
+        eprintln!(
+            "dxs: demo admin token (sign in at /login; set DXS_ADMIN_TOKEN to choose one): {}",
+            token.expose()
+        );
+    }
+    eprintln!("dxs: collection schedule off (demo data)");
+    Ok(config)
+}
+
+impl From<AppError> for CliError {
+    fn from(e: AppError) -> Self {
+        match e {
+            AppError::Config(e) => CliError::Config(e),
+            other => CliError::Failed(other.into()),
+        }
+    }
 }
 
 impl From<scoring::ScoringError> for CliError {

@@ -5,6 +5,7 @@
 //! the outputs ([`web`], metrics, report) read the snapshot. `main.rs` only parses the command
 //! line and calls into [`cli`].
 
+pub mod app;
 pub mod cli;
 pub mod collectors;
 pub mod config;

@@ -357,6 +357,16 @@ pub struct Cursor {
     pub value: String,
 }
 
+/// A webhook delivery, by the id its sender gives it (GitHub's `X-GitHub-Delivery`): written
+/// with the facts it brought, so that a redelivery writes nothing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Delivery {
+    /// The webhook, e.g. `github`.
+    pub source: String,
+    /// The sender's id of the delivery.
+    pub id: String,
+}
+
 /// The stored form of a survey invite token: SHA-256, hex. The token itself is never stored.
 pub fn invite_hash(token: &str) -> String {
     use sha2::{Digest, Sha256};

@@ -32,7 +32,7 @@ use std::sync::Arc;
 use tracing::Instrument;
 
 use crate::config::{Config, OrchestratorKind};
-use crate::store::{FactBatch, Store, StoreError};
+use crate::store::{FactBatch, Record, Store, StoreError};
 
 pub use github_client::GithubAuthError;
 pub use http::{HttpClient, HttpError, Stats};
@@ -195,8 +195,10 @@ impl std::fmt::Display for SourceSummary {
 pub struct Run<'a> {
     /// The configuration.
     pub config: &'a Config,
-    /// The store.
+    /// The store (its bookkeeping: cursors, runs, ETags; facts go through [`Run::write`]).
     pub store: &'a Store,
+    /// Where the run's facts go (the app's door, which tells the pipeline, or the store).
+    facts: &'a dyn Record,
     /// Collect from this time on instead of the cursors (UNIX seconds), and ask unconditionally.
     pub since: Option<i64>,
     http: &'a HttpClient,
@@ -228,7 +230,7 @@ impl Run<'_> {
     pub async fn write(&mut self, batch: &FactBatch) -> Result<(), StoreError> {
         let mut rows = 0;
         if !batch.is_empty() {
-            rows = self.store.write_batch(batch).await?;
+            rows = self.facts.record(batch).await?;
             if rows > 0 {
                 self.earliest_change = match (self.earliest_change, batch.earliest()) {
                     (Some(a), Some(b)) => Some(a.min(b)),
@@ -300,17 +302,18 @@ pub trait Collector {
     fn collect(&self, run: &mut Run<'_>) -> impl Future<Output = Result<(), CollectError>> + Send;
 }
 
-/// Runs `sources` one after another: each is recorded as a run in the store, and a failed
-/// source does not stop the others; `progress` is told how far each has got. Returns one
+/// Runs `sources` one after another, writing their facts through `facts`: each is recorded as
+/// a run in the store, and a failed source does not stop the others; `progress` is told how far each has got. Returns one
 /// summary per source.
 pub async fn collect(
     config: &Config,
-    store: &Store,
+    facts: &dyn Record,
     http: &HttpClient,
     sources: &[Source],
     since: Option<i64>,
     progress: Arc<dyn Progress>,
 ) -> Vec<SourceSummary> {
+    let store = facts.store();
     let mut summaries = Vec::with_capacity(sources.len());
     // The roster and [[services]] are for the sources every configuration has.
     let first_of_all = sources.iter().position(|s| Source::ALL.contains(s));
@@ -318,6 +321,7 @@ pub async fn collect(
         let mut run = Run {
             config,
             store,
+            facts,
             since,
             http,
             source,

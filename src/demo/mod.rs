@@ -18,7 +18,9 @@ use std::fmt;
 use chrono::NaiveDate;
 
 use crate::collectors::Source;
+use crate::config::Config;
 use crate::model::{Answer, Cursor};
+use crate::secret::Secret;
 use crate::store::{FactBatch, Result, Store, SubmitOutcome};
 
 /// Seed used when none is given.
@@ -58,8 +60,21 @@ pub fn generate(seed: u64, today: NaiveDate) -> DemoData {
     data
 }
 
-/// A random admin token for a demo server started without one (128 bits, hex).
-pub fn admin_token() -> String {
+/// The configuration `dxs serve --demo` serves with: no collection schedule (the data is the
+/// demo's), and, when no sign-in is configured, a one-off admin token so that the report shows
+/// with no setup (returned, to be told to the person who started it).
+pub fn serving(mut config: Config) -> (Config, Option<Secret>) {
+    config.collect.interval_secs = 0;
+    if config.auth.admin_token.is_some() || config.auth.trusted_user_header.is_some() {
+        return (config, None);
+    }
+    let token = Secret::new(admin_token());
+    config.auth.admin_token = Some(token.clone());
+    (config, Some(token))
+}
+
+/// A random admin token (128 bits, hex).
+fn admin_token() -> String {
     use rand::RngCore;
     let mut bytes = [0u8; 16];
     rand::rng().fill_bytes(&mut bytes);

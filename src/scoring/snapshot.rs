@@ -62,8 +62,9 @@ pub async fn read_summary(store: &Store) -> Result<Option<Summary>, ScoringError
 }
 
 /// Computes and writes the snapshots of `quarters` (default: the current quarter and the three
-/// before it) as of now, each with its evidence, then the store's summary. Called at `serve`
-/// start, after each collection, and by `dxs score` and `dxs report`.
+/// before it) as of now, each with its evidence, then the store's summary. Called by the
+/// pipeline's passes and, after the survey's due release, by [`crate::app::App::score`].
+/// Writes no fact: releasing held survey responses is the app's.
 pub async fn refresh(
     store: &Store,
     config: &Config,
@@ -71,8 +72,6 @@ pub async fn refresh(
 ) -> Result<Vec<Score>, ScoringError> {
     let rules = Rules::load(config)?;
     let now = chrono::Utc::now().timestamp();
-    // Responses held for a quarter that has ended are due: they count in its score.
-    crate::survey::release::release_due(store, config.score.min_group_size, now).await?;
     let quarters = if quarters.is_empty() {
         recent_quarters(now)
     } else {

@@ -1,9 +1,11 @@
 //! Access state shared by every replica: `/login` sessions (only the SHA-256 of each random
-//! session id is stored) and the webhook deliveries already handled.
+//! session id is stored). The webhook deliveries already handled are written with the facts
+//! they brought ([`super::FactBatch::delivery`]).
 
 use super::{now, with_pool, Result, Store};
 
-/// How long a handled delivery id is remembered (30 days).
+/// How long a handled delivery id is remembered (30 days; a replay that old changes nothing
+/// either: facts are upserts and a request's status never goes back).
 pub const DELIVERY_MEMORY_SECS: i64 = 30 * 86_400;
 
 impl Store {
@@ -31,30 +33,6 @@ impl Store {
     pub async fn end_session(&self, id_hash: &str) -> Result<()> {
         let sql = "DELETE FROM admin_sessions WHERE id_hash = $1";
         with_pool!(self, pool => sqlx::query(sql).bind(id_hash).execute(pool).await.map(|_| ())?);
-        Ok(())
-    }
-
-    /// True when the delivery `delivery_id` of `source` was handled before.
-    pub async fn delivery_seen(&self, source: &str, delivery_id: &str) -> Result<bool> {
-        let sql = "SELECT 1 FROM webhook_deliveries WHERE source = $1 AND delivery_id = $2";
-        let row: Option<(i32,)> = with_pool!(self, pool =>
-            sqlx::query_as(sql).bind(source).bind(delivery_id).fetch_optional(pool).await?);
-        Ok(row.is_some())
-    }
-
-    /// Records that the delivery `delivery_id` of `source` was handled, and forgets deliveries
-    /// older than [`DELIVERY_MEMORY_SECS`] (a replay that old changes nothing either: facts are
-    /// upserts and a request's status never goes back).
-    pub async fn mark_delivery(&self, source: &str, delivery_id: &str) -> Result<()> {
-        let sweep = "DELETE FROM webhook_deliveries WHERE seen_at < $1";
-        let sql =
-            "INSERT INTO webhook_deliveries (source, delivery_id, seen_at) VALUES ($1, $2, $3) \
-                   ON CONFLICT (source, delivery_id) DO NOTHING";
-        let at = now();
-        with_pool!(self, pool => {
-            sqlx::query(sweep).bind(at - DELIVERY_MEMORY_SECS).execute(pool).await?;
-            sqlx::query(sql).bind(source).bind(delivery_id).bind(at).execute(pool).await?;
-        });
         Ok(())
     }
 }

@@ -3,14 +3,15 @@
 //! Collectors and the demo gather what they learned into a batch (cursors included) and write it
 //! at once: a failure writes nothing, a repeat writes nothing new.
 
+use super::access::DELIVERY_MEMORY_SECS;
 use super::changes::{refresh_changes, services_of_pulls};
 use super::insert::upsert;
 use super::rollouts::refresh_rollouts;
 use super::upserts::Push;
 use super::{now, with_pool, Result, Store};
 use crate::model::{
-    Commit, CommitPull, CommitRevert, Cursor, Deployment, DeploymentChange, Developer, Incident,
-    Namespace, Repository, SelfServiceRequest, Service, Team,
+    Commit, CommitPull, CommitRevert, Cursor, Delivery, Deployment, DeploymentChange, Developer,
+    Incident, Namespace, Repository, SelfServiceRequest, Service, Team,
 };
 
 /// An incident marks the failure of the rollout before it, which may have finished in the
@@ -46,6 +47,9 @@ pub struct FactBatch {
     pub reverts: Vec<CommitRevert>,
     /// Cursors to advance with these facts.
     pub cursors: Vec<Cursor>,
+    /// The webhook delivery that brought these facts: when it was written before (a
+    /// redelivery), the batch writes nothing.
+    pub delivery: Option<Delivery>,
 }
 
 impl FactBatch {
@@ -90,10 +94,100 @@ impl FactBatch {
         times.min()
     }
 
-    /// True when the batch holds no fact and no cursor.
+    /// True when the batch holds no fact, no cursor and no delivery.
     pub fn is_empty(&self) -> bool {
-        self.len() == 0 && self.cursors.is_empty()
+        self.len() == 0 && self.cursors.is_empty() && self.delivery.is_none()
     }
+}
+
+/// Where a [`FactBatch`] goes: the store itself (a one-off `dxs collect`, a test), or the served
+/// application, which also tells its pipeline what changed (`crate::app::App`).
+pub trait Record: Send + Sync {
+    /// The store behind, for what is no fact (cursors read, runs, ETags).
+    fn store(&self) -> &Store;
+    /// Writes `batch` in one transaction; returns the rows inserted or changed.
+    fn record<'a>(&'a self, batch: &'a FactBatch) -> BoxFuture<'a, Result<u64>>;
+}
+
+/// A boxed future, as a `dyn` [`Record`] returns.
+pub type BoxFuture<'a, T> = std::pin::Pin<Box<dyn std::future::Future<Output = T> + Send + 'a>>;
+
+impl Record for Store {
+    fn store(&self) -> &Store {
+        self
+    }
+    fn record<'a>(&'a self, batch: &'a FactBatch) -> BoxFuture<'a, Result<u64>> {
+        Box::pin(self.write_batch(batch))
+    }
+}
+
+impl<R: Record + ?Sized> Record for std::sync::Arc<R> {
+    fn store(&self) -> &Store {
+        (**self).store()
+    }
+    fn record<'a>(&'a self, batch: &'a FactBatch) -> BoxFuture<'a, Result<u64>> {
+        (**self).record(batch)
+    }
+}
+
+/// Writes `$batch` inside the transaction `$tx` at time `$at`; evaluates to the rows inserted
+/// or changed (cursors, pushes and the delivery not counted). A batch whose delivery is stored
+/// already writes nothing.
+macro_rules! write_in {
+    ($tx:ident, $batch:expr, $at:expr) => {
+        'batch: {
+            let (batch, at): (&FactBatch, i64) = ($batch, $at);
+            if let Some(delivery) = &batch.delivery {
+                let sweep = "DELETE FROM webhook_deliveries WHERE seen_at < $1";
+                sqlx::query(sweep)
+                    .bind(at - DELIVERY_MEMORY_SECS)
+                    .execute(&mut *$tx)
+                    .await?;
+                if upsert(&mut $tx, std::slice::from_ref(delivery), at).await? == 0 {
+                    break 'batch 0;
+                }
+            }
+            let mut touched: Vec<String> = batch
+                .deployments
+                .iter()
+                .map(|d| d.service.clone())
+                .chain(batch.changes.iter().map(|c| c.service.clone()))
+                .collect();
+            touched.sort();
+            touched.dedup();
+            let pushes = Push::of(&batch.repositories);
+            let mut rows = upsert(&mut $tx, &batch.teams, at).await?
+                + upsert(&mut $tx, &batch.developers, at).await?
+                + upsert(&mut $tx, &batch.repositories, at).await?
+                + upsert(&mut $tx, &batch.services, at).await?
+                + upsert(&mut $tx, &batch.commits, at).await?;
+            // Each push is a fact of its own time too (not counted: its repository's row is).
+            upsert(&mut $tx, &pushes, at).await?;
+            let delivery = upsert(&mut $tx, &batch.deployments, at).await?
+                + upsert(&mut $tx, &batch.changes, at).await?;
+            if delivery > 0 {
+                refresh_rollouts!($tx, touched);
+            }
+            let pulls = upsert(&mut $tx, &batch.pulls, at).await?;
+            if delivery + pulls > 0 {
+                let mut changed = touched.clone();
+                if pulls > 0 {
+                    changed.extend(services_of_pulls!($tx, batch.pulls));
+                    changed.sort();
+                    changed.dedup();
+                }
+                refresh_changes!($tx, changed);
+            }
+            rows += delivery
+                + pulls
+                + upsert(&mut $tx, &batch.requests, at).await?
+                + upsert(&mut $tx, &batch.namespaces, at).await?
+                + upsert(&mut $tx, &batch.incidents, at).await?
+                + upsert(&mut $tx, &batch.reverts, at).await?;
+            upsert(&mut $tx, &batch.cursors, at).await?;
+            rows
+        }
+    };
 }
 
 impl Store {
@@ -102,47 +196,20 @@ impl Store {
     /// changes of every service whose shipped commits or their pull requests changed, are
     /// derived again in the same transaction.
     pub async fn write_batch(&self, batch: &FactBatch) -> Result<u64> {
+        Ok(self.write_batches(&[batch]).await?[0])
+    }
+
+    /// Writes `batches` in one transaction (a group commit), each in turn as
+    /// [`Store::write_batch`] would: a later one sees the earlier ones, so the same id twice is
+    /// an update. Returns the rows each one inserted or changed. A failure writes none of them.
+    pub async fn write_batches(&self, batches: &[&FactBatch]) -> Result<Vec<u64>> {
         let at = now();
-        let mut touched: Vec<String> = batch
-            .deployments
-            .iter()
-            .map(|d| d.service.clone())
-            .chain(batch.changes.iter().map(|c| c.service.clone()))
-            .collect();
-        touched.sort();
-        touched.dedup();
-        let pushes = Push::of(&batch.repositories);
         with_pool!(self, pool => {
             let mut tx = pool.begin().await?;
-            let mut rows = upsert(&mut tx, &batch.teams, at).await?
-                + upsert(&mut tx, &batch.developers, at).await?
-                + upsert(&mut tx, &batch.repositories, at).await?
-                + upsert(&mut tx, &batch.services, at).await?
-                + upsert(&mut tx, &batch.commits, at).await?;
-            // Each push is a fact of its own time too (not counted: its repository's row is).
-            upsert(&mut tx, &pushes, at).await?;
-            let delivery = upsert(&mut tx, &batch.deployments, at).await?
-                + upsert(&mut tx, &batch.changes, at).await?;
-            if delivery > 0 {
-                refresh_rollouts!(tx, touched);
+            let mut rows = Vec::with_capacity(batches.len());
+            for batch in batches {
+                rows.push(write_in!(tx, batch, at));
             }
-            let pulls = upsert(&mut tx, &batch.pulls, at).await?;
-            if delivery + pulls > 0 {
-                let mut changed = touched.clone();
-                if pulls > 0 {
-                    changed.extend(services_of_pulls!(tx, batch.pulls));
-                    changed.sort();
-                    changed.dedup();
-                }
-                refresh_changes!(tx, changed);
-            }
-            rows += delivery
-                + pulls
-                + upsert(&mut tx, &batch.requests, at).await?
-                + upsert(&mut tx, &batch.namespaces, at).await?
-                + upsert(&mut tx, &batch.incidents, at).await?
-                + upsert(&mut tx, &batch.reverts, at).await?;
-            upsert(&mut tx, &batch.cursors, at).await?;
             tx.commit().await?;
             Ok(rows)
         })

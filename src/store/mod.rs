@@ -40,7 +40,7 @@ use sqlx::sqlite::{
 pub use changes::PendingPull;
 pub use collector::CollectorLock;
 pub use collector::CollectorRun;
-pub use facts::FactBatch;
+pub use facts::{BoxFuture, FactBatch, Record};
 pub use failures::{CodedChange, CodedRevert, CodedRollout, FailureFacts};
 pub use org::{Onboarding, TableCounts};
 pub use release::Held;

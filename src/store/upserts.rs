@@ -4,8 +4,8 @@
 
 use super::insert::{Columns, Value};
 use crate::model::{
-    Change, Commit, CommitPull, CommitRevert, Cursor, Deployment, DeploymentChange, Developer,
-    Incident, Namespace, Repository, Rollout, SelfServiceRequest, Service, Team,
+    Change, Commit, CommitPull, CommitRevert, Cursor, Delivery, Deployment, DeploymentChange,
+    Developer, Incident, Namespace, Repository, Rollout, SelfServiceRequest, Service, Team,
 };
 
 impl Columns for Team {
@@ -335,6 +335,15 @@ impl Columns for CommitRevert {
             (&self.sha).into(),
             (&self.reverted).into(),
         ]
+    }
+}
+
+impl Columns for Delivery {
+    const INTO: &'static str = "webhook_deliveries (source, delivery_id, seen_at)";
+    // Written once: a delivery written before is one handled before.
+    const ON_CONFLICT: &'static str = "ON CONFLICT (source, delivery_id) DO NOTHING";
+    fn values(&self, at: i64) -> impl IntoIterator<Item = Value<'_>> {
+        [(&self.source).into(), (&self.id).into(), at.into()]
     }
 }
 

@@ -1,7 +1,8 @@
 //! The HTTP server: router, shared state, middleware and graceful shutdown.
 //!
-//! Handlers only read the store and the score snapshot; a page view or a scrape never runs a
-//! collection or a scoring pass. Each resource has its own file with its own `router()`.
+//! Handlers only read the store and the score snapshot, and write facts through the app's door
+//! ([`App::record`]); a page view or a scrape never runs a collection or a scoring pass. Each
+//! resource has its own file with its own `router()`.
 
 mod api;
 mod auth;
@@ -31,10 +32,7 @@ use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
-use crate::config::Config;
-use crate::metrics::Metrics;
-use crate::pipeline::{self, Pipeline};
-use crate::store::Store;
+use crate::app::App;
 
 pub use error::WebError;
 pub use limits::{Limits, RateLimit};
@@ -50,54 +48,35 @@ pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 const CSP: &str = "default-src 'none'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; \
                    form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
 
-/// Everything a handler may use.
-pub struct App {
-    /// The validated configuration.
-    pub config: Config,
-    /// The database.
-    pub store: Store,
-    /// The Prometheus metrics, registered once, served by `/metrics`.
-    pub metrics: Metrics,
-    /// New facts → rescored quarters → published metrics, one pass at a time.
-    pub pipeline: Pipeline,
+/// Handler state: the shared [`App`] and the per-address limits of the web (a cheap clone).
+/// Handlers read the app's fields through `Deref` (`state.store`, `state.config`).
+#[derive(Clone)]
+pub struct AppState {
+    /// The application.
+    pub app: Arc<App>,
     /// Per-address limits of logins, survey posts and webhooks.
-    pub limits: Limits,
+    pub limits: Arc<Limits>,
 }
 
-/// Handler state: a cheap clone of the shared [`App`].
-#[derive(Clone)]
-pub struct AppState(Arc<App>);
-
 impl AppState {
-    /// Wraps the configuration and the store for the handlers, with fresh metrics.
-    pub fn new(config: Config, store: Store) -> Self {
-        Self::with_limits(config, store, Limits::default())
+    /// The state of a server of `app`, with the default limits.
+    pub fn new(app: Arc<App>) -> Self {
+        Self::with_limits(app, Limits::default())
     }
 
     /// As [`AppState::new`], with these per-address limits.
-    pub fn with_limits(config: Config, store: Store, limits: Limits) -> Self {
-        // A dxs with no source configured (the demo, or before setup) keeps the counters of
-        // every source at 0, so the collector dashboard renders.
-        let mut enabled = crate::collectors::Source::enabled(&config);
-        if enabled.is_empty() {
-            enabled = crate::collectors::Source::ALL.to_vec();
+    pub fn with_limits(app: Arc<App>, limits: Limits) -> Self {
+        AppState {
+            app,
+            limits: Arc::new(limits),
         }
-        let sources: Vec<&str> = enabled.into_iter().map(|s| s.name()).collect();
-        let metrics = Metrics::new(&sources);
-        AppState(Arc::new(App {
-            config,
-            store,
-            metrics,
-            pipeline: Pipeline::default(),
-            limits,
-        }))
     }
 }
 
 impl Deref for AppState {
     type Target = App;
     fn deref(&self) -> &App {
-        &self.0
+        &self.app
     }
 }
 
@@ -157,9 +136,8 @@ pub fn app(state: AppState) -> Router {
         .layer(middleware)
 }
 
-/// Publishes the metrics from the store once, starts the pipeline's passes and replica poll
-/// ([`pipeline::run`]), then serves `state` on `listener` until `shutdown` is cancelled, and
-/// lets requests in flight end.
+/// Serves `state` on `listener` until `shutdown` is cancelled, and lets requests in flight
+/// end. The app's background tasks are its own ([`App::start`]).
 pub async fn serve(
     listener: tokio::net::TcpListener,
     state: AppState,
@@ -175,10 +153,6 @@ pub async fn serve_with(
     limits: ServerLimits,
     shutdown: CancellationToken,
 ) -> std::io::Result<()> {
-    if let Err(e) = state.metrics.publish_from_store(&state.store).await {
-        tracing::warn!(error = %e, "metrics not published at start; /metrics has live families only");
-    }
-    tokio::spawn(pipeline::run(state.clone(), shutdown.clone()));
     let trusted = state.config.auth.trusted_proxies.clone();
     server::run(listener, app(state), limits, trusted, shutdown).await
 }

@@ -28,7 +28,7 @@ use crate::model::{invite_hash, Answer};
 use crate::quarter::Quarter;
 use crate::store::{Invite, SubmitOutcome};
 use crate::survey::validation::{self, Entered, FieldErrors};
-use crate::survey::{csrf, invites, release, QuestionKind, SurveyDefinition};
+use crate::survey::{csrf, invites, QuestionKind, SurveyDefinition};
 
 /// Routes of the survey.
 pub fn router() -> Router<AppState> {
@@ -90,7 +90,7 @@ async fn submit(
     })?;
     match state.store.submit_response(&hash, &answers).await? {
         SubmitOutcome::Stored => {
-            release(&state).await;
+            state.release_survey().await;
             let thanks = ThanksPage {
                 title: &definition.title,
                 quarter: &invite.quarter,
@@ -101,16 +101,6 @@ async fn submit(
         }
         SubmitOutcome::AlreadyUsed => Err(refused(Notice::Used)),
         SubmitOutcome::UnknownInvite => Err(refused(Notice::Unknown)),
-    }
-}
-
-/// Releases the held responses that now form a batch, in transactions of their own (never the
-/// submission's). A failure is logged: the responses stay held for the next attempt.
-async fn release(state: &AppState) {
-    let now = chrono::Utc::now().timestamp();
-    match release::release_due(&state.store, state.config.score.min_group_size, now).await {
-        Ok(released) => state.pipeline.released(&released),
-        Err(e) => tracing::error!(error = %e, "held survey responses not released"),
     }
 }
 

@@ -7,9 +7,11 @@
 //!
 //! The signature is checked (in constant time) before the body is read: a bad or missing one is
 //! 401 and writes nothing. A missing or invalid field is 400 naming it, a team dxs does not know
-//! 422 naming it; an accepted event is 202. The same id sent again updates the stored fact,
-//! never duplicates it, and an event that finished before the stored finish (or a `running`
-//! replayed after `succeeded`) changes nothing. A GitHub delivery
+//! 422 naming it, before anything is queued; an accepted event is 202 once the transaction that
+//! wrote it has committed (events that arrive together share one: [`crate::app::App::record`]).
+//! The same id sent again updates the stored fact, never duplicates it, and an event that
+//! finished before the stored finish (or a `running` replayed after `succeeded`) changes
+//! nothing. A GitHub delivery
 //! (`X-GitHub-Delivery`) handled before is a no-op 202. Each client address may post a limited
 //! number of refused (badly signed) events a minute (429 with `Retry-After` beyond); signed events
 //! are never limited, so a storm from one orchestrator is absorbed. Lead times of a webhook
@@ -185,8 +187,7 @@ async fn orchestrator(
         requests: vec![request],
         ..FactBatch::default()
     };
-    state.store.write_batch(&batch).await?;
-    state.pipeline.facts_changed(created_at);
+    state.record(batch).await?;
     Ok(StatusCode::ACCEPTED)
 }
 

@@ -115,6 +115,25 @@ pub async fn facts(store: &Store) -> Facts {
     }
 }
 
+/// The summary of `source`'s run among `summaries`.
+pub fn summary(summaries: &[SourceSummary], source: Source) -> &SourceSummary {
+    summaries
+        .iter()
+        .find(|s| s.source == source)
+        .unwrap_or_else(|| panic!("no run of {}", source.name()))
+}
+
+/// The error of `source`'s run, which must have failed.
+pub fn failed_with(summaries: &[SourceSummary], source: Source) -> &str {
+    failed(summary(summaries, source))
+}
+
+/// The error of a run that must have failed.
+pub fn failed(summary: &SourceSummary) -> &str {
+    assert_eq!(summary.outcome, Outcome::Error, "{summary}");
+    summary.error.as_deref().expect("a failed run says why")
+}
+
 /// Asserts that every source succeeded.
 pub fn assert_all_succeeded(summaries: &[SourceSummary]) {
     for s in summaries {
@@ -255,10 +274,7 @@ async fn scenario_stores_the_lead_times_onboarding_and_self_service_computed_by_
         let summaries = env.collect(&db.store).await;
         assert_all_succeeded(&summaries);
         assert_scenario(&db.store).await;
-        let github = summaries
-            .iter()
-            .find(|s| s.source == Source::Github)
-            .unwrap();
+        let github = summary(&summaries, Source::Github);
         assert_eq!(github.stats.rate_limit_remaining, Some(4990));
         // The roster is imported by the first source's run (the catalog), line 5 a warning.
         let first = &summaries[0];

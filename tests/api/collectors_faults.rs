@@ -1,15 +1,13 @@
 //! Collectors under faults: transient 5xx, a timeout and rate limits are waited out; an upstream
 //! that stays down fails its source only. Also `dxs collect` itself, and the collector lock.
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use dxs::collectors::{scheduler, HttpClient, Outcome, Source};
 
-use crate::collectors::{assert_all_succeeded, assert_scenario, Env};
-use crate::helpers::{dxs_bin, TestDb};
+use crate::collectors::{assert_all_succeeded, assert_scenario, failed, failed_with, summary, Env};
+use crate::helpers::{dxs_bin, get_text, TestDb};
 use crate::stub::Fault;
-use tokio_util::sync::CancellationToken;
 
 #[tokio::test]
 async fn transient_502s_a_timeout_and_rate_limits_are_retried_and_the_run_completes() {
@@ -59,12 +57,11 @@ async fn an_upstream_that_stays_down_fails_its_source_only_and_keeps_its_cursor(
         let env = Env::start(&[("DXS_COLLECT__MAX_RETRIES", "2")]).await;
         env.stub.down("/argo/");
         let summaries = env.collect(&db.store).await;
-        let outcome = |s: Source| summaries.iter().find(|x| x.source == s).unwrap();
-        assert_eq!(outcome(Source::Github).outcome, Outcome::Success);
-        assert_eq!(outcome(Source::Orchestrator).outcome, Outcome::Success);
-        let argocd = outcome(Source::Argocd);
-        assert_eq!(argocd.outcome, Outcome::Error);
-        let error = argocd.error.as_deref().unwrap();
+        let outcome = |s: Source| summary(&summaries, s).outcome;
+        assert_eq!(outcome(Source::Github), Outcome::Success);
+        assert_eq!(outcome(Source::Orchestrator), Outcome::Success);
+        let argocd = summary(&summaries, Source::Argocd);
+        let error = failed(argocd);
         assert!(
             error.contains("HTTP 502") && error.contains("3 tries"),
             "{error}"
@@ -99,12 +96,7 @@ async fn an_upstream_that_stays_down_fails_its_source_only_and_keeps_its_cursor(
 
         // ... and /metrics counts them, from the store, as a server starting now would.
         let app = crate::helpers::TestApp::spawn(env.config.clone(), db.store.clone()).await;
-        let scrape = reqwest::get(app.url("/metrics"))
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let scrape = get_text(app.url("/metrics")).await;
         let sample = |source: &str, outcome: &str| {
             scrape
                 .lines()
@@ -245,12 +237,7 @@ async fn a_plain_forbidden_answer_is_not_retried() {
     let env = Env::start(&[]).await;
     env.stub.fault("/argo/", Fault::Status(403));
     let summaries = env.collect(&db.store).await;
-    let argocd = summaries
-        .iter()
-        .find(|s| s.source == Source::Argocd)
-        .unwrap();
-    assert_eq!(argocd.outcome, Outcome::Error);
-    assert!(argocd.error.as_deref().unwrap().ends_with("HTTP 403"));
+    assert!(failed_with(&summaries, Source::Argocd).ends_with("HTTP 403"));
     let tries = env
         .stub
         .hits()
@@ -268,43 +255,15 @@ async fn a_rate_limit_resetting_later_than_max_wait_fails_the_source_at_once() {
     env.stub
         .fault("/gh/orgs/acme/repos?", Fault::RateLimitFor(3600));
     let summaries = env.collect(&db.store).await;
-    let github = summaries
-        .iter()
-        .find(|s| s.source == Source::Github)
-        .unwrap();
-    assert_eq!(github.outcome, Outcome::Error);
-    let error = github.error.as_deref().unwrap();
+    let error = failed_with(&summaries, Source::Github);
     assert!(error.contains("rate limit exhausted for 3"), "{error}");
-    assert_eq!(github.stats.rate_limit_remaining, Some(0));
+    assert_eq!(
+        summary(&summaries, Source::Github)
+            .stats
+            .rate_limit_remaining,
+        Some(0)
+    );
     assert_eq!(db.store.cursor("github", "teams").await.unwrap(), None);
-    db.cleanup().await;
-}
-
-#[tokio::test]
-async fn the_schedule_collects_then_calls_the_hook_and_stops_on_shutdown() {
-    let db = TestDb::sqlite().await;
-    let env = Env::start(&[]).await;
-    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
-    let shutdown = CancellationToken::new();
-    let http = HttpClient::new(&env.config.collect, db.store.clone()).unwrap();
-    let schedule = tokio::spawn(scheduler::run(
-        Arc::new(env.config.clone()),
-        db.store.clone(),
-        http,
-        shutdown.clone(),
-        move |summaries| {
-            let tx = tx.clone();
-            async move {
-                tx.send(summaries).unwrap();
-            }
-        },
-    ));
-    let summaries = rx.recv().await.unwrap();
-    assert_all_succeeded(&summaries);
-    assert_eq!(summaries.len(), 3);
-    assert_scenario(&db.store).await;
-    shutdown.cancel();
-    schedule.await.unwrap();
     db.cleanup().await;
 }
 

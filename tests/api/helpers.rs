@@ -6,6 +6,7 @@ use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::Once;
 
+use dxs::app::App;
 use dxs::config::Config;
 use dxs::store::Store;
 use dxs::web::{self, AppState, Limits, ServerLimits};
@@ -360,7 +361,9 @@ pub fn config_file(toml: &str, overrides: &[(&str, &str)]) -> Config {
     .expect("test config is valid")
 }
 
-/// A dxs server on `127.0.0.1:<random port>`, stopped when dropped.
+/// A dxs server on `127.0.0.1:<random port>`, stopped when dropped: the handlers and the
+/// fact writer and the pipeline ([`App::start_core`]), without the first scoring or the collection schedule
+/// (those of [`App::start`], which `app.rs` tests).
 pub struct TestApp {
     /// `http://127.0.0.1:PORT`.
     pub address: String,
@@ -390,7 +393,9 @@ impl TestApp {
             .expect("bind");
         let addr: SocketAddr = listener.local_addr().unwrap();
         let shutdown = CancellationToken::new();
-        let state = AppState::with_limits(config, store.clone(), limits);
+        let app = App::new(config, store.clone()).expect("test config is valid");
+        app.start_core(shutdown.clone()).await;
+        let state = AppState::with_limits(app, limits);
         tokio::spawn(web::serve_with(
             listener,
             state.clone(),
@@ -415,6 +420,16 @@ impl Drop for TestApp {
     fn drop(&mut self) {
         self.shutdown.cancel();
     }
+}
+
+/// The body of a GET of `url` (any status).
+pub async fn get_text(url: impl reqwest::IntoUrl) -> String {
+    reqwest::get(url)
+        .await
+        .expect("the server answers")
+        .text()
+        .await
+        .expect("a text body")
 }
 
 /// The `dxs` binary built for these tests.
@@ -459,6 +474,44 @@ impl ServeProcess {
         // Keep reading so that dxs never blocks on a full pipe.
         std::thread::spawn(move || lines.for_each(drop));
         ServeProcess { child, address }
+    }
+}
+
+impl ServeProcess {
+    /// Kills the process with SIGKILL (no shutdown of any kind) and waits for it to be gone.
+    pub fn kill(mut self) {
+        self.child.kill().expect("dxs killed");
+        self.child.wait().expect("dxs gone");
+    }
+
+    /// Sends SIGTERM and returns the exit status (a graceful shutdown exits 0).
+    pub fn stop(self) -> std::process::ExitStatus {
+        self.terminate();
+        self.wait()
+    }
+
+    /// Sends SIGTERM without waiting.
+    pub fn terminate(&self) {
+        let pid = self.child.id().to_string();
+        std::process::Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .expect("kill runs");
+    }
+
+    /// Waits (at most 20 s) for the process to exit.
+    pub fn wait(mut self) -> std::process::ExitStatus {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        loop {
+            if let Some(status) = self.child.try_wait().expect("dxs status") {
+                return status;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "dxs did not stop on SIGTERM"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
     }
 }
 

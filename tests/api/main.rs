@@ -2,6 +2,7 @@
 
 mod access;
 mod adoption;
+mod app;
 mod browser;
 mod changes;
 mod cli;
@@ -19,6 +20,7 @@ mod github_app;
 mod gitops;
 mod hardening;
 mod helpers;
+mod imports;
 mod incidents;
 mod incidents_reverts;
 mod kubernetes;

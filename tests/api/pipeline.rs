@@ -10,25 +10,22 @@ use dxs::model::{
 use dxs::quarter::Quarter;
 use dxs::scoring::{self, Rules};
 use dxs::store::FactBatch;
-use hmac::{Hmac, Mac};
-use sha2::Sha256;
 
 use std::sync::Arc;
 
 use tokio::sync::Notify;
 
 use crate::collectors::Env;
-use crate::helpers::{config, teams, ServeProcess, TestApp, TestDb};
+use crate::helpers::{config, get_text, teams, ServeProcess, TestApp, TestDb};
 use crate::scenario::{Scenario, ROSTER};
 use crate::stub::{Fault, Stub};
+use crate::webhooks::sign_with;
 
 const SECRET: &str = "pipeline-webhook-secret";
 const TOKEN: &str = "pipeline-test-admin-token-0123456789abcdef";
 
 fn sign(body: &str) -> String {
-    let mut mac = Hmac::<Sha256>::new_from_slice(SECRET.as_bytes()).unwrap();
-    mac.update(body.as_bytes());
-    format!("sha256={}", hex::encode(mac.finalize().into_bytes()))
+    sign_with(SECRET, body)
 }
 
 fn rfc3339(at: i64) -> String {
@@ -210,12 +207,7 @@ async fn a_burst_of_webhooks_becomes_a_few_scoring_passes() {
     let deadline = Instant::now() + Duration::from_secs(10);
     let counter = r#"platform_requests_total{team="payments"} 200"#;
     loop {
-        let scrape = reqwest::get(app.url("/metrics"))
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let scrape = get_text(app.url("/metrics")).await;
         if scrape.contains(counter) {
             break;
         }
@@ -278,12 +270,7 @@ async fn a_webhook_to_one_replica_shows_on_the_other_within_ten_seconds() {
     let sent = Instant::now();
     let counter = r#"platform_requests_success_total{team="payments"} 1"#;
     loop {
-        let scrape = reqwest::get(format!("{}/metrics", b.address))
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let scrape = get_text(format!("{}/metrics", b.address)).await;
         let score: serde_json::Value = client
             .get(format!("{}/api/v1/score", b.address))
             .bearer_auth(TOKEN)

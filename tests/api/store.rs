@@ -1,8 +1,8 @@
 //! The store suite: every test runs against SQLite and, when configured, PostgreSQL.
 
 use dxs::model::{
-    Answer, Commit, CommitRevert, Cursor, Deployment, DeploymentChange, Developer, Incident,
-    Namespace, Repository, RequestStatus, SelfServiceRequest, Team,
+    Answer, Commit, CommitRevert, Cursor, Delivery, Deployment, DeploymentChange, Developer,
+    Incident, Namespace, Repository, RequestStatus, SelfServiceRequest, Team,
 };
 use dxs::store::{FactBatch, Held, Snapshot, Store, SubmitOutcome, TableCounts};
 
@@ -110,6 +110,7 @@ fn sample_batch() -> FactBatch {
             scope: "acme/api".into(),
             value: "77".into(),
         }],
+        delivery: None,
     }
 }
 
@@ -482,6 +483,46 @@ async fn the_demo_is_written_once_and_never_into_other_data() {
             dxs::demo::DemoSummary::NotEmpty
         );
         assert_eq!(store.counts().await.unwrap().teams, 2);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_group_commits_its_batches_in_order_and_a_delivery_writes_once() {
+    for_each_db(|store| async move {
+        let batch = |id: &str, status, finished_at, delivery: Option<&str>| FactBatch {
+            requests: vec![request(id, status, finished_at)],
+            delivery: delivery.map(|d| Delivery {
+                source: "github".into(),
+                id: d.into(),
+            }),
+            ..FactBatch::default()
+        };
+        let running = batch("r1", RequestStatus::Running, None, None);
+        let done = batch("r1", RequestStatus::Succeeded, Some(2_000), None);
+        let first = batch("r2", RequestStatus::Failed, Some(2_000), Some("d-1"));
+        let again = batch("r3", RequestStatus::Failed, Some(2_000), Some("d-1"));
+        // One transaction, each batch in turn: r1 inserted then updated; the delivery d-1
+        // brings r2, and its redelivery in the same group writes nothing (not r3).
+        let rows = store
+            .write_batches(&[&running, &done, &first, &again])
+            .await
+            .unwrap();
+        assert_eq!(rows, vec![1, 1, 1, 0]);
+        let requests = store.requests().await.unwrap();
+        let ids: Vec<(&str, RequestStatus)> = requests
+            .iter()
+            .map(|r| (r.external_id.as_str(), r.status))
+            .collect();
+        assert_eq!(
+            ids,
+            vec![
+                ("r1", RequestStatus::Succeeded),
+                ("r2", RequestStatus::Failed)
+            ]
+        );
+        // A later group: the delivery is remembered.
+        assert_eq!(store.write_batches(&[&again]).await.unwrap(), vec![0]);
     })
     .await;
 }

@@ -5,7 +5,7 @@ use sha2::Sha256;
 
 use dxs::model::RequestStatus;
 
-use crate::helpers::{config, teams, TestApp, TestDb};
+use crate::helpers::{config, get_text, teams, ServeProcess, TestApp, TestDb};
 
 /// The orchestrator's webhook secret of these tests.
 pub const SECRET: &str = "s3cret-webhook-key";
@@ -248,4 +248,42 @@ async fn github_webhook_counts_a_production_deployment_status() {
         ))
     );
     db.cleanup().await;
+}
+
+#[tokio::test]
+async fn an_event_acknowledged_survives_a_sigkill_before_the_next_scoring_pass() {
+    for db in TestDb::all().await {
+        let env = [
+            ("DXS_WEBHOOK_SECRET", SECRET),
+            ("DXS_COLLECT__INTERVAL_SECS", "0"),
+        ];
+        let dxs = ServeProcess::start(db.url(), &[], &env);
+        let body = event("succeeded", r#""2026-10-20T10:30:00Z""#);
+        let response = reqwest::Client::new()
+            .post(format!("{}/webhooks/orchestrator", dxs.address))
+            .header("content-type", "application/json")
+            .header("x-dxs-signature", sign(&body))
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status().as_u16(), 202);
+        // SIGKILL at once: the pass that would follow waits 200 ms after the event.
+        dxs.kill();
+        let dxs = ServeProcess::start(db.url(), &[], &env);
+        let requests = db.store.requests().await.unwrap();
+        assert_eq!(requests.len(), 1);
+        assert_eq!(
+            (requests[0].external_id.as_str(), requests[0].status),
+            ("req-123", RequestStatus::Succeeded)
+        );
+        // The restarted server scored it at start: 1 finished request of payments.
+        let scrape = get_text(format!("{}/metrics", dxs.address)).await;
+        assert!(
+            scrape.contains(r#"platform_requests_total{team="payments"} 1"#),
+            "{scrape}"
+        );
+        drop(dxs);
+        db.cleanup().await;
+    }
 }

@@ -11,6 +11,7 @@ mod scale;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
+use dxs::app::App;
 use dxs::config::Config;
 use dxs::store::Store;
 use dxs::web::{self, AppState};
@@ -52,13 +53,16 @@ async fn run() {
     metrics_fixture::write_snapshots(&store, &metrics_fixture::team_names(TEAMS)).await;
 
     let config = Config::from_parts("", Vec::new(), |_| None).expect("default config");
-    let state = AppState::new(config, store.clone());
-    state.metrics.set_github_rate_limit(4321);
+    let app = App::new(config, store.clone()).expect("default config");
+    app.metrics.set_github_rate_limit(4321);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind");
     let url = format!("http://{}/metrics", listener.local_addr().unwrap());
     let shutdown = CancellationToken::new();
+    // The fixture's snapshots as they are: the pipeline publishes them, nothing rescored.
+    app.start_core(shutdown.clone()).await;
+    let state = AppState::new(app);
     tokio::spawn(web::serve(listener, state.clone(), shutdown.clone()));
 
     let client = reqwest::Client::new();

@@ -9,6 +9,7 @@
 
 use std::time::{Duration, Instant};
 
+use dxs::app::App;
 use dxs::config::Config;
 use dxs::model::{RequestStatus, SelfServiceRequest};
 use dxs::store::{FactBatch, Store};
@@ -133,19 +134,24 @@ async fn run() {
     floor_store.close().await;
 
     let (store, _, _dir) = store("webhooks").await;
-    let vars = [("DXS_WEBHOOK_SECRET".to_string(), SECRET.to_string())];
+    let vars = [
+        ("DXS_WEBHOOK_SECRET".to_string(), SECRET.to_string()),
+        ("DXS_COLLECT__INTERVAL_SECS".to_string(), "0".to_string()),
+    ];
     let config = Config::from_parts("", Vec::new(), |name| {
         vars.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone())
     })
     .expect("config");
     // Every connection comes from 127.0.0.1 with the default limits: signed events are never
     // limited per address (only refused ones are), so all 5,000 get in.
-    let state = AppState::with_limits(config, store.clone(), Limits::default());
+    let app = App::new(config, store.clone()).expect("config");
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind");
     let base = format!("http://{}", listener.local_addr().expect("address"));
     let shutdown = CancellationToken::new();
+    app.start(shutdown.clone()).await.expect("app starts");
+    let state = AppState::with_limits(app, Limits::default());
     tokio::spawn(web::serve(listener, state.clone(), shutdown.clone()));
 
     let started = Instant::now();

@@ -6,7 +6,8 @@
 //! other event is acknowledged (202) and counted in `dxs_webhook_events_ignored_total{source,
 //! reason}`, never stored: `out_of_scope` (a repository outside the org), `event` (not a
 //! deployment status: ping, push, issues, …), `state` (not `success`), `environment` (not
-//! production). A delivery id (`X-GitHub-Delivery`) handled before is a no-op 202.
+//! production). A delivery id (`X-GitHub-Delivery`) is written with the facts it brought, in
+//! their transaction: one handled before is a no-op 202.
 
 use axum::body::Bytes;
 use axum::extract::State;
@@ -15,7 +16,7 @@ use serde_json::Value;
 
 use super::{admit, name, parse, text, time, Hook};
 use crate::delivery::services::{self, Services};
-use crate::model::Deployment;
+use crate::model::{Delivery, Deployment};
 use crate::names::RepoSlug;
 use crate::store::FactBatch;
 use crate::web::client::Client;
@@ -36,27 +37,31 @@ pub async fn handle(
     body: Bytes,
 ) -> Result<StatusCode, WebError> {
     admit(&state, client, Hook::GitHub, &headers, &body)?;
-    let delivery = headers
-        .get("x-github-delivery")
-        .and_then(|v| v.to_str().ok())
-        .map(str::trim)
-        .filter(|d| !d.is_empty());
-    if let Some(delivery) = delivery {
-        if state.store.delivery_seen("github", delivery).await? {
-            return Ok(StatusCode::ACCEPTED);
-        }
-    }
     let event = headers
         .get("x-github-event")
         .and_then(|v| v.to_str().ok())
         .unwrap_or_default();
     let json = json_of(&headers, &body)?;
-    if let Err(reason) = store(&state, event, &json).await? {
-        state.metrics.webhook_event_ignored(SOURCE, reason);
-    }
-    // Marked once handled: a delivery that failed is handled again when GitHub redelivers it.
-    if let Some(delivery) = delivery {
-        state.store.mark_delivery("github", delivery).await?;
+    let mut batch = match facts(&state, event, &json).await? {
+        Ok(batch) => batch,
+        Err(reason) => {
+            state.metrics.webhook_event_ignored(SOURCE, reason);
+            FactBatch::default()
+        }
+    };
+    // Written with its facts, in their transaction: a redelivery writes nothing, and a delivery
+    // that failed is handled again when GitHub redelivers it.
+    batch.delivery = headers
+        .get("x-github-delivery")
+        .and_then(|v| v.to_str().ok())
+        .map(str::trim)
+        .filter(|d| !d.is_empty())
+        .map(|id| Delivery {
+            source: SOURCE.into(),
+            id: id.into(),
+        });
+    if !batch.is_empty() {
+        state.record(batch).await?;
     }
     Ok(StatusCode::ACCEPTED)
 }
@@ -80,13 +85,13 @@ fn json_of(headers: &HeaderMap, body: &[u8]) -> Result<Value, WebError> {
     parse(payload.as_bytes())
 }
 
-/// Stores a successful production deployment status of a repository in scope: `Ok(Err(reason))`
-/// for an event acknowledged without being stored.
-async fn store(
+/// The facts of a successful production deployment status of a repository in scope:
+/// `Ok(Err(reason))` for an event acknowledged without being stored.
+async fn facts(
     state: &AppState,
     event: &str,
     v: &Value,
-) -> Result<Result<(), &'static str>, WebError> {
+) -> Result<Result<FactBatch, &'static str>, WebError> {
     let config = &state.config;
     // An organisation's events (ping of an org hook) name no repository.
     if v.pointer("/repository/full_name").is_some() {
@@ -128,13 +133,10 @@ async fn store(
         environment: environment.into(),
         finished_at,
     };
-    let batch = FactBatch {
+    Ok(Ok(FactBatch {
         deployments: vec![deployment],
         ..FactBatch::default()
-    };
-    state.store.write_batch(&batch).await?;
-    state.pipeline.facts_changed(finished_at);
-    Ok(Ok(()))
+    }))
 }
 
 #[cfg(test)]

@@ -80,10 +80,7 @@ pub async fn handle(
         incidents: vec![event],
         ..FactBatch::default()
     };
-    state.store.write_batch(&batch).await?;
-    if let Some(earliest) = batch.earliest() {
-        state.pipeline.facts_changed(earliest);
-    }
+    state.record(batch).await?;
     Ok(StatusCode::ACCEPTED)
 }
 
