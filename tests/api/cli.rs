@@ -1,75 +1,14 @@
 //! The `dxs` binary: serve with the demo, migrations, configuration errors, help.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
 use dxs::store::Store;
 
-use crate::helpers::dxs_bin;
+use crate::helpers::{dxs_bin, get_text, ServeProcess};
 
-/// A `dxs serve` process and the address it announced.
-struct Server {
-    child: Child,
-    address: String,
-}
-
-impl Server {
-    fn start(dir: &std::path::Path, url: &str) -> Server {
-        Server::start_with(dir, url, &[])
-    }
-
-    /// Starts `dxs serve --demo` with extra environment variables.
-    fn start_with(dir: &std::path::Path, url: &str, env: &[(&str, &str)]) -> Server {
-        let mut child = dxs_bin()
-            .args(["serve", "--demo"])
-            .current_dir(dir)
-            .envs(env.iter().copied())
-            .env("DATABASE_URL", url)
-            .env("DXS_LISTEN", "127.0.0.1:0")
-            .env("RUST_LOG", "dxs=info")
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("dxs starts");
-        let stderr = BufReader::new(child.stderr.take().unwrap());
-        let mut lines = stderr.lines();
-        let address = loop {
-            let line = lines.next().expect("dxs says where it serves").unwrap();
-            if let Some(rest) = line.split("serving on ").nth(1) {
-                break rest.trim_end_matches('/').to_string();
-            }
-        };
-        // Keep draining stderr so the server never blocks on a full pipe.
-        std::thread::spawn(move || lines.for_each(drop));
-        Server { child, address }
-    }
-
-    /// Sends SIGTERM and returns the exit status (graceful shutdown exits 0).
-    fn stop(self) -> std::process::ExitStatus {
-        self.terminate();
-        self.wait()
-    }
-
-    /// Sends SIGTERM without waiting.
-    fn terminate(&self) {
-        let pid = self.child.id().to_string();
-        std::process::Command::new("kill")
-            .args(["-TERM", &pid])
-            .status()
-            .unwrap();
-    }
-
-    /// Waits (at most 20 s) for the process to exit.
-    fn wait(mut self) -> std::process::ExitStatus {
-        let deadline = Instant::now() + Duration::from_secs(20);
-        loop {
-            if let Some(status) = self.child.try_wait().unwrap() {
-                return status;
-            }
-            assert!(Instant::now() < deadline, "dxs did not stop on SIGTERM");
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
+/// `dxs serve --demo` on `url` with extra environment variables.
+fn serve_demo(url: &str, env: &[(&str, &str)]) -> ServeProcess {
+    ServeProcess::start(url, &["--demo"], env)
 }
 
 #[tokio::test]
@@ -77,17 +16,12 @@ async fn serve_demo_starts_answers_and_a_second_start_adds_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}", dir.path().join("dxs.db").display());
 
-    let server = Server::start(dir.path(), &url);
+    let server = serve_demo(&url, &[]);
     let health = reqwest::get(format!("{}/healthz", server.address))
         .await
         .unwrap();
     assert_eq!(health.status(), 200);
-    let home = reqwest::get(format!("{}/", server.address))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let home = get_text(format!("{}/", server.address)).await;
     assert!(home.contains("Developer Experience Score"));
     assert!(
         !home.contains("payments"),
@@ -105,7 +39,7 @@ async fn serve_demo_starts_answers_and_a_second_start_adds_nothing() {
     // Scored at start: the current quarter and the three before it.
     assert_eq!(store.snapshot_quarters().await.unwrap().len(), 4);
 
-    let server = Server::start(dir.path(), &url);
+    let server = serve_demo(&url, &[]);
     assert_eq!(
         reqwest::get(format!("{}/readyz", server.address))
             .await
@@ -130,7 +64,7 @@ fn sigterm_finishes_the_request_in_flight_then_exits_0() {
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}", dir.path().join("dxs.db").display());
     let token = "in-flight-admin-token-0123456789ab";
-    let server = Server::start_with(dir.path(), &url, &[("DXS_ADMIN_TOKEN", token)]);
+    let server = serve_demo(&url, &[("DXS_ADMIN_TOKEN", token)]);
     let host = server.address.trim_start_matches("http://").to_string();
 
     // A login whose form body is only half sent: the handler is waiting for the rest. It asks

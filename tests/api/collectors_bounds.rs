@@ -3,22 +3,12 @@
 //! fail their source with a named error, never a hang, an out-of-memory or a leaked token. And
 //! the Backstage catalog read page by page through `by-query` and its cursor.
 
-use dxs::collectors::{Outcome, Source, SourceSummary};
+use dxs::collectors::{Outcome, Source};
 
-use crate::collectors::{assert_all_succeeded, Env};
+use crate::collectors::{assert_all_succeeded, failed_with, summary, Env};
 use crate::helpers::TestDb;
 use crate::scenario::Scenario;
 use crate::stub::{Fault, Stub};
-
-fn summary(summaries: &[SourceSummary], source: Source) -> &SourceSummary {
-    summaries.iter().find(|s| s.source == source).unwrap()
-}
-
-fn failed_with(summaries: &[SourceSummary], source: Source) -> &str {
-    let s = summary(summaries, source);
-    assert_eq!(s.outcome, Outcome::Error, "{s}");
-    s.error.as_deref().unwrap()
-}
 
 #[tokio::test]
 async fn a_listing_past_max_pages_fails_its_source_naming_the_key() {

@@ -4,7 +4,7 @@
 
 use dxs::collectors::Source;
 
-use crate::collectors::{assert_all_succeeded, assert_scenario, Env};
+use crate::collectors::{assert_all_succeeded, assert_scenario, summary, Env};
 use crate::helpers::TestDb;
 use crate::stub::Fault;
 
@@ -31,10 +31,7 @@ async fn the_search_rate_limit_is_waited_out_and_does_not_hide_the_core_limit() 
         "waited until the reset, then asked again"
     );
     assert!(started.elapsed() >= std::time::Duration::from_millis(500));
-    let github = summaries
-        .iter()
-        .find(|s| s.source == Source::Github)
-        .unwrap();
+    let github = summary(&summaries, Source::Github);
     assert_eq!(
         github.stats.rate_limit_remaining,
         Some(4990),

@@ -7,7 +7,7 @@
 use dxs::collectors::{Outcome, Source};
 use dxs::metrics::Metrics;
 
-use crate::collectors::{assert_all_succeeded, Env};
+use crate::collectors::{assert_all_succeeded, summary, Env};
 use crate::delivery_scenario::{delivery, workload, CONFIG};
 use crate::helpers::TestDb;
 use crate::metrics::samples;
@@ -34,10 +34,7 @@ async fn unlinkable_revisions_are_named_the_rest_is_stored_and_the_next_run_retr
         let env = Env::serve(scenario, CONFIG, &[]).await;
         let summaries = env.collect(&db.store).await;
         assert_all_succeeded(&summaries);
-        let argocd = summaries
-            .iter()
-            .find(|s| s.source == Source::Argocd)
-            .unwrap();
+        let argocd = summary(&summaries, Source::Argocd);
         assert_eq!(argocd.outcome, Outcome::Success);
         let joined = argocd.warnings.join("\n");
         for named in [
@@ -81,10 +78,7 @@ async fn unlinkable_revisions_are_named_the_rest_is_stored_and_the_next_run_retr
         let before = db.store.counts().await.unwrap();
         env.stub.reset_hits();
         let summaries = env.collect(&db.store).await;
-        let argocd = summaries
-            .iter()
-            .find(|s| s.source == Source::Argocd)
-            .unwrap();
+        let argocd = summary(&summaries, Source::Argocd);
         assert_eq!(argocd.warnings.len(), 5, "{:?}", argocd.warnings);
         metrics.publish_from_store(&db.store).await.unwrap();
         assert_eq!(

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use dxs::collectors::{Outcome, Source};
 
-use crate::collectors::{assert_all_succeeded, assert_scenario, Env};
+use crate::collectors::{assert_all_succeeded, assert_scenario, failed_with, summary, Env};
 use crate::helpers::{dxs_bin, TestDb};
 use crate::scenario::Scenario;
 use crate::stub::{Fault, Stub};
@@ -107,12 +107,7 @@ async fn a_refused_installation_token_is_replaced_once_then_the_source_fails_wit
     env.stub
         .fault("/gh/repos/acme/api/deployments?", Fault::Status(401));
     let summaries = env.collect(&db.store).await;
-    let github = summaries
-        .iter()
-        .find(|s| s.source == Source::Github)
-        .unwrap();
-    assert_eq!(github.outcome, Outcome::Error);
-    let error = github.error.as_deref().unwrap();
+    let error = failed_with(&summaries, Source::Github);
     assert!(
         error.contains("/gh/repos/acme/api/deployments")
             && error
@@ -124,11 +119,10 @@ async fn a_refused_installation_token_is_replaced_once_then_the_source_fails_wit
         2 + 2,
         "this run's first token, then one fresh one: refreshed once, not in a loop"
     );
-    let argocd = summaries
-        .iter()
-        .find(|s| s.source == Source::Argocd)
-        .unwrap();
-    assert_eq!(argocd.outcome, Outcome::Success);
+    assert_eq!(
+        summary(&summaries, Source::Argocd).outcome,
+        Outcome::Success
+    );
     db.cleanup().await;
 }
 
@@ -221,12 +215,7 @@ async fn a_token_request_answered_502_is_retried_under_the_policy_of_every_reque
         env.stub.fault("/access_tokens", Fault::Status(502));
     }
     let summaries = env.collect(&db.store).await;
-    let github = summaries
-        .iter()
-        .find(|s| s.source == Source::Github)
-        .unwrap();
-    assert_eq!(github.outcome, Outcome::Error);
-    let error = github.error.as_deref().unwrap();
+    let error = failed_with(&summaries, Source::Github);
     assert!(
         error.contains("GitHub App installation token") && error.ends_with("(after 6 tries)"),
         "{error}"

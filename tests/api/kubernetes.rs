@@ -17,6 +17,7 @@ use dxs::scoring::{self, Rules};
 use dxs::store::Store;
 use serde_json::{json, Value};
 
+use crate::collectors::failed;
 use crate::helpers::{config, TestDb};
 
 /// The service account token the stub expects.
@@ -351,8 +352,7 @@ async fn a_forbidden_list_fails_the_source_by_name_and_a_500_is_retried() {
 
     cluster.state().refuse = Some(403);
     let refused = collect(&config, &db.store).await;
-    assert_eq!(refused.outcome, Outcome::Error);
-    let error = refused.error.unwrap();
+    let error = failed(&refused);
     assert!(
         error.starts_with("kubernetes: ") && error.contains("403") && error.contains("forbidden"),
         "{error}"
@@ -385,12 +385,7 @@ async fn no_reachable_cluster_fails_only_the_kubernetes_source() {
         ("DXS_COLLECT__MAX_RETRIES", "1"),
     ]);
     let summary = collect(&config, &db.store).await;
-    assert_eq!(summary.outcome, Outcome::Error);
-    assert!(summary
-        .error
-        .as_deref()
-        .unwrap()
-        .starts_with("kubernetes: "));
+    assert!(failed(&summary).starts_with("kubernetes: "));
     assert_eq!(summary.stats.requests, 2, "the first try and one retry");
     let runs = db.store.recent_runs(5).await.unwrap();
     assert_eq!(

@@ -5,7 +5,7 @@ use std::io::Write;
 use std::process::{Command, Stdio};
 
 use crate::dashboards::{repo_path, METRICS};
-use crate::helpers::ServeProcess;
+use crate::helpers::{get_text, ServeProcess};
 
 /// A tool of the Debian `prometheus` package, or a failure that names the package.
 pub fn prometheus_tool(name: &str) -> Command {
@@ -44,12 +44,7 @@ async fn promtool_check_metrics_passes_on_a_scrape_of_dxs_serve_demo() {
     reqwest::get(format!("{}/healthz", dxs.address))
         .await
         .unwrap();
-    let scrape = reqwest::get(format!("{}/metrics", dxs.address))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let scrape = get_text(format!("{}/metrics", dxs.address)).await;
     for metric in METRICS {
         assert!(
             scrape.contains(&format!("\n{metric}")),

@@ -2,12 +2,13 @@
 //! escaping.
 
 use dxs::config::Secret;
-use dxs::model::invite_hash;
 use dxs::quarter::Quarter;
 use dxs::survey::invites;
 use reqwest::{Client, Response, StatusCode};
 
-use super::{csrf_of, invite, release_held, roster, survey_config, valid_form, QUARTER, SECRET};
+use super::{
+    csrf_of, invite, invite_used, release_held, roster, survey_config, valid_form, QUARTER, SECRET,
+};
 use crate::helpers::{config, TestApp, TestDb};
 
 async fn post(app: &TestApp, form: &[(String, String)]) -> Response {
@@ -108,14 +109,7 @@ async fn a_valid_form_is_stored_with_team_and_quarter_and_thanked() {
             ("payments", "wait_time", None, Some("sometimes")),
         ]
     );
-    assert!(
-        app.store
-            .invite(&invite_hash(&token))
-            .await
-            .unwrap()
-            .unwrap()
-            .used
-    );
+    assert!(invite_used(&app.store, &token).await);
 }
 
 #[tokio::test]
@@ -231,14 +225,7 @@ async fn a_missing_or_wrong_csrf_token_is_403() {
             .contains("This form could not be checked"));
     }
     assert_eq!(app.store.counts().await.unwrap().responses, 0);
-    assert!(
-        !app.store
-            .invite(&invite_hash(&token))
-            .await
-            .unwrap()
-            .unwrap()
-            .used
-    );
+    assert!(!invite_used(&app.store, &token).await);
 }
 
 #[tokio::test]

@@ -38,6 +38,16 @@ pub async fn invite(store: &Store, login: &str, team: &str) -> String {
     token
 }
 
+/// True when the invite of `token` has answered.
+pub async fn invite_used(store: &Store, token: &str) -> bool {
+    store
+        .invite(&invite_hash(token))
+        .await
+        .unwrap()
+        .expect("the invite is stored")
+        .used
+}
+
 /// Releases every held response now, as the end of the quarter would (a test's lone response
 /// would otherwise wait for a batch), after checking that the answers were held until then.
 /// Returns the responses released.
