@@ -154,7 +154,7 @@ impl Families {
             sources: sources.iter().map(|s| s.to_string()).collect(),
         };
         f.zero_collector_runs();
-        for reason in crate::web::WEBHOOK_IGNORED_REASONS {
+        for reason in super::WEBHOOK_IGNORED_REASONS {
             f.webhook_event_ignored("github", reason, 0);
         }
         published.register(

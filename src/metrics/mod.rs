@@ -27,6 +27,10 @@ use prometheus_client::registry::Registry;
 use crate::store::{Store, StoreError};
 use families::Families;
 
+/// Why a GitHub webhook event is acknowledged without being stored: the `reason` label of
+/// `dxs_webhook_events_ignored_total` (each counter exists from the start at 0).
+pub const WEBHOOK_IGNORED_REASONS: [&str; 4] = ["out_of_scope", "event", "state", "environment"];
+
 /// The content type of `/metrics`.
 pub const CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
 

@@ -37,7 +37,6 @@ use crate::app::App;
 pub use error::WebError;
 pub use limits::{Limits, RateLimit};
 pub use server::ServerLimits;
-pub use webhooks::IGNORED_REASONS as WEBHOOK_IGNORED_REASONS;
 
 /// Largest request body accepted (a survey response or a webhook event is far smaller).
 pub const BODY_LIMIT_BYTES: usize = 64 * 1024;

@@ -38,9 +38,6 @@ use crate::store::FactBatch;
 mod github;
 mod incident;
 
-/// Why a GitHub webhook event was acknowledged without being stored.
-pub use github::IGNORED_REASONS;
-
 /// The webhook routes.
 pub fn router() -> Router<AppState> {
     Router::new()

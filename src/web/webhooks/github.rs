@@ -25,9 +25,6 @@ use crate::web::{AppState, WebError};
 /// The `source` label of GitHub's ignored events.
 pub const SOURCE: &str = "github";
 
-/// Why an event was acknowledged without being stored (the `reason` label).
-pub const IGNORED_REASONS: [&str; 4] = ["out_of_scope", "event", "state", "environment"];
-
 /// The handler: 401 before anything is read when the signature is bad, 400 naming a bad
 /// field of a deployment status, 202 otherwise.
 pub async fn handle(
