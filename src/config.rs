@@ -14,7 +14,7 @@ use serde::Deserialize;
 use crate::model::Service;
 use crate::names::{NameError, RepoSlug};
 pub use crate::secret::Secret;
-use crate::survey::DefinitionError;
+use survey_definition::DefinitionError;
 
 mod adoption;
 mod incidents;
@@ -32,6 +32,7 @@ mod github;
 mod kubernetes;
 mod score;
 mod survey;
+pub mod survey_definition;
 
 pub use collect::CollectConfig;
 use collect::{validate_collect, RawCollect};

@@ -417,3 +417,23 @@ pub struct CommitRevert {
     /// The reverted commit, as the message names it (7 to 40 hex digits, lowercase).
     pub reverted: String,
 }
+
+/// A repository as scoring sees it: its owner, what it is (adoption counts deployable
+/// services only) and whether it was active in the window.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RepoFacts {
+    /// Owning team, if known.
+    pub team: Option<String>,
+    /// Archived repositories are not measured.
+    pub archived: bool,
+    /// A fork.
+    pub fork: bool,
+    /// A template repository.
+    pub is_template: bool,
+    /// The `spec.type` of the Backstage Component naming it.
+    pub component_type: Option<String>,
+    /// Read by an ArgoCD Application as a GitOps config repository.
+    pub config_repo: bool,
+    /// Pushed to (or committed to) in the trailing window.
+    pub active: bool,
+}

@@ -5,8 +5,8 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
+use super::survey_definition::SurveyDefinition;
 use super::{check_url, invalid, ConfigError, Secret};
-use crate::survey::SurveyDefinition;
 
 /// The roster file.
 #[derive(Debug, Clone)]

@@ -8,7 +8,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::config::{AdoptionConfig, Config};
-use crate::store::RepoFacts;
+use crate::model::RepoFacts;
 
 /// What decides which repositories are deployable services.
 #[derive(Debug, Clone, Default, PartialEq)]

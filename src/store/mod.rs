@@ -37,6 +37,7 @@ use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
 
+pub use crate::model::RepoFacts;
 pub use changes::PendingPull;
 pub use collector::CollectorLock;
 pub use collector::CollectorRun;
@@ -45,7 +46,7 @@ pub use failures::{CodedChange, CodedRevert, CodedRollout, FailureFacts};
 pub use org::{Onboarding, TableCounts};
 pub use release::Held;
 pub use scoring::{
-    CohortDeveloper, Dictionary, FactRange, NamespaceFacts, RepoFacts, ScoringFacts, ServiceFacts,
+    CohortDeveloper, Dictionary, FactRange, NamespaceFacts, ScoringFacts, ServiceFacts,
     PLATFORM_SOURCES,
 };
 pub use snapshots::Snapshot;

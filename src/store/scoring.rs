@@ -13,6 +13,7 @@ use super::failures::FailureFacts;
 use super::org::FIRST_COMMIT;
 use super::stream::required;
 use super::{with_pool, Result, Store, StoreError};
+use crate::model::RepoFacts;
 
 /// What to load: the scored period, the trailing window and the survey quarter.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -62,26 +63,6 @@ impl Dictionary {
         self.index.insert(name.to_string(), code);
         code
     }
-}
-
-/// A repository as scoring sees it: its owner, what it is (adoption counts deployable
-/// services only) and whether it was active in the window.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct RepoFacts {
-    /// Owning team, if known.
-    pub team: Option<String>,
-    /// Archived repositories are not measured.
-    pub archived: bool,
-    /// A fork.
-    pub fork: bool,
-    /// A template repository.
-    pub is_template: bool,
-    /// The `spec.type` of the Backstage Component naming it.
-    pub component_type: Option<String>,
-    /// Read by an ArgoCD Application as a GitOps config repository.
-    pub config_repo: bool,
-    /// Pushed to (or committed to) in the trailing window.
-    pub active: bool,
 }
 
 /// A developer of the onboarding cohort (started in the window).

@@ -6,11 +6,12 @@
 //! label of its own, so one value can never stand in for another.
 
 pub mod csrf;
-pub mod definition;
 pub mod invites;
 pub mod release;
 pub mod validation;
 
+/// The definition is read and checked with the configuration (`config::survey_definition`).
+pub use crate::config::survey_definition as definition;
 pub use definition::{Choice, DefinitionError, Question, QuestionKind, SurveyDefinition};
 
 use hmac::{Hmac, Mac};

@@ -257,6 +257,7 @@ async fn an_event_acknowledged_survives_a_sigkill_before_the_next_scoring_pass()
             ("DXS_WEBHOOK_SECRET", SECRET),
             ("DXS_COLLECT__INTERVAL_SECS", "0"),
         ];
+        teams(&db.store, &["payments"]).await;
         let dxs = ServeProcess::start(db.url(), &[], &env);
         let body = event("succeeded", r#""2026-10-20T10:30:00Z""#);
         let response = reqwest::Client::new()

@@ -1,7 +1,9 @@
 //! The survey definition (`surveys/quarterly.toml`): its questions, their kinds, the score
 //! component each feeds. The form is rendered from it and answers are validated against it, so a
 //! new question is a change of the file, not of the code. A broken definition is a
-//! [`DefinitionError`] that names the question, found when dxs starts.
+//! [`DefinitionError`] that names the question, found when dxs starts, with the rest of the
+//! configuration (it lives here so that `config` depends on no module above it; `survey`
+//! re-exports it).
 
 use std::collections::HashSet;
 use std::path::Path;
