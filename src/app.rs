@@ -22,6 +22,7 @@ use crate::pipeline::{Pipeline, Writer};
 use crate::quarter::Quarter;
 use crate::scoring::{self, Score, ScoringError};
 use crate::store::{BoxFuture, FactBatch, Record, Store, StoreError};
+use crate::survey::release;
 
 /// How often a served dxs releases the held survey responses that are due (a quarter that
 /// ended with fewer than a batch held).
@@ -128,14 +129,45 @@ impl App {
     }
 
     /// Releases the held survey responses that are due now (a batch of `score.min_group_size`,
-    /// or what is left of a quarter that has ended) and tells the pipeline the quarters they
-    /// join. A failure is logged: the responses stay held for the next attempt.
+    /// or what is left of a quarter that has ended), closes the surveys whose
+    /// `survey.window_days` have passed, and tells the pipeline the quarters that show a newly
+    /// closed survey. A failure is logged: the responses stay held for the next attempt.
     pub async fn release_survey(&self) {
         let now = chrono::Utc::now().timestamp();
-        let min_group_size = self.config.score.min_group_size;
-        match crate::survey::release::release_due(&self.store, min_group_size, now).await {
-            Ok(released) => self.pipeline.released(&released),
-            Err(e) => tracing::error!(error = %e, "held survey responses not released"),
+        let (k, days) = (
+            self.config.score.min_group_size,
+            self.config.survey.window_days,
+        );
+        if let Err(e) = release::release_due(&self.store, k, now).await {
+            tracing::error!(error = %e, "held survey responses not released");
+        }
+        match release::close_due(&self.store, days, k, now).await {
+            Ok(closed) => self.survey_closed(&closed),
+            Err(e) => tracing::error!(error = %e, "survey not closed"),
+        }
+    }
+
+    /// Closes the survey of `quarter` now (`dxs survey close`): its held responses are
+    /// released and its figures frozen, and the quarters that show it are rescored.
+    pub async fn close_survey(&self, quarter: Quarter) -> Result<(), release::CloseError> {
+        let now = chrono::Utc::now().timestamp();
+        let k = self.config.score.min_group_size;
+        release::close(&self.store, quarter, k, now).await?;
+        self.survey_closed(&[quarter]);
+        Ok(())
+    }
+
+    /// A response to `quarter`'s survey was stored: what is due is released, and the quarters
+    /// that show its participation are rescored (no answer figure moves before its close).
+    pub async fn survey_answered(&self, quarter: Quarter) {
+        self.release_survey().await;
+        self.pipeline.facts_changed(quarter.start());
+    }
+
+    /// Surveys closed: every quarter from the earliest of them shows new figures.
+    fn survey_closed(&self, quarters: &[Quarter]) {
+        if let Some(start) = quarters.iter().map(|q| q.start()).min() {
+            self.pipeline.facts_changed(start);
         }
     }
 

@@ -1,5 +1,6 @@
 //! The command line: what each `dxs` command takes, and the code that runs it.
 
+mod survey;
 mod terminal;
 
 use std::path::PathBuf;
@@ -12,8 +13,7 @@ use crate::app::{App, AppError};
 use crate::config::{check_database_url, Config, ConfigError};
 use crate::quarter::Quarter;
 use crate::store::Store;
-use crate::survey::invites::InviteError;
-use crate::{collectors, demo, scoring, survey, web};
+use crate::{collectors, demo, scoring, web};
 
 /// dxs: the Developer Experience Score of your Internal Developer Platform.
 ///
@@ -107,6 +107,14 @@ pub enum SurveyCommand {
         #[arg(long)]
         team: Option<String>,
     },
+    /// Close a quarter's survey now (before its `survey.window_days` pass): no more answers;
+    /// its held responses are released and its figures published, once. Exit 2 when the
+    /// quarter has no survey or it has closed already.
+    Close {
+        /// Quarter such as 2026-Q4.
+        #[arg(long)]
+        quarter: Quarter,
+    },
 }
 
 /// A collector source.
@@ -142,6 +150,9 @@ pub enum CliError {
     /// The command itself failed.
     #[error(transparent)]
     Failed(#[from] anyhow::Error),
+    /// The command was refused as asked (exit 2): the message says why.
+    #[error("{0}")]
+    Refused(String),
 }
 
 impl From<crate::store::StoreError> for CliError {
@@ -242,36 +253,13 @@ pub async fn run(args: Args) -> Result<(), CliError> {
             );
         }
         Command::Survey(SurveyCommand::Invite { quarter, team }) => {
-            invite(&config, quarter, team.as_deref()).await?
+            survey::invite(&config, quarter, team.as_deref()).await?
+        }
+        Command::Survey(SurveyCommand::Close { quarter }) => {
+            let store = open_store(&config).await?;
+            survey::close(App::new(config, store)?, quarter).await?
         }
     }
-    Ok(())
-}
-
-/// `dxs survey invite`: stores the quarter's invites and prints `login,team,url` CSV on stdout.
-async fn invite(config: &Config, quarter: Quarter, team: Option<&str>) -> Result<(), CliError> {
-    let store = open_store(config).await?;
-    let links = survey::invites::issue(
-        &store,
-        config.survey.secret.as_ref(),
-        &config.survey.base_url,
-        quarter,
-        team,
-    )
-    .await;
-    store.close().await;
-    let links = links.map_err(|e| match e {
-        InviteError::NoSecret => CliError::Config(ConfigError::Invalid {
-            key: "survey.secret_env".into(),
-            reason: "the variable it names is not set: invite links are derived from that \
-                     secret, so that running `dxs survey invite` again prints the same links"
-                .into(),
-        }),
-        other => CliError::Failed(other.into()),
-    })?;
-    survey::invites::write_csv(&links, std::io::stdout().lock())
-        .map_err(|e| anyhow::anyhow!("cannot write the invites: {e}"))?;
-    eprintln!("dxs: {} survey links for {quarter}", links.len());
     Ok(())
 }
 

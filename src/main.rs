@@ -20,6 +20,10 @@ fn main() -> ExitCode {
             eprintln!("dxs: config: {e}");
             ExitCode::from(2)
         }
+        Err(dxs::cli::CliError::Refused(e)) => {
+            eprintln!("dxs: {e}");
+            ExitCode::from(2)
+        }
         Err(dxs::cli::CliError::Failed(e)) => {
             eprintln!("dxs: {e:#}");
             ExitCode::FAILURE

@@ -31,7 +31,13 @@ pub struct SurveyConfig {
     /// Key of the form's CSRF token: `secret`, or a random key for this process when it is not
     /// set (forms then fail after a restart and across replicas).
     pub form_key: Secret,
+    /// Days a quarter's survey is open from its first invite (`survey.window_days`, 1–92): then
+    /// it closes and its figures publish, once (DESIGN §10).
+    pub window_days: i64,
 }
+
+/// Default of `survey.window_days`.
+pub(super) const DEFAULT_WINDOW_DAYS: u32 = 21;
 
 pub(super) const DEFAULT_ROSTER_FILE: &str = "surveys/roster.csv";
 
@@ -55,6 +61,7 @@ pub(super) struct RawSurvey {
     pub(super) file: PathBuf,
     pub(super) base_url: String,
     pub(super) secret_env: String,
+    pub(super) window_days: u32,
 }
 
 /// Default place of the survey definition; when absent there, the shipped copy is used.
@@ -66,6 +73,7 @@ impl Default for RawSurvey {
             file: DEFAULT_SURVEY_FILE.into(),
             base_url: "http://127.0.0.1:8080".into(),
             secret_env: "DXS_SURVEY_SECRET".into(),
+            window_days: DEFAULT_WINDOW_DAYS,
         }
     }
 }
@@ -104,7 +112,17 @@ pub(super) fn validate_survey(
         rand::rng().fill_bytes(&mut key);
         Secret::new(hex::encode(key))
     });
+    if !(1..=92).contains(&raw.window_days) {
+        return Err(invalid(
+            "survey.window_days",
+            format!(
+                "expected 1 to 92 days (a quarter at most), got {}",
+                raw.window_days
+            ),
+        ));
+    }
     Ok(SurveyConfig {
+        window_days: i64::from(raw.window_days),
         file: raw.file,
         definition,
         base_url: check_url("survey.base_url", raw.base_url)?,

@@ -44,6 +44,9 @@ pub struct DemoData {
     pub facts: FactBatch,
     /// Survey invites `(hash, quarter, team)`.
     pub invites: Vec<(String, String, String)>,
+    /// When each quarter's survey opened `(quarter, UNIX seconds)`: the day its answers start
+    /// coming in. The app closes those whose `survey.window_days` have passed.
+    pub survey_opens: Vec<(String, i64)>,
     /// Survey responses, each answering one invite.
     pub responses: Vec<DemoResponse>,
 }
@@ -134,6 +137,9 @@ pub async fn fill(store: &Store, seed: u64, today: NaiveDate) -> Result<DemoSumm
         responses = data.responses.len(),
         "demo organisation generated"
     );
+    for (quarter, at) in &data.survey_opens {
+        store.open_survey(quarter, *at).await?;
+    }
     store.create_invites(&data.invites).await?;
     let mut responses = 0;
     for response in &data.responses {

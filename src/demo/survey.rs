@@ -1,6 +1,6 @@
 //! The demo's survey: one invite per developer per quarter, about seven in ten answered, with
-//! answers that follow each team's platform maturity. Question ids are those of
-//! `surveys/quarterly.toml`.
+//! answers that follow each team's platform maturity, each quarter's survey opened the day its
+//! answers start. Question ids are those of `surveys/quarterly.toml`.
 
 use chrono::{Days, NaiveDate};
 use rand::Rng;
@@ -78,6 +78,8 @@ pub fn answer(org: &Org, seed: u64, today: NaiveDate, data: &mut DemoData) {
             first = (last - Days::new(30)).max(quarter.first_day());
         }
         let days = (last - first).num_days().max(1) as u64;
+        data.survey_opens
+            .push((quarter.to_string(), midnight_utc(first)));
         for dev in &org.developers {
             if midnight_utc(dev.start) >= midnight_utc(last) {
                 continue;

@@ -101,6 +101,7 @@ pub(super) struct Families {
     pub(super) self_service: Family<TeamLabels, F64Gauge>,
     pub(super) adoption: Family<TeamLabels, F64Gauge>,
     pub(super) survey_responses: Family<QuarterLabels, Counter>,
+    pub(super) survey_open: Family<QuarterLabels, Gauge>,
     pub(super) survey_nps: Family<TeamLabels, F64Gauge>,
     pub(super) deployments: Family<TeamLabels, Counter>,
     pub(super) change_failure: Family<TeamLabels, F64Gauge>,
@@ -138,6 +139,7 @@ impl Families {
             self_service: Family::default(),
             adoption: Family::default(),
             survey_responses: Family::default(),
+            survey_open: Family::default(),
             survey_nps: Family::default(),
             deployments: Family::default(),
             change_failure: Family::default(),
@@ -209,8 +211,13 @@ impl Families {
         );
         published.register(
             "dxs_survey_responses",
-            "Developer survey responses of the organisation per quarter",
+            "Developer survey responses of the organisation per survey quarter (absent while an open survey has fewer than the group size)",
             f.survey_responses.clone(),
+        );
+        published.register(
+            "dxs_survey_open",
+            "1 while the quarter's survey takes answers (only participation is published), 0 once closed and its figures published",
+            f.survey_open.clone(),
         );
         published.register(
             "dxs_survey_nps",

@@ -7,15 +7,16 @@ use super::families::{
     team, ComponentLabels, Families, NamespaceLabels, QuarterLabels, RunLabels, SourceLabels,
     StatLabels,
 };
-use crate::scoring::{Score, TeamScore, ORG, TELEMETRY_COMPONENTS};
+use crate::scoring::{Score, SurveyStatus, TeamScore, ORG, TELEMETRY_COMPONENTS};
 use crate::store::{Store, StoreError, Totals};
 
 /// What one publish puts in the published families, read from the store before any is cleared.
 pub(super) struct Published {
     /// The latest quarter's scores by team (`all` included).
     scores: BTreeMap<String, TeamScore>,
-    /// Survey responses of the organisation per quarter.
-    responses: Vec<(String, i64)>,
+    /// Per survey quarter: the organisation's responses (none while withheld as "fewer than
+    /// k") and whether the survey is open, from the newest snapshot that shows it.
+    surveys: BTreeMap<String, (Option<i64>, bool)>,
     /// The running totals.
     totals: Totals,
 }
@@ -24,12 +25,16 @@ impl Published {
     /// Reads the score of every quarter from its snapshot and the store's totals.
     pub(super) async fn load(store: &Store) -> Result<Published, StoreError> {
         let mut scores = BTreeMap::new();
-        let mut responses = Vec::new();
+        let mut surveys = BTreeMap::new();
         for (i, quarter) in store.snapshot_quarters().await?.into_iter().enumerate() {
             let Some(score) = read_score(store, &quarter).await? else {
                 continue;
             };
-            responses.push((quarter, score.org.responses));
+            let survey = &score.org.survey;
+            if let Some(q) = &survey.quarter {
+                let open = survey.status == Some(SurveyStatus::Open);
+                surveys.entry(q.clone()).or_insert((survey.responses, open));
+            }
             if i == 0 {
                 scores = std::iter::once(score.org)
                     .chain(score.teams)
@@ -39,7 +44,7 @@ impl Published {
         }
         Ok(Published {
             scores,
-            responses,
+            surveys,
             totals: store.totals().await?,
         })
     }
@@ -67,13 +72,19 @@ impl Families {
     pub(super) fn fill(&self, p: &Published) {
         self.fill_scores(&p.scores);
         self.survey_responses.clear();
-        for (quarter, count) in &p.responses {
+        self.survey_open.clear();
+        for (quarter, (responses, open)) in &p.surveys {
             let labels = QuarterLabels {
                 quarter: quarter.clone(),
             };
-            self.survey_responses
+            self.survey_open
                 .get_or_create(&labels)
-                .inc_by((*count).max(0) as u64);
+                .set(i64::from(*open));
+            if let Some(count) = responses {
+                self.survey_responses
+                    .get_or_create(&labels)
+                    .inc_by((*count).max(0) as u64);
+            }
         }
         self.fill_totals(&p.totals);
     }

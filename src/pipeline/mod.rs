@@ -28,7 +28,7 @@ use crate::config::Config;
 use crate::metrics::Metrics;
 use crate::quarter::Quarter;
 use crate::scoring;
-use crate::store::{Held, Store};
+use crate::store::Store;
 
 pub use writer::Writer;
 
@@ -70,18 +70,6 @@ impl Pipeline {
         *dirty = Some(dirty.map_or(at, |d| d.min(at)));
         drop(dirty);
         self.wake.notify_one();
-    }
-
-    /// Survey responses were released into these quarters: each is rescored (and the later ones).
-    pub fn released(&self, released: &[Held]) {
-        if let Some(start) = released
-            .iter()
-            .filter_map(|h| h.quarter.parse::<Quarter>().ok())
-            .map(Quarter::start)
-            .min()
-        {
-            self.facts_changed(start);
-        }
     }
 
     /// A collection starts writing: until the guard drops, passes start at most every

@@ -123,8 +123,10 @@ pub struct ReportPage {
     pub no_drivers: String,
     /// The four DORA keys of the organisation.
     pub keys: Vec<KeyRow>,
-    /// Survey participation of the organisation.
+    /// Participation and status of the survey the organisation's score shows.
     pub participation: String,
+    /// Which closed survey the survey figures are from.
+    pub figures_note: String,
     /// Components of the organisation.
     pub components: Vec<ComponentRow>,
     /// Weighted components without data.
@@ -236,6 +238,7 @@ pub async fn build(
         drivers: summary::driver_rows(&org.drivers, &rules),
         keys: summary::keys(org, then),
         participation: summary::participation(org),
+        figures_note: summary::figures_note(org, rules.min_group_size),
         previous_quarter,
         trend_svg: charts::trend(&trend),
         components: component_rows(org, &rules, &components),
@@ -254,14 +257,9 @@ pub async fn build(
         choices: choice_charts(org, &rules),
         themes: evidence.themes,
         team_themes: evidence.team_themes,
-        responses: match org.survey.response_rate {
-            Some(rate) => format!(
-                "{} responses ({:.0}% of {} invites)",
-                org.responses,
-                rate * 100.0,
-                org.survey.invites
-            ),
-            None => format!("{} responses", org.responses),
+        responses: match &org.survey.figures_quarter {
+            Some(quarter) => format!("Survey {quarter} (closed): {} responses", org.responses),
+            None => "No survey has closed yet: its figures publish at its close".into(),
         },
         cohort: evidence.cohort,
         onboarding_median: org

@@ -2,7 +2,7 @@
 //! drivers), the four DORA keys with their tiers and change, and the survey's participation.
 //! Formatted from the snapshots of the quarter and of the one before it.
 
-use crate::scoring::{Driver, Rules, TeamScore, Tier};
+use crate::scoring::{Driver, Rules, SurveyStatus, TeamScore, Tier};
 
 /// One component's contribution to the DXS change, formatted.
 pub struct DriverRow {
@@ -199,17 +199,44 @@ pub fn keys(t: &TeamScore, then: Option<&TeamScore>) -> Vec<KeyRow> {
     ]
 }
 
-/// The survey's participation: `81 of 120 invited (68%)`.
+/// The participation and status of the survey a score shows: `2026-Q4, open until
+/// 2026-12-22: 81 of 120 invited (68%)`; a group with 1 to k − 1 responses of an open survey
+/// shows `fewer than 5 of 12 invited`.
 pub fn participation(t: &TeamScore) -> String {
-    match t.survey.response_rate {
-        Some(rate) => format!(
-            "{} of {} invited ({:.0}%)",
-            t.responses,
-            t.survey.invites,
-            rate * 100.0
+    let s = &t.survey;
+    let Some(quarter) = &s.quarter else {
+        return "no invites yet".into();
+    };
+    let closes = s
+        .closes_at
+        .as_deref()
+        .map_or("", |at| at.get(..10).unwrap_or(at));
+    let status = match s.status {
+        Some(SurveyStatus::Open) => format!("open until {closes}"),
+        _ => format!("closed {closes}"),
+    };
+    let answered = match (s.responses, s.fewer_than, s.response_rate) {
+        (Some(n), _, Some(rate)) => {
+            format!("{n} of {} invited ({:.0}%)", s.invites, rate * 100.0)
+        }
+        (Some(n), _, None) => format!("{n} responses"),
+        (None, Some(k), _) => format!("fewer than {k} of {} invited", s.invites),
+        (None, None, _) => "no responses".into(),
+    };
+    format!("{quarter}, {status}: {answered}")
+}
+
+/// Which closed survey the figures are from: none yet, this one, or an earlier one.
+pub fn figures_note(t: &TeamScore, k: i64) -> String {
+    match (&t.survey.figures_quarter, &t.survey.quarter) {
+        (None, _) => "No survey has closed yet: survey figures publish at its close.".into(),
+        (Some(f), Some(q)) if f == q => {
+            format!("A team's survey figures show from {k} responses.")
+        }
+        (Some(f), _) => format!(
+            "Survey figures are those of {f}, the latest closed survey; a team's show from \
+             {k} responses."
         ),
-        None if t.responses > 0 => format!("{} responses", t.responses),
-        None => "no invites yet".into(),
     }
 }
 

@@ -20,10 +20,10 @@ pub struct TeamFigures<'a> {
     pub telemetry: &'a Telemetry,
     /// Survey aggregates.
     pub survey: &'a SurveyAggregates,
-    /// Responses of the quarter.
+    /// Responses of the closed survey whose figures are shown.
     pub responses: i64,
-    /// Invites of the quarter.
-    pub invites: i64,
+    /// The participation of the latest survey (no answer figure yet).
+    pub participation: SurveyFigures,
     /// Hide the survey figures (see [`super::suppression`]).
     pub hidden: bool,
     /// `(service, repository)` of each service code.
@@ -57,11 +57,7 @@ pub fn team_score(f: &TeamFigures, period: &Period, rules: &Rules) -> TeamScore 
         components.insert("adoption".to_string(), ratio * 100.0);
         basis.insert("adoption".to_string(), measured);
     }
-    let mut survey = SurveyFigures {
-        invites: f.invites,
-        response_rate: ratio(f.responses, f.invites).map(|r| round(r, 4)),
-        ..SurveyFigures::default()
-    };
+    let mut survey = f.participation.clone();
     let mut nps = None;
     if !f.hidden {
         for component in rules.survey.components() {

@@ -82,7 +82,8 @@ pub struct Freshness {
 
 impl Evidence {
     /// The evidence of `score`'s quarter over `period`: the cohort of `developers` (the roster
-    /// with first commits) and the themes of the quarter's text answers.
+    /// with first commits) and the themes of the text answers of the closed survey it shows
+    /// (none before a survey closes), suppressed with the k of that close.
     pub(super) async fn read(
         store: &Store,
         rules: &Rules,
@@ -90,7 +91,14 @@ impl Evidence {
         period: &Period,
         developers: &[Onboarding],
     ) -> Result<Evidence, ScoringError> {
-        let answers = store.answers(&score.quarter).await?;
+        let shown = store.survey_shown(&score.quarter).await?;
+        let (answers, k) = match &shown.closed {
+            Some(w) => (
+                store.answers(&w.quarter).await?,
+                w.frozen_k.unwrap_or(rules.min_group_size),
+            ),
+            None => (Vec::new(), rules.min_group_size),
+        };
         let (cohort, open) = cohort(developers, period);
         let own: BTreeSet<String> = rules
             .survey
@@ -99,12 +107,7 @@ impl Evidence {
             .filter(|q| q.kind == QuestionKind::Text)
             .flat_map(|q| question_words(&q.text))
             .collect();
-        let (themes, team_themes) = pain_themes(
-            &text_answers(&answers, rules),
-            &own,
-            score,
-            rules.min_group_size,
-        );
+        let (themes, team_themes) = pain_themes(&text_answers(&answers, rules), &own, score, k);
         Ok(Evidence {
             cohort,
             open,

@@ -24,6 +24,7 @@ impl Teams {
         names.extend(facts.survey_teams.values.iter().map(String::as_str));
         names.extend(facts.cohort.iter().map(|d| d.team.as_str()));
         names.extend(facts.response_counts.iter().map(|(t, _, _)| t.as_str()));
+        names.extend(facts.survey.participation.iter().map(|p| p.team.as_str()));
         names.extend(facts.namespaces.iter().map(|n| n.team.as_str()));
         let names: Vec<String> = names.into_iter().map(String::from).collect();
         let codes = names

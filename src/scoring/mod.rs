@@ -17,6 +17,7 @@ mod evidence;
 mod frames;
 mod group;
 mod normalise;
+mod participation;
 mod rules;
 mod score;
 mod snapshot;
@@ -185,6 +186,18 @@ pub fn score_facts(
         .iter()
         .map(|(t, r, i)| (t.clone(), (*r, *i)))
         .collect();
+    // The closed survey's figures are suppressed with the k of its close, never revisited.
+    let k = facts
+        .survey
+        .closed
+        .as_ref()
+        .and_then(|w| w.frozen_k)
+        .unwrap_or(rules.min_group_size);
+    let participation = participation::Participations::new(
+        &facts.survey,
+        rules.min_group_size,
+        rules.survey_window_days,
+    );
     let exclusions = rules
         .services
         .exclusions(&facts.repo_names.values, &facts.repos);
@@ -197,25 +210,20 @@ pub fn score_facts(
     step.done("telemetry");
     let mut survey = answers::aggregate(&frames.answers, &rules.survey, &questions, &choices)?;
     step.done("survey");
-    let total = counts
-        .values()
-        .fold((0, 0), |(r, i), (a, b)| (r + a, i + b));
-    let hidden = hidden_teams(
-        counts.iter().map(|(team, c)| (team.as_str(), c.0)),
-        rules.min_group_size,
-    );
-    sparse_questions(&mut survey, &teams.names, &hidden, rules.min_group_size);
+    let total: i64 = counts.values().map(|(r, _)| r).sum();
+    let hidden = hidden_teams(counts.iter().map(|(team, c)| (team.as_str(), c.0)), k);
+    sparse_questions(&mut survey, &teams.names, &hidden, k);
     step.done("suppression");
     let empty_t = telemetry::Telemetry::default();
     let empty_s = answers::SurveyAggregates::default();
-    let figures = |team: &str, code: u32, (responses, invites): (i64, i64), hidden: bool| {
+    let figures = |team: &str, code: u32, responses: i64, hidden: bool| {
         team_score(
             &TeamFigures {
                 team,
                 telemetry: telemetry.get(&code).unwrap_or(&empty_t),
                 survey: survey.get(&code).unwrap_or(&empty_s),
                 responses,
-                invites,
+                participation: participation.of((code != ORG_CODE).then_some(team)),
                 hidden,
                 services: &services,
             },
@@ -223,12 +231,7 @@ pub fn score_facts(
             rules,
         )
     };
-    let mut org = figures(
-        ORG,
-        ORG_CODE,
-        total,
-        too_small(total.0, rules.min_group_size),
-    );
+    let mut org = figures(ORG, ORG_CODE, total, too_small(total, k));
     org.adoption.excluded = excluded;
     // A closed quarter lists the teams it has figures of: a team known only later (a new
     // roster line, a new repository) does not change a quarter that has ended.
@@ -238,8 +241,8 @@ pub fn score_facts(
         .iter()
         .enumerate()
         .map(|(code, name)| {
-            let c = counts.get(name).copied().unwrap_or((0, 0));
-            figures(name, code as u32, c, hidden.contains(name.as_str()))
+            let responses = counts.get(name).map_or(0, |c| c.0);
+            figures(name, code as u32, responses, hidden.contains(name.as_str()))
         })
         .filter(|t| !closed || t.has_figures())
         .collect();

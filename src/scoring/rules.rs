@@ -18,6 +18,8 @@ pub struct Rules {
     pub min_coverage: f64,
     /// Trailing window for adoption and the onboarding cohort, in days.
     pub window_days: i64,
+    /// Days a quarter's survey is open from its first invite (`survey.window_days`).
+    pub survey_window_days: i64,
     /// Lead time bounds, hours.
     pub lead_time: Bounds,
     /// Onboarding bounds, hours.
@@ -40,6 +42,9 @@ pub struct Rules {
     pub central_incident_repos: Vec<String>,
 }
 
+/// `survey.window_days` when rules are built from `[score]` alone.
+const SURVEY_WINDOW_DAYS: i64 = 21;
+
 /// `incidents.revert_window_days` when rules are built from `[score]` alone.
 const REVERT_WINDOW_DAYS: i64 = 14;
 
@@ -51,6 +56,7 @@ impl Rules {
             min_group_size: i64::from(config.min_group_size),
             min_coverage: config.min_coverage,
             window_days: i64::from(config.window_days),
+            survey_window_days: SURVEY_WINDOW_DAYS,
             lead_time: bounds(config.lead_time_hours),
             onboarding: bounds(config.onboarding_hours),
             recovery: bounds(config.recovery_hours),
@@ -74,6 +80,7 @@ impl Rules {
             revert_window_days: i64::from(config.incidents.revert_window_days),
             services: crate::delivery::adoption::Rule::of(config),
             central_incident_repos: config.incidents.repos.clone(),
+            survey_window_days: config.survey.window_days,
             ..Rules::new(&config.score, config.survey.definition.clone())?
         })
     }

@@ -45,7 +45,8 @@ pub struct TeamScore {
     pub components: BTreeMap<String, f64>,
     /// Weighted components left out of the DXS: no data, or hidden survey figures.
     pub missing: Vec<String>,
-    /// Survey responses of the quarter.
+    /// Responses of the closed survey whose figures are shown (`survey.figures_quarter`); the
+    /// participation of the latest survey is `survey.responses`.
     pub responses: i64,
     /// Lead time for changes deployed in the quarter.
     pub lead_time_hours: LeadTime,
@@ -214,19 +215,55 @@ pub struct Adoption {
     pub namespaces: i64,
 }
 
-/// Survey aggregates of a team or the organisation.
+/// The survey of a team or the organisation (DESIGN §7 `survey`): the participation and status
+/// of the latest survey at or before the score's quarter (`quarter`, `status`, `responses`,
+/// `invites`, `response_rate`), and the answer figures of the latest closed one
+/// (`figures_quarter`: `means`, `nps_counts`, `choices`, like the survey components, the NPS,
+/// the themes, the team's `responses` and `hidden`). While a survey is open only its
+/// participation is published; its figures publish once, at its close, and never change.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct SurveyFigures {
-    /// Invites issued for the quarter.
+    /// The survey whose participation this shows: the latest at or before the score's
+    /// quarter; none before its first invite.
+    #[serde(default)]
+    pub quarter: Option<String>,
+    /// `open` while that survey takes answers (or is closing), `closed` once its figures are
+    /// published.
+    #[serde(default)]
+    pub status: Option<SurveyStatus>,
+    /// Its responses so far (held ones included); none while it is open with 1 to k − 1.
+    #[serde(default)]
+    pub responses: Option<i64>,
+    /// While it is open with 1 to k − 1 responses: k (`score.min_group_size`), the report's
+    /// "fewer than k".
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fewer_than: Option<i64>,
+    /// When it closes (unless closed sooner) or closed, RFC 3339.
+    #[serde(default)]
+    pub closes_at: Option<String>,
+    /// Invites issued for that survey.
     pub invites: i64,
-    /// Responses / invites.
+    /// Its responses / invites; none while `responses` is.
     pub response_rate: Option<f64>,
+    /// The closed survey whose answer figures this score shows; none before the first close.
+    #[serde(default)]
+    pub figures_quarter: Option<String>,
     /// Mean answer of each numeric question (scale 1–10, nps 0–10).
     pub means: BTreeMap<String, f64>,
     /// NPS answer groups.
     pub nps_counts: Option<NpsCounts>,
     /// Answer counts of each choice question, by choice value (the wait distribution).
     pub choices: BTreeMap<String, BTreeMap<String, i64>>,
+}
+
+/// Whether a survey takes answers or has published its figures.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SurveyStatus {
+    /// Taking answers: only participation is published.
+    Open,
+    /// Closed: its figures are published, frozen.
+    Closed,
 }
 
 /// Promoters (9–10), passives (7–8) and detractors (0–6).

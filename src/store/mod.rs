@@ -25,6 +25,7 @@ mod snapshots;
 mod sqlite_scan;
 mod stream;
 mod survey;
+mod survey_windows;
 mod totals;
 mod upserts;
 mod yardstick;
@@ -50,7 +51,8 @@ pub use scoring::{
     PLATFORM_SOURCES,
 };
 pub use snapshots::Snapshot;
-pub use survey::{AnswerRow, Invite, ResponseRate, SubmitOutcome};
+pub use survey::{AnswerRow, Invite, NewInvite, ResponseRate, SubmitOutcome};
+pub use survey_windows::{Participation, SurveyShown, SurveyWindow};
 pub use totals::{NamespaceTotal, RequestTotal, RunTotal, Totals};
 pub use yardstick::SqlPercentiles;
 

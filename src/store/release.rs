@@ -49,12 +49,7 @@ impl Store {
             if held.responses < min {
                 continue;
             }
-            let n = self.release_quarter(&held.quarter, min).await?;
-            // SQLite keeps the used invites WITHOUT ROWID, in the order of their hashes already.
-            if n > 0 && self.backend() == Backend::Postgres {
-                self.rewrite_uses(&held.quarter).await?;
-                tracing::info!(quarter = %held.quarter, responses = n, "survey responses released");
-            }
+            let n = self.release_batch(&held.quarter, min).await?;
             if n > 0 {
                 released.push(Held {
                     quarter: held.quarter,
@@ -63,6 +58,18 @@ impl Store {
             }
         }
         Ok(released)
+    }
+
+    /// Releases the held responses of `quarter` if at least `min` are held, then writes its
+    /// used invites again (PostgreSQL). Returns how many were released.
+    pub(super) async fn release_batch(&self, quarter: &str, min: i64) -> Result<u64> {
+        let n = self.release_quarter(quarter, min).await?;
+        // SQLite keeps the used invites WITHOUT ROWID, in the order of their keys already.
+        if n > 0 && self.backend() == Backend::Postgres {
+            self.rewrite_uses(quarter).await?;
+            tracing::info!(%quarter, responses = n, "survey responses released");
+        }
+        Ok(n)
     }
 
     /// Moves the held responses of `quarter` into the answers, shuffled, if at least `min`
@@ -107,8 +114,8 @@ impl Store {
     /// Writes the used invites of `quarter` again, ordered by hash, so that their rows lose the
     /// order and the transaction ids of their submissions.
     async fn rewrite_uses(&self, quarter: &str) -> Result<()> {
-        let take = "DELETE FROM survey_invite_uses WHERE invite_hash IN \
-                    (SELECT invite_hash FROM survey_invites WHERE quarter = $1) RETURNING invite_hash";
+        let take = "DELETE FROM survey_invite_uses WHERE use_key IN \
+                    (SELECT use_key FROM survey_invites WHERE quarter = $1) RETURNING use_key";
         with_pool!(self, pool => {
             let mut tx = pool.begin().await?;
             let mut hashes: Vec<(String,)> = sqlx::query_as(take).bind(quarter).fetch_all(&mut *tx).await?;

@@ -12,6 +12,7 @@ use super::copy_out::literal;
 use super::failures::FailureFacts;
 use super::org::FIRST_COMMIT;
 use super::stream::required;
+use super::survey_windows::SurveyShown;
 use super::{with_pool, Result, Store, StoreError};
 use crate::model::RepoFacts;
 
@@ -24,7 +25,8 @@ pub struct FactRange {
     pub end: i64,
     /// Start of the trailing window that ends at `end` (adoption, onboarding cohort).
     pub window_start: i64,
-    /// Survey quarter, e.g. `2026-Q4`.
+    /// The scored quarter, e.g. `2026-Q4`: the answers loaded are those of the latest closed
+    /// survey at or before it.
     pub quarter: String,
     /// Question ids whose answers are scored (free text is never loaded).
     pub questions: Vec<String>,
@@ -134,8 +136,11 @@ pub struct ScoringFacts {
     pub answer_number: Vec<Option<f64>>,
     /// Answers: the choice code, for choice questions.
     pub answer_choice: Vec<Option<u32>>,
-    /// Responses of the quarter per team `(team, responses, invites)`.
+    /// Responses per team `(team, responses, invites)` of the closed survey the quarter shows
+    /// (`survey.closed`), whose answers are the ones loaded: none before a survey closes.
     pub response_counts: Vec<(String, i64, i64)>,
+    /// The surveys the quarter shows (DESIGN §10 "Publish once, at close").
+    pub survey: SurveyShown,
     /// Every team name the store knows.
     pub teams: Vec<String>,
     /// Namespaces with a team label at the period's end (when the range asks for them).
@@ -197,10 +202,13 @@ impl Store {
         timed("cohort", facts.cohort.len());
         self.load_requests(range, &mut facts).await?;
         timed("requests", facts.request_ok.len());
-        self.load_answers(range, &mut facts).await?;
-        timed("answers", facts.answer_team.len());
-        self.load_response_counts(range, &mut facts).await?;
-        timed("responses", facts.response_counts.len());
+        facts.survey = self.survey_shown(&range.quarter).await?;
+        if let Some(closed) = facts.survey.closed.as_ref().map(|w| w.quarter.clone()) {
+            self.load_answers(range, &closed, &mut facts).await?;
+            timed("answers", facts.answer_team.len());
+            self.load_response_counts(&closed, &mut facts).await?;
+            timed("responses", facts.response_counts.len());
+        }
         if range.namespaces {
             self.load_namespaces(range, &mut facts).await?;
             timed("namespaces", facts.namespaces.len());
@@ -377,7 +385,12 @@ impl Store {
         Ok(())
     }
 
-    async fn load_answers(&self, range: &FactRange, facts: &mut ScoringFacts) -> Result<()> {
+    async fn load_answers(
+        &self,
+        range: &FactRange,
+        quarter: &str,
+        facts: &mut ScoringFacts,
+    ) -> Result<()> {
         if range.questions.is_empty() {
             return Ok(());
         }
@@ -387,7 +400,7 @@ impl Store {
         let sql = format!(
             "SELECT team, question, number, text FROM survey_answers \
              WHERE quarter = {} AND question IN ({})",
-            literal(&range.quarter),
+            literal(quarter),
             questions.join(", ")
         );
         self.stream(&sql, |r| {
@@ -405,11 +418,7 @@ impl Store {
         .await
     }
 
-    async fn load_response_counts(
-        &self,
-        range: &FactRange,
-        facts: &mut ScoringFacts,
-    ) -> Result<()> {
+    async fn load_response_counts(&self, quarter: &str, facts: &mut ScoringFacts) -> Result<()> {
         let sql =
             "SELECT team, CAST(SUM(responses) AS BIGINT), CAST(SUM(invites) AS BIGINT) FROM ( \
                    SELECT team, COUNT(*) AS responses, 0 AS invites FROM survey_responses \
@@ -417,7 +426,7 @@ impl Store {
                    SELECT team, 0, COUNT(*) FROM survey_invites WHERE quarter = $1 GROUP BY team \
                    ) t GROUP BY team ORDER BY team";
         let rows: Vec<(String, i64, i64)> = with_pool!(self, pool => sqlx::query_as(sql)
-            .bind(&range.quarter).fetch_all(pool).await?);
+            .bind(quarter).fetch_all(pool).await?);
         facts.response_counts = rows;
         Ok(())
     }

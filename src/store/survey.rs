@@ -21,6 +21,8 @@ pub enum SubmitOutcome {
     AlreadyUsed,
     /// No such invite: nothing written.
     UnknownInvite,
+    /// The invite's survey has closed: nothing written.
+    Closed,
 }
 
 /// One stored answer with its response's team (what scoring reads).
@@ -61,26 +63,38 @@ pub(super) fn decode_answers(json: &str) -> Result<Vec<Answer>> {
     serde_json::from_str(json).map_err(|e| StoreError::Database(sqlx::Error::Decode(Box::new(e))))
 }
 
-/// A new invite: kept as it is when stored already.
-struct InviteInsert<'a> {
-    hash: &'a str,
-    quarter: &'a str,
-    team: &'a str,
+/// A new invite (kept as it is when stored already).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewInvite {
+    /// SHA-256 of its token.
+    pub hash: String,
+    /// Quarter it is for.
+    pub quarter: String,
+    /// Team of the invited developer.
+    pub team: String,
+    /// What its use is recorded under: derived from the quarter and the developer, whatever
+    /// the secret (`crate::survey::invites::use_key`), so a developer answers once a quarter.
+    pub use_key: String,
 }
 
-impl Columns for InviteInsert<'_> {
-    const INTO: &'static str = "survey_invites (invite_hash, quarter, team)";
+impl Columns for NewInvite {
+    const INTO: &'static str = "survey_invites (invite_hash, quarter, team, use_key)";
     const ON_CONFLICT: &'static str = "ON CONFLICT (invite_hash) DO NOTHING";
     fn values(&self, _: i64) -> impl IntoIterator<Item = Value<'_>> {
-        [self.hash.into(), self.quarter.into(), self.team.into()]
+        [
+            (&self.hash).into(),
+            (&self.quarter).into(),
+            (&self.team).into(),
+            (&self.use_key).into(),
+        ]
     }
 }
 
-/// An invite that has answered (no time, nothing else).
+/// An invite that has answered: its use key (no time, nothing else).
 pub(super) struct InviteUse<'a>(pub &'a str);
 
 impl Columns for InviteUse<'_> {
-    const INTO: &'static str = "survey_invite_uses (invite_hash)";
+    const INTO: &'static str = "survey_invite_uses (use_key)";
     const ON_CONFLICT: &'static str = "";
     fn values(&self, _: i64) -> impl IntoIterator<Item = Value<'_>> {
         [self.0.into()]
@@ -156,20 +170,36 @@ pub struct Invite {
 }
 
 impl Store {
-    /// Stores invites `(hash, quarter, team)`; an invite already stored is left as it is.
-    /// Returns how many were new.
+    /// Stores invites `(hash, quarter, team)`, each used under its own hash (invites that no
+    /// developer stands behind: the demo's, the tests'); see [`Store::create_keyed_invites`].
     pub async fn create_invites(&self, invites: &[(String, String, String)]) -> Result<u64> {
-        let invites: Vec<InviteInsert> = invites
+        let invites: Vec<NewInvite> = invites
             .iter()
-            .map(|(hash, quarter, team)| InviteInsert {
-                hash,
-                quarter,
-                team,
+            .map(|(hash, quarter, team)| NewInvite {
+                hash: hash.clone(),
+                quarter: quarter.clone(),
+                team: team.clone(),
+                use_key: hash.clone(),
             })
             .collect();
+        self.create_keyed_invites(&invites).await
+    }
+
+    /// Stores `invites`; an invite already stored is left as it is. The first invite of a
+    /// quarter opens its survey now. Returns how many were new.
+    pub async fn create_keyed_invites(&self, invites: &[NewInvite]) -> Result<u64> {
+        let now = chrono::Utc::now().timestamp();
+        let mut quarters: Vec<&str> = invites.iter().map(|i| i.quarter.as_str()).collect();
+        quarters.sort_unstable();
+        quarters.dedup();
+        let open = "INSERT INTO survey_windows (quarter, opened_at) VALUES ($1, $2) \
+                    ON CONFLICT (quarter) DO NOTHING";
         with_pool!(self, pool => {
             let mut tx = pool.begin().await?;
-            let rows = upsert(&mut tx, &invites, 0).await?;
+            for quarter in quarters {
+                sqlx::query(open).bind(quarter).bind(now).execute(&mut *tx).await?;
+            }
+            let rows = upsert(&mut tx, invites, 0).await?;
             tx.commit().await?;
             Ok(rows)
         })
@@ -177,8 +207,8 @@ impl Store {
 
     /// The invite with this hash, if there is one.
     pub async fn invite(&self, invite_hash: &str) -> Result<Option<Invite>> {
-        let sql = "SELECT i.quarter, i.team, u.invite_hash IS NOT NULL FROM survey_invites i \
-                   LEFT JOIN survey_invite_uses u ON u.invite_hash = i.invite_hash WHERE i.invite_hash = $1";
+        let sql = "SELECT i.quarter, i.team, u.use_key IS NOT NULL FROM survey_invites i \
+                   LEFT JOIN survey_invite_uses u ON u.use_key = i.use_key WHERE i.invite_hash = $1";
         let row: Option<(String, String, bool)> = with_pool!(self, pool => sqlx::query_as(sql).bind(invite_hash).fetch_optional(pool).await?);
         Ok(row.map(|(quarter, team, used)| Invite {
             quarter,
@@ -187,10 +217,12 @@ impl Store {
         }))
     }
 
-    /// Holds a response for the invite `invite_hash`, once: the invite is marked used and the
-    /// response put in `survey_pending` (with the invite's quarter and team, no time) in one
-    /// transaction. It reaches the answers only with a batch ([`Store::release_responses`]),
-    /// written by another transaction.
+    /// Holds a response for the invite `invite_hash`, once per (quarter, developer), while its
+    /// survey is not closed: the invite's use key is marked used and the response put in
+    /// `survey_pending` (with the invite's quarter and team, no time) in one transaction that
+    /// holds the survey window's row, so a close waits for it (and releases it) or refuses
+    /// it. It reaches the answers only with a batch ([`Store::release_responses`]) or at the
+    /// close, written by another transaction.
     pub async fn submit_response(
         &self,
         invite_hash: &str,
@@ -199,30 +231,35 @@ impl Store {
         let id = random_id();
         let answers = serde_json::to_string(answers).expect("answers serialise");
         // The first statement writes, so SQLite takes its write lock at once (waiting on
-        // busy_timeout) instead of failing to upgrade a read lock under concurrency.
-        let mark = "INSERT INTO survey_invite_uses (invite_hash) \
-                    SELECT invite_hash FROM survey_invites WHERE invite_hash = $1 \
-                    ON CONFLICT (invite_hash) DO NOTHING";
+        // busy_timeout) instead of failing to upgrade a read lock under concurrency; on
+        // PostgreSQL it locks the open window's row until the commit.
+        let hold = "UPDATE survey_windows SET closed_at = NULL WHERE closed_at IS NULL AND \
+                    quarter = (SELECT quarter FROM survey_invites WHERE invite_hash = $1)";
+        let mark = "INSERT INTO survey_invite_uses (use_key) \
+                    SELECT use_key FROM survey_invites WHERE invite_hash = $1 \
+                    ON CONFLICT (use_key) DO NOTHING";
         let pending = "INSERT INTO survey_pending (id, quarter, team, answers) \
                        SELECT $1, quarter, team, $2 FROM survey_invites WHERE invite_hash = $3";
         let stored = with_pool!(self, pool => {
             let mut tx = pool.begin().await?;
-            let marked = sqlx::query(mark).bind(invite_hash).execute(&mut *tx).await?.rows_affected();
-            if marked == 0 {
-                tx.rollback().await?;
-                false
-            } else {
+            let open = sqlx::query(hold).bind(invite_hash).execute(&mut *tx).await?.rows_affected() > 0;
+            let marked = open
+                && sqlx::query(mark).bind(invite_hash).execute(&mut *tx).await?.rows_affected() > 0;
+            if marked {
                 sqlx::query(pending).bind(&id).bind(&answers).bind(invite_hash).execute(&mut *tx).await?;
                 tx.commit().await?;
-                true
+            } else {
+                tx.rollback().await?;
             }
+            (open, marked)
         });
-        if stored {
-            return Ok(SubmitOutcome::Stored);
-        }
-        Ok(match self.invite(invite_hash).await? {
-            Some(_) => SubmitOutcome::AlreadyUsed,
-            None => SubmitOutcome::UnknownInvite,
+        Ok(match stored {
+            (_, true) => SubmitOutcome::Stored,
+            (true, false) => SubmitOutcome::AlreadyUsed,
+            (false, _) => match self.invite(invite_hash).await? {
+                Some(_) => SubmitOutcome::Closed,
+                None => SubmitOutcome::UnknownInvite,
+            },
         })
     }
 

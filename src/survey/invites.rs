@@ -5,18 +5,25 @@
 //! `dxs survey invite` twice for a quarter prints the same links and stores the same hashes
 //! (an upsert), so a second run never hands a developer a second valid invite. Only the token's
 //! SHA-256 is stored, with the quarter and the team, never the login.
+//!
+//! An invite is used per (quarter, developer), whatever the secret: its use is recorded under
+//! a use key, an HMAC of the quarter and the login under a random key of the database
+//! ([`use_key`]), so the invite a new survey secret derives for a developer who answered is used
+//! already. A closed quarter's survey takes no invite ([`InviteError::Closed`]).
 
 use std::io::Write;
 
 use hmac::Mac;
 
 use super::keyed;
+use crate::config::SurveyConfig;
 use crate::model::{invite_hash, Developer};
 use crate::quarter::Quarter;
 use crate::secret::Secret;
-use crate::store::{Store, StoreError};
+use crate::store::{NewInvite, Store, StoreError};
 
 const LABEL: &str = "dxs survey invite v1";
+const USE_LABEL: &str = "dxs survey use v1";
 
 /// Why invites could not be issued.
 #[derive(Debug, thiserror::Error)]
@@ -24,6 +31,9 @@ pub enum InviteError {
     /// No survey secret: tokens cannot be derived.
     #[error("survey.secret_env: the variable it names is not set")]
     NoSecret,
+    /// The quarter's survey has closed: no invite is issued, no answer taken.
+    #[error("the survey of {0} has closed: it takes no more invites or answers")]
+    Closed(Quarter),
     /// The roster holds nobody (for this team).
     #[error("the roster has no developer{0} who started before the end of {1}; run `dxs collect` (or `dxs demo`) first")]
     EmptyRoster(String, Quarter),
@@ -49,6 +59,17 @@ pub fn token(secret: &Secret, quarter: Quarter, login: &str) -> String {
     hex::encode(&digest.into_bytes()[..16])
 }
 
+/// The key the use of `login`'s invite for `quarter` is recorded under: 64 hex digits of
+/// HMAC-SHA256 under the database's survey salt ([`Store::survey_salt`]), the same for every
+/// survey secret.
+pub fn use_key(salt: &Secret, quarter: Quarter, login: &str) -> String {
+    hex::encode(
+        keyed(salt, USE_LABEL, &[&quarter.to_string(), login])
+            .finalize()
+            .into_bytes(),
+    )
+}
+
 /// The link of a token: `{base_url}/survey?invite={token}`.
 pub fn url(base_url: &str, token: &str) -> String {
     format!("{base_url}/survey?invite={token}")
@@ -60,12 +81,12 @@ pub fn url(base_url: &str, token: &str) -> String {
 /// run again.
 pub async fn issue(
     store: &Store,
-    secret: Option<&Secret>,
-    base_url: &str,
+    survey: &SurveyConfig,
     quarter: Quarter,
     team: Option<&str>,
 ) -> Result<Vec<InviteLink>, InviteError> {
-    let secret = secret.ok_or(InviteError::NoSecret)?;
+    let secret = survey.secret.as_ref().ok_or(InviteError::NoSecret)?;
+    refuse_closed(store, survey, quarter).await?;
     let mut developers: Vec<_> = store
         .developers()
         .await?
@@ -78,22 +99,19 @@ pub async fn issue(
         return Err(InviteError::EmptyRoster(which, quarter));
     }
     developers.sort_by(|a, b| (&a.team, &a.login).cmp(&(&b.team, &b.login)));
+    let salt = Secret::new(store.survey_salt().await?);
     let mut rows = Vec::with_capacity(developers.len());
     let mut links = Vec::with_capacity(developers.len());
     for developer in developers {
         let token = token(secret, quarter, &developer.login);
-        rows.push((
-            invite_hash(&token),
-            quarter.to_string(),
-            developer.team.clone(),
-        ));
+        rows.push(new_invite(&salt, &token, quarter, &developer));
         links.push(InviteLink {
-            url: url(base_url, &token),
+            url: url(&survey.base_url, &token),
             login: developer.login,
             team: developer.team,
         });
     }
-    let new = store.create_invites(&rows).await?;
+    let new = store.create_keyed_invites(&rows).await?;
     tracing::info!(%quarter, invites = rows.len(), new, "survey invites issued");
     Ok(links)
 }
@@ -102,18 +120,42 @@ pub async fn issue(
 /// token: the invite of a developer signed in through the SSO proxy.
 pub async fn for_developer(
     store: &Store,
-    secret: &Secret,
+    survey: &SurveyConfig,
     quarter: Quarter,
     developer: &Developer,
-) -> Result<String, StoreError> {
+) -> Result<String, InviteError> {
+    let secret = survey.secret.as_ref().ok_or(InviteError::NoSecret)?;
+    refuse_closed(store, survey, quarter).await?;
+    let salt = Secret::new(store.survey_salt().await?);
     let token = token(secret, quarter, &developer.login);
-    let row = (
-        invite_hash(&token),
-        quarter.to_string(),
-        developer.team.clone(),
-    );
-    store.create_invites(&[row]).await?;
+    store
+        .create_keyed_invites(&[new_invite(&salt, &token, quarter, developer)])
+        .await?;
     Ok(token)
+}
+
+/// [`InviteError::Closed`] when the survey of `quarter` takes no more answers: closed, or its
+/// `survey.window_days` have passed.
+async fn refuse_closed(
+    store: &Store,
+    survey: &SurveyConfig,
+    quarter: Quarter,
+) -> Result<(), InviteError> {
+    let now = chrono::Utc::now().timestamp();
+    match store.survey_window(&quarter.to_string()).await? {
+        Some(w) if !w.takes_answers(survey.window_days, now) => Err(InviteError::Closed(quarter)),
+        _ => Ok(()),
+    }
+}
+
+/// The stored invite of `developer`'s `token`.
+fn new_invite(salt: &Secret, token: &str, quarter: Quarter, developer: &Developer) -> NewInvite {
+    NewInvite {
+        hash: invite_hash(token),
+        quarter: quarter.to_string(),
+        team: developer.team.clone(),
+        use_key: use_key(salt, quarter, &developer.login),
+    }
 }
 
 /// Writes `login,team,url` CSV with a header, quoting a field when CSV needs it.
@@ -155,6 +197,12 @@ mod tests {
         assert_ne!(a, token(&secret, q1, "alice"));
         assert_ne!(a, token(&secret, q4, "alicf"));
         assert_ne!(a, token(&Secret::new("k2"), q4, "alice"));
+        let salt = Secret::new("salt");
+        let used = use_key(&salt, q4, "alice");
+        assert_eq!(used.len(), 64);
+        assert_eq!(used, use_key(&salt, q4, "alice"), "whatever the secret");
+        assert_ne!(used, use_key(&salt, q1, "alice"));
+        assert_ne!(used, use_key(&salt, q4, "bob"));
         assert_eq!(
             url("https://dxs.example.com", "ab"),
             "https://dxs.example.com/survey?invite=ab"

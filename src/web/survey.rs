@@ -5,9 +5,11 @@
 //! developer's own invite.
 //!
 //! A POST is checked in this order: an invite (400), its CSRF token (403), the invite known
-//! (404) and unused (409), then every answer (422: the form again, each error at its question,
-//! every answer kept). The response is held with the invite's team and quarter only (no time,
-//! never the person) and released with the next batch of at least `min_group_size` responses.
+//! (404), its survey still open (410: the survey has closed, the answers are not stored) and
+//! the invite unused (409), then every answer (422: the form again, each error at its
+//! question, every answer kept). The response is held with the invite's team and quarter only
+//! (no time, never the person); it counts in the figures when its survey closes (at the end
+//! of `survey.window_days`, or `dxs survey close`), which the form and thank-you page date.
 //! Every survey page is `Cache-Control: no-store` (it holds the invite). Answers, tokens and
 //! submissions are never logged. Refused posts (no, unknown or used invite, bad CSRF token) are
 //! limited per client address; valid ones never are, so an office behind one NAT address answers.
@@ -27,6 +29,7 @@ use super::{AppState, WebError};
 use crate::model::{invite_hash, Answer};
 use crate::quarter::Quarter;
 use crate::store::{Invite, SubmitOutcome};
+use crate::survey::invites::InviteError;
 use crate::survey::validation::{self, Entered, FieldErrors};
 use crate::survey::{csrf, invites, QuestionKind, SurveyDefinition};
 
@@ -51,9 +54,9 @@ async fn show(
         None => signed_in_invite(&state, &headers, client).await?,
     };
     let hash = invite_hash(&token);
-    let invite = open_invite(&state, &hash).await??;
+    let (invite, closes) = open_invite(&state, &hash).await??;
     let (entered, errors) = (Entered::default(), FieldErrors::new());
-    let form = FormPage::new(&state, &invite, &token, &hash, &entered, &errors);
+    let form = FormPage::new(&state, &invite, closes, &token, &hash, &entered, &errors);
     Ok(page(StatusCode::OK, form.render()?))
 }
 
@@ -76,10 +79,14 @@ async fn submit(
     if !csrf::is_valid(&state.config.survey.form_key, &hash, sent_csrf) {
         return Err(refused(Notice::BadCsrf));
     }
-    let invite = open_invite(&state, &hash).await?.map_err(refused)?;
+    let (invite, closes) = match open_invite(&state, &hash).await? {
+        // A late post is no attack: it is refused without counting against the address.
+        Err(Notice::Closed) => return Err(Notice::Closed.into()),
+        other => other.map_err(refused)?,
+    };
     let definition = &state.config.survey.definition;
     let answers = validation::validate(definition, &entered).map_err(|errors| {
-        let form = FormPage::new(&state, &invite, token, &hash, &entered, &errors);
+        let form = FormPage::new(&state, &invite, closes, token, &hash, &entered, &errors);
         match form.render() {
             Ok(html) => WebError::Page {
                 status: StatusCode::UNPROCESSABLE_ENTITY,
@@ -90,17 +97,20 @@ async fn submit(
     })?;
     match state.store.submit_response(&hash, &answers).await? {
         SubmitOutcome::Stored => {
-            state.release_survey().await;
+            if let Ok(quarter) = invite.quarter.parse() {
+                state.survey_answered(quarter).await;
+            }
             let thanks = ThanksPage {
                 title: &definition.title,
                 quarter: &invite.quarter,
-                batch: state.config.score.min_group_size,
+                closes_on: day(closes),
                 answers: summary(definition, &answers),
             };
             Ok(page(StatusCode::OK, thanks.render()?))
         }
         SubmitOutcome::AlreadyUsed => Err(refused(Notice::Used)),
         SubmitOutcome::UnknownInvite => Err(refused(Notice::Unknown)),
+        SubmitOutcome::Closed => Err(Notice::Closed.into()),
     }
 }
 
@@ -116,22 +126,44 @@ async fn signed_in_invite(
     let Some(login) = auth::sso_user(state, headers, client)? else {
         return Err(Notice::NoInvite.into());
     };
-    let Some(secret) = &state.config.survey.secret else {
-        return Err(Notice::NoInvite.into());
-    };
     let Some(developer) = state.store.developer(&login).await? else {
         return Err(Notice::NotOnRoster.into());
     };
-    Ok(invites::for_developer(&state.store, secret, Quarter::current(), &developer).await?)
+    let survey = &state.config.survey;
+    match invites::for_developer(&state.store, survey, Quarter::current(), &developer).await {
+        Ok(token) => Ok(token),
+        Err(InviteError::NoSecret) => Err(Notice::NoInvite.into()),
+        Err(InviteError::Closed(_)) => Err(Notice::Closed.into()),
+        Err(InviteError::Store(e)) => Err(e.into()),
+        Err(e @ InviteError::EmptyRoster(..)) => Err(WebError::Internal(e.into())),
+    }
 }
 
-/// The invite if it can answer, else the notice that says why not.
-async fn open_invite(state: &AppState, hash: &str) -> Result<Result<Invite, Notice>, WebError> {
-    Ok(match state.store.invite(hash).await? {
-        None => Err(Notice::Unknown),
-        Some(invite) if invite.used => Err(Notice::Used),
-        Some(invite) => Ok(invite),
+/// The invite and when its survey closes (UNIX seconds) if it can answer, else the notice that
+/// says why not: a survey that has closed, or whose `survey.window_days` have passed, takes
+/// no answer.
+async fn open_invite(
+    state: &AppState,
+    hash: &str,
+) -> Result<Result<(Invite, i64), Notice>, WebError> {
+    let Some(invite) = state.store.invite(hash).await? else {
+        return Ok(Err(Notice::Unknown));
+    };
+    let days = state.config.survey.window_days;
+    let now = chrono::Utc::now().timestamp();
+    Ok(match state.store.survey_window(&invite.quarter).await? {
+        Some(w) if w.takes_answers(days, now) && !invite.used => Ok((invite, w.closes_at(days))),
+        Some(w) if w.takes_answers(days, now) => Err(Notice::Used),
+        _ => Err(Notice::Closed),
     })
+}
+
+/// `YYYY-MM-DD` of a UNIX time, UTC.
+fn day(at: i64) -> String {
+    chrono::DateTime::from_timestamp(at, 0)
+        .unwrap_or_default()
+        .format("%Y-%m-%d")
+        .to_string()
 }
 
 /// A page that says why the form is not shown.
@@ -142,6 +174,7 @@ enum Notice {
     Used,
     BadCsrf,
     NotOnRoster,
+    Closed,
 }
 
 #[derive(Template)]
@@ -164,6 +197,12 @@ impl From<Notice> for WebError {
                 StatusCode::NOT_FOUND,
                 "This survey link is not valid",
                 "Check that the whole link was copied, or ask the platform team for a new one.",
+            ),
+            Notice::Closed => (
+                StatusCode::GONE,
+                "This survey has closed",
+                "This quarter's survey has closed: it takes no more answers, and nothing sent \
+                 to it now is stored. Its results are in the platform team's report.",
             ),
             Notice::Used => (
                 StatusCode::CONFLICT,
@@ -196,6 +235,8 @@ impl From<Notice> for WebError {
 struct FormPage<'a> {
     title: &'a str,
     quarter: &'a str,
+    /// The day the survey closes, `YYYY-MM-DD`.
+    closes_on: String,
     minutes: u32,
     invite: &'a str,
     csrf: String,
@@ -232,6 +273,7 @@ impl<'a> FormPage<'a> {
     fn new(
         state: &'a AppState,
         invite: &'a Invite,
+        closes: i64,
         token: &'a str,
         hash: &str,
         entered: &'a Entered,
@@ -297,6 +339,7 @@ impl<'a> FormPage<'a> {
         FormPage {
             title: &definition.title,
             quarter: &invite.quarter,
+            closes_on: day(closes),
             minutes: definition.minutes,
             invite: token,
             csrf: csrf::token(&state.config.survey.form_key, hash),
@@ -311,8 +354,8 @@ impl<'a> FormPage<'a> {
 struct ThanksPage<'a> {
     title: &'a str,
     quarter: &'a str,
-    /// Smallest batch a response is released in (`score.min_group_size`).
-    batch: u32,
+    /// The day the survey closes and its results appear, `YYYY-MM-DD`.
+    closes_on: String,
     /// `(question, answer as shown)`.
     answers: Vec<(&'a str, String)>,
 }
