@@ -6,7 +6,9 @@ use proptest::prelude::*;
 
 use super::*;
 use crate::config::{ScoreConfig, DEFAULT_WEIGHTS};
-use crate::store::{CohortDeveloper, RepoFacts, ServiceFacts};
+use crate::store::{
+    CohortDeveloper, Participation, RepoFacts, ServiceFacts, SurveyShown, SurveyWindow,
+};
 use crate::survey::SurveyDefinition;
 
 const H: i64 = 3600;
@@ -119,10 +121,37 @@ fn facts() -> ScoringFacts {
     answer("b", "deploy_ease", Some(1.0), None);
     answer("b", "deploy_ease", Some(11.0), None); // out of range: ignored
     f.response_counts = vec![("a".into(), 5, 6), ("b".into(), 2, 10)];
+    // The quarter's own survey, closed: its participation and its figures are shown.
+    let window = SurveyWindow {
+        quarter: quarter().to_string(),
+        opened_at: quarter().start(),
+        closed_at: Some(quarter().start() + 21 * D),
+        frozen_k: Some(5),
+    };
+    let participation = |team: &str, responses, invites| Participation {
+        team: team.into(),
+        responses,
+        invites,
+    };
+    f.survey = SurveyShown {
+        latest: Some(window.clone()),
+        participation: vec![participation("a", 5, 6), participation("b", 2, 10)],
+        closed: Some(window),
+    };
     f
 }
 
+/// `f` with its survey closed with `k`.
+fn closed_with(mut f: ScoringFacts, k: u32) -> ScoringFacts {
+    for w in [&mut f.survey.latest, &mut f.survey.closed].into_iter().flatten() {
+        w.frozen_k = Some(i64::from(k));
+    }
+    f
+}
+
+/// The score of `f` with the survey closed (and `score.min_group_size`) at `min_group_size`.
 fn score(f: ScoringFacts, min_group_size: u32) -> Score {
+    let f = closed_with(f, min_group_size);
     let rules = rules(min_group_size);
     let now = quarter().end() + 5 * D;
     let p = period(quarter(), now, &rules);
@@ -276,6 +305,39 @@ fn small_teams_are_hidden_with_the_next_smallest_but_count_for_the_organisation(
 }
 
 #[test]
+fn a_closed_survey_keeps_the_k_of_its_close_and_an_open_one_shows_participation_only() {
+    // Closed with k = 5, scored under a configuration that says 2: b (2 responses) and a
+    // stay hidden, as decided at the close.
+    let rules2 = rules(2);
+    let now = quarter().end() + 5 * D;
+    let p = period(quarter(), now, &rules2);
+    let s = score_facts(facts(), &rules2, quarter(), &p, now).unwrap();
+    assert!(s.team("b").unwrap().hidden && s.team("a").unwrap().hidden);
+    assert_eq!(s.org.survey.status, Some(SurveyStatus::Closed));
+    assert_eq!(s.org.survey.figures_quarter.as_deref(), Some("2026-Q3"));
+    // The same answers while the survey is open: the store loads none (only a closed survey's
+    // answers are read), so no survey figure shows anywhere, only participation.
+    let mut open = facts();
+    open.survey.latest.as_mut().unwrap().frozen_k = None;
+    open.survey.closed = None;
+    (open.answer_team, open.answer_question) = (Vec::new(), Vec::new());
+    (open.answer_number, open.answer_choice) = (Vec::new(), Vec::new());
+    open.response_counts.clear();
+    let rules5 = rules(5);
+    let s = score_facts(open, &rules5, quarter(), &p, now).unwrap();
+    for t in std::iter::once(&s.org).chain(&s.teams) {
+        assert!(t.nps.is_none() && t.survey.means.is_empty() && t.survey.choices.is_empty());
+        assert!(!t.components.contains_key("deploy_ease") && t.responses == 0);
+        assert_eq!(t.survey.status, Some(SurveyStatus::Open));
+        assert_eq!(t.survey.figures_quarter, None);
+    }
+    let (a, b) = (&s.team("a").unwrap().survey, &s.team("b").unwrap().survey);
+    assert_eq!((a.responses, a.invites, a.response_rate), (Some(5), 6, Some(0.8333)));
+    assert_eq!((b.responses, b.fewer_than, b.invites), (None, Some(5), 10));
+    assert_eq!(s.org.survey.responses, Some(7));
+}
+
+#[test]
 fn deltas_compare_with_the_previous_quarter() {
     let mut now = score(facts(), 5);
     let mut then = now.clone();
@@ -386,7 +448,7 @@ fn weighted_stability_components_move_the_dxs_by_hand() {
     weighted.weights = Weights::from_map(&w, &survey).unwrap();
     let now = quarter().end() + 5 * D;
     let p = period(quarter(), now, &weighted);
-    let s = score_facts(facts(), &weighted, quarter(), &p, now).unwrap();
+    let s = score_facts(closed_with(facts(), 2), &weighted, quarter(), &p, now).unwrap();
     let a = s.team("a").unwrap();
     // The other weights sum to 1: (base·1 + .1·66.667 + .1·100) / 1.2.
     let by_hand = (base + 0.1 * 200.0 / 3.0 + 10.0) / 1.2;
@@ -397,7 +459,7 @@ fn weighted_stability_components_move_the_dxs_by_hand() {
     );
     // Without the rollback nothing failed: change_failure 100, recovery without data (left
     // out of the weight), (base + .1·100) / 1.1, above the DXS with a failure.
-    let mut clean = facts();
+    let mut clean = closed_with(facts(), 2);
     clean.rollout_back = vec![false; clean.rollout_back.len()];
     let s = score_facts(clean, &weighted, quarter(), &p, now).unwrap();
     let a_clean = s.team("a").unwrap();
