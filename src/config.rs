@@ -41,7 +41,7 @@ pub use github::{GithubApp, GithubConfig, DEFAULT_PRODUCTION_ENVIRONMENTS};
 use kubernetes::{validate_kubernetes, RawKubernetes};
 pub use kubernetes::{ClaimResource, KubernetesConfig};
 use score::{validate_score, RawScore};
-pub use score::{AdoptionBasis, ScoreConfig, DEFAULT_WEIGHTS};
+pub use score::{AdoptionBasis, ScoreConfig, DEFAULT_MIN_GROUP_SIZE, DEFAULT_WEIGHTS};
 use survey::{validate_roster, validate_survey, RawRoster, RawSurvey};
 pub use survey::{RosterConfig, SurveyConfig};
 

@@ -88,6 +88,9 @@ pub const DEFAULT_WEIGHTS: [(&str, f64); 10] = [
     ("recovery", 0.0),
 ];
 
+/// Default of `score.min_group_size`.
+pub const DEFAULT_MIN_GROUP_SIZE: u32 = 5;
+
 impl Default for RawScore {
     fn default() -> Self {
         RawScore {
@@ -95,7 +98,7 @@ impl Default for RawScore {
                 .iter()
                 .map(|(k, v)| (k.to_string(), *v))
                 .collect(),
-            min_group_size: 5,
+            min_group_size: DEFAULT_MIN_GROUP_SIZE.into(),
             min_coverage: 0.6,
             window_days: 90,
             lead_time_hours: [1.0, 720.0],

@@ -18,8 +18,9 @@ use std::fmt;
 use chrono::NaiveDate;
 
 use crate::collectors::Source;
-use crate::config::Config;
+use crate::config::{Config, DEFAULT_MIN_GROUP_SIZE};
 use crate::model::{Answer, Cursor};
+use crate::quarter::Quarter;
 use crate::secret::Secret;
 use crate::store::{FactBatch, Result, Store, SubmitOutcome};
 
@@ -150,10 +151,22 @@ pub async fn fill(store: &Store, seed: u64, today: NaiveDate) -> Result<DemoSumm
             responses += 1;
         }
     }
-    // Synthetic answers need no waiting: every quarter's are released now, in one batch each.
+    // Synthetic answers need no waiting: every quarter's are released now, in one batch each,
+    // and the surveys of the quarters that ended before `today` closed at their end (with the
+    // default group size). The current one is closed by the app once its window has passed.
     store
         .release_responses(1, crate::quarter::midnight_utc(today))
         .await?;
+    let (current, k) = (
+        Quarter::containing(today),
+        i64::from(DEFAULT_MIN_GROUP_SIZE),
+    );
+    for (quarter, _) in &data.survey_opens {
+        let end = quarter.parse().map_or(i64::MAX, Quarter::end);
+        if end <= current.start() {
+            store.close_survey(quarter, end, k).await?;
+        }
+    }
     data.facts.cursors.push(Cursor {
         source: DEMO_SOURCE.into(),
         scope: String::new(),

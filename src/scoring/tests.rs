@@ -143,7 +143,10 @@ fn facts() -> ScoringFacts {
 
 /// `f` with its survey closed with `k`.
 fn closed_with(mut f: ScoringFacts, k: u32) -> ScoringFacts {
-    for w in [&mut f.survey.latest, &mut f.survey.closed].into_iter().flatten() {
+    for w in [&mut f.survey.latest, &mut f.survey.closed]
+        .into_iter()
+        .flatten()
+    {
         w.frozen_k = Some(i64::from(k));
     }
     f
@@ -332,7 +335,10 @@ fn a_closed_survey_keeps_the_k_of_its_close_and_an_open_one_shows_participation_
         assert_eq!(t.survey.figures_quarter, None);
     }
     let (a, b) = (&s.team("a").unwrap().survey, &s.team("b").unwrap().survey);
-    assert_eq!((a.responses, a.invites, a.response_rate), (Some(5), 6, Some(0.8333)));
+    assert_eq!(
+        (a.responses, a.invites, a.response_rate),
+        (Some(5), 6, Some(0.8333))
+    );
     assert_eq!((b.responses, b.fewer_than, b.invites), (None, Some(5), 10));
     assert_eq!(s.org.survey.responses, Some(7));
 }

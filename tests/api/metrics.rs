@@ -103,6 +103,8 @@ async fn every_family_follows_the_snapshot_and_the_store_totals() {
             (r#"dxs_platform_adoption_ratio{team="team-02"}"#, 0.22),
             (r#"dxs_survey_responses_total{quarter="2026-Q4"}"#, 143.0),
             (r#"dxs_survey_responses_total{quarter="2026-Q3"}"#, 120.0),
+            (r#"dxs_survey_open{quarter="2026-Q4"}"#, 1.0),
+            (r#"dxs_survey_open{quarter="2026-Q3"}"#, 0.0),
             (r#"dxs_survey_nps{team="all"}"#, 24.0),
             (r#"dxs_survey_nps{team="team-01"}"#, 19.0),
             // Repositories 0 and 3: 1 + 1; 1 and 4: 2 + 2; 2 and 5: 3 + 3.

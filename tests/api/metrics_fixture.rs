@@ -15,7 +15,8 @@
 
 use dxs::model::{Deployment, Repository, RequestStatus, SelfServiceRequest, Team};
 use dxs::scoring::{
-    self, ChangeFailure, Evidence, LeadTime, Onboarding, Recovery, Score, TeamScore,
+    self, ChangeFailure, Evidence, LeadTime, Onboarding, Recovery, Score, SurveyFigures,
+    SurveyStatus, TeamScore,
 };
 use dxs::store::{FactBatch, Store};
 
@@ -122,6 +123,14 @@ pub async fn write_snapshots(store: &Store, teams: &[String]) {
         },
         self_service_rate: Some(0.5),
         nps: Some(24.0),
+        // 2026-Q4's survey is open (143 answered so far); the figures are 2026-Q3's.
+        survey: SurveyFigures {
+            quarter: Some(LATEST.into()),
+            status: Some(SurveyStatus::Open),
+            responses: Some(143),
+            figures_quarter: Some("2026-Q3".into()),
+            ..SurveyFigures::default()
+        },
         change_failure: ChangeFailure {
             recovery_hours: Recovery {
                 median: Some(6.0),
@@ -174,6 +183,13 @@ pub async fn write_snapshots(store: &Store, teams: &[String]) {
             team: "all".into(),
             dxs: Some(60.0),
             responses: 120,
+            survey: SurveyFigures {
+                quarter: Some("2026-Q3".into()),
+                status: Some(SurveyStatus::Closed),
+                responses: Some(120),
+                figures_quarter: Some("2026-Q3".into()),
+                ..SurveyFigures::default()
+            },
             ..TeamScore::default()
         },
         teams: Vec::new(),

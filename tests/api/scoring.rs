@@ -5,6 +5,7 @@ use dxs::config::DEFAULT_WEIGHTS;
 use dxs::demo;
 use dxs::quarter::{midnight_utc, Quarter};
 use dxs::scoring::{self, Evidence, Rules, Score};
+use dxs::survey::release::close_due;
 
 use crate::helpers::{config, dxs_bin, TestDb};
 
@@ -20,6 +21,13 @@ async fn demo_score(db: &TestDb) -> (Score, String) {
     demo::fill(&db.store, demo::DEFAULT_SEED, day())
         .await
         .unwrap();
+    // 2026-Q4's survey opened on 2026-11-01: its 21 days have passed, so it closes.
+    let closed = close_due(&db.store, 21, 5, now).await.unwrap();
+    assert_eq!(
+        closed,
+        [quarter],
+        "the earlier quarters closed with the demo"
+    );
     let first = scoring::compute(&db.store, &rules, quarter, now)
         .await
         .unwrap();

@@ -1,5 +1,6 @@
-//! End to end in a real headless Chromium: open an invite link, answer, submit, see the thanks,
-//! find the response in the store; a second submission of the same invite is refused.
+//! End to end in a real headless Chromium: open an invite link, answer, submit, see the thanks
+//! (which says when results appear), find the response in the store; a second submission of the
+//! same invite is refused; once the survey has closed the same link says so.
 
 use fantoccini::Locator;
 
@@ -33,7 +34,7 @@ async fn send_and_expect(browser: &Browser, heading: &str) {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_developer_answers_in_a_real_browser_and_cannot_answer_twice() {
+async fn a_developer_answers_in_a_real_browser_cannot_answer_twice_and_finds_it_closed_after() {
     let db = TestDb::sqlite().await;
     let app = TestApp::spawn(survey_config(), db.store.clone()).await;
     let token = invite(&app.store, "alice", "payments").await;
@@ -86,12 +87,15 @@ async fn a_developer_answers_in_a_real_browser_and_cannot_answer_twice() {
         pain,
         "shown as text"
     );
+    let window = app.store.survey_window(QUARTER).await.unwrap().unwrap();
+    let closes = chrono::DateTime::from_timestamp(window.closes_at(21), 0).unwrap();
+    let release = browser.text_of("p.release").await;
     assert!(
-        browser
-            .text_of("p.release")
-            .await
-            .contains("released together, in a shuffled batch of at least 5 responses"),
-        "the thank-you page explains the batched release"
+        release.starts_with(&format!(
+            "Results appear when the survey closes, on {}:",
+            closes.format("%Y-%m-%d")
+        )),
+        "the thank-you page says when results appear: {release}"
     );
     browser.screenshot("survey-thanks").await;
 
@@ -131,5 +135,19 @@ async fn a_developer_answers_in_a_real_browser_and_cannot_answer_twice() {
         stored,
         "unchanged"
     );
+
+    // The survey closes (`dxs survey close`): the same link now says so, and takes nothing.
+    let now = chrono::Utc::now().timestamp();
+    assert!(app.store.close_survey(QUARTER, now, 5).await.unwrap());
+    browser.resize(1280, 1000).await;
+    browser.goto(&link).await.unwrap();
+    browser
+        .wait_for(Locator::XPath("//h1[text()='This survey has closed']"))
+        .await;
+    assert!(browser
+        .text_of("div.survey p")
+        .await
+        .contains("nothing sent to it now is stored"));
+    browser.screenshot("survey-closed").await;
     browser.close().await;
 }

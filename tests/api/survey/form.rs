@@ -78,9 +78,14 @@ async fn a_valid_form_is_stored_with_team_and_quarter_and_thanked() {
     let body = response.text().await.unwrap();
     assert!(body.contains("<h1>Thank you!</h1>"));
     assert!(body.contains("<dd>Sometimes</dd>"), "the choice's label");
+    let window = app.store.survey_window(QUARTER).await.unwrap().unwrap();
+    let closes = chrono::DateTime::from_timestamp(window.closes_at(21), 0).unwrap();
     assert!(
-        body.contains("shuffled batch of at least 5 responses"),
-        "the thank-you page explains the batched release"
+        body.contains(&format!(
+            "Results appear when the survey closes, on {}",
+            closes.format("%Y-%m-%d")
+        )),
+        "the thank-you page says when results appear: {body}"
     );
     assert!(
         app.store.answers(QUARTER).await.unwrap().is_empty(),

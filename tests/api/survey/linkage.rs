@@ -135,7 +135,7 @@ async fn read_postgres(url: &str) -> Raw {
     let mut db = sqlx::PgConnection::connect(url).await.unwrap();
     let uses = postgres_rows(
         &mut db,
-        "SELECT invite_hash, xmin::text, ctid::text FROM survey_invite_uses",
+        "SELECT use_key, xmin::text, ctid::text FROM survey_invite_uses",
     )
     .await;
     let responses = postgres_rows(
@@ -193,7 +193,7 @@ async fn read_sqlite(url: &str) -> Raw {
         ctid: None,
     };
     let keys = |sql: &'static str| sqlx::query_as::<_, (String,)>(sql);
-    let uses = keys("SELECT invite_hash FROM survey_invite_uses")
+    let uses = keys("SELECT use_key FROM survey_invite_uses")
         .fetch_all(&mut db)
         .await
         .unwrap();
@@ -378,8 +378,11 @@ async fn forty_responses_through_the_form_leave_nothing_that_links_them_to_their
 
         // No time finer than the quarter: these columns and no others.
         let expected: BTreeMap<&str, &[&str]> = BTreeMap::from([
-            ("survey_invites", &["invite_hash", "quarter", "team"][..]),
-            ("survey_invite_uses", &["invite_hash"][..]),
+            (
+                "survey_invites",
+                &["invite_hash", "quarter", "team", "use_key"][..],
+            ),
+            ("survey_invite_uses", &["use_key"][..]),
             ("survey_pending", &["answers", "id", "quarter", "team"][..]),
             ("survey_responses", &["id", "quarter", "team"][..]),
             (
