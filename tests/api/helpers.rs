@@ -391,11 +391,34 @@ impl TestApp {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind");
-        let addr: SocketAddr = listener.local_addr().unwrap();
         let shutdown = CancellationToken::new();
         let app = App::new(config, store.clone()).expect("test config is valid");
         app.start_core(shutdown.clone()).await;
-        let state = AppState::with_limits(app, limits);
+        Self::serve(listener, store, AppState::with_limits(app, limits), server, shutdown)
+    }
+
+    /// Serves `store` with `config` without the pipeline's passes: nothing is scored or
+    /// published but what the test asks (`state.score`, `state.metrics.publish_from_store`), so
+    /// no pass writes behind its back.
+    pub async fn spawn_without_pipeline(config: Config, store: Store) -> TestApp {
+        init_tracing();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let app = App::new(config, store.clone()).expect("test config is valid");
+        let state = AppState::with_limits(app, Limits::default());
+        let server = ServerLimits::default();
+        Self::serve(listener, store, state, server, CancellationToken::new())
+    }
+
+    fn serve(
+        listener: tokio::net::TcpListener,
+        store: Store,
+        state: AppState,
+        server: ServerLimits,
+        shutdown: CancellationToken,
+    ) -> TestApp {
+        let addr: SocketAddr = listener.local_addr().unwrap();
         tokio::spawn(web::serve_with(
             listener,
             state.clone(),

@@ -36,7 +36,7 @@ fn answer_counts(t: &TeamScore, rules: &Rules) -> BTreeMap<String, i64> {
 
 /// Asserts that a hidden group publishes no survey figure, and that no published figure, nor
 /// the organisation's minus those of any set of visible teams, rests on 1 to k−1 answers.
-fn assert_nothing_subtracts_to_fewer_than_k(score: &Score, rules: &Rules) {
+pub fn assert_nothing_subtracts_to_fewer_than_k(score: &Score, rules: &Rules) {
     let k = rules.min_group_size;
     let small = |n: i64| n > 0 && n < k;
     for t in score.teams.iter().chain([&score.org]) {

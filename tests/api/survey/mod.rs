@@ -1,6 +1,7 @@
 //! The quarterly survey: the form's rules over HTTP, a real browser, concurrent submissions,
 //! `dxs survey invite` and response rates.
 
+mod attacker;
 mod browser;
 mod cli;
 mod form;
