@@ -394,7 +394,13 @@ impl TestApp {
         let shutdown = CancellationToken::new();
         let app = App::new(config, store.clone()).expect("test config is valid");
         app.start_core(shutdown.clone()).await;
-        Self::serve(listener, store, AppState::with_limits(app, limits), server, shutdown)
+        Self::serve(
+            listener,
+            store,
+            AppState::with_limits(app, limits),
+            server,
+            shutdown,
+        )
     }
 
     /// Serves `store` with `config` without the pipeline's passes: nothing is scored or

@@ -186,7 +186,11 @@ fn assert_only_participation(r: &Reading, quarter: &str) {
     assert!(fewer || mobile["responses"] == 0, "{}: {mobile}", r.step);
     assert_eq!(mobile["invites"], 3);
     for (series, _) in r.published(true) {
-        assert!(!series.starts_with("dxs_survey_nps"), "{}: {series}", r.step);
+        assert!(
+            !series.starts_with("dxs_survey_nps"),
+            "{}: {series}",
+            r.step
+        );
         for c in SURVEY_COMPONENTS {
             assert!(
                 !series.contains(&format!("component=\"{c}\"")),
@@ -230,7 +234,8 @@ async fn no_answer_of_a_group_under_k_follows_from_any_two_readings_of_a_survey(
         let app = TestApp::spawn_without_pipeline(config.clone(), db.store.clone()).await;
 
         // Mobile answers first, each a value of their own; then the larger teams.
-        let mut order: Vec<(String, u32)> = (0..3).map(|i| (format!("mobile-{i}"), i + 1)).collect();
+        let mut order: Vec<(String, u32)> =
+            (0..3).map(|i| (format!("mobile-{i}"), i + 1)).collect();
         order.extend((0..6).map(|i| (format!("payments-{i}"), 10 - i % 3)));
         order.extend((0..5).map(|i| (format!("checkout-{i}"), 7 + i % 2)));
         let mut readings = vec![read(&app, "invited").await];
@@ -247,15 +252,25 @@ async fn no_answer_of_a_group_under_k_follows_from_any_two_readings_of_a_survey(
         }
         let last = readings.last().unwrap();
         let org = &last.score["org"]["survey"];
-        assert_eq!((org["responses"].as_i64(), org["invites"].as_i64()), (Some(14), Some(17)));
+        assert_eq!(
+            (org["responses"].as_i64(), org["invites"].as_i64()),
+            (Some(14), Some(17))
+        );
         assert_eq!(team(&last.score, "payments")["survey"]["responses"], 6);
         let mobile = &team(&last.score, "mobile")["survey"];
-        assert_eq!((&mobile["responses"], &mobile["fewer_than"]), (&Value::Null, &5.into()));
+        assert_eq!(
+            (&mobile["responses"], &mobile["fewer_than"]),
+            (&Value::Null, &5.into())
+        );
         // Two open readings differ in participation only: in the JSON, the metrics and the page.
         for pair in readings.windows(2) {
             let (a, b) = (&pair[0], &pair[1]);
             let steps = format!("{} → {}", a.step, b.step);
-            assert_eq!(a.without_participation(), b.without_participation(), "{steps}");
+            assert_eq!(
+                a.without_participation(),
+                b.without_participation(),
+                "{steps}"
+            );
             assert_eq!(a.published(false), b.published(false), "{steps}");
             assert_eq!(a.page(false), b.page(false), "{steps}");
         }
@@ -282,8 +297,12 @@ async fn no_answer_of_a_group_under_k_follows_from_any_two_readings_of_a_survey(
         }
         let open = format!("dxs_survey_open{{quarter=\"{q}\"}}");
         assert_eq!(closed.metrics.get(&open), Some(&0.0));
-        assert!(!closed.metrics.contains_key(r#"dxs_survey_nps{team="mobile"}"#));
-        assert!(closed.report.contains(&format!("Survey {q} (closed): 14 responses")));
+        assert!(!closed
+            .metrics
+            .contains_key(r#"dxs_survey_nps{team="mobile"}"#));
+        assert!(closed
+            .report
+            .contains(&format!("Survey {q} (closed): 14 responses")));
 
         // A late post is refused and stores nothing; ticks and rescores change nothing.
         let late = "payments-7";

@@ -4,6 +4,7 @@
 mod attacker;
 mod browser;
 mod cli;
+mod close;
 mod form;
 mod linkage;
 mod load;
