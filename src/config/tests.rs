@@ -333,6 +333,14 @@ fn each_bad_key_is_named() {
         "survey.secret_env"
     );
     assert_eq!(error_key("[survey]\nfile = \"\"", &[]), "survey.file");
+    assert_eq!(
+        error_key("[survey]\nwindow_days = 0", &[]),
+        "survey.window_days"
+    );
+    assert_eq!(
+        error_key("[survey]\nwindow_days = 93", &[]),
+        "survey.window_days"
+    );
 }
 
 /// A metrics token as long as a token must be.
@@ -370,6 +378,11 @@ fn the_survey_section_reads_its_definition_and_secret() {
     assert_eq!(c.survey.base_url, "http://127.0.0.1:8080");
     assert!(c.survey.secret.is_none());
     assert_eq!(c.survey.form_key.expose().len(), 64, "a random key");
+    assert_eq!(c.survey.window_days, 21, "DESIGN §4");
+    let c = load("[survey]\nwindow_days = 14", &[]).unwrap();
+    assert_eq!(c.survey.window_days, 14);
+    let c = load("", &[("DXS_SURVEY__WINDOW_DAYS", "30")]).unwrap();
+    assert_eq!(c.survey.window_days, 30, "from the environment");
     let c = load(
         "[survey]\nbase_url = \"https://dxs.example.com/\"\nsecret_env = \"S\"",
         &[("S", "k1")],
