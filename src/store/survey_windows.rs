@@ -1,7 +1,8 @@
 //! Survey windows (DESIGN §10 "Publish once, at close"): a quarter's survey opens at its first
 //! invite and takes answers until it is closed (`dxs survey close`, or its window passing).
 //! Closing marks the window closed (no post is taken from then on), releases every held
-//! response of the quarter, then freezes the survey with the `min_group_size` of that moment.
+//! response of the quarter, forgets which invites answered, then freezes the survey with the
+//! `min_group_size` of that moment.
 //! Only a frozen survey's answers are ever read for figures, so they are read complete, once
 //! decided, and never change again. Participation (responses and invites per team) is all that
 //! is read of a survey before.
@@ -127,7 +128,8 @@ impl Store {
     }
 
     /// Closes the survey of `quarter` at `now`: no post is taken from then on, every held
-    /// response is released, then the survey is frozen with `k`. Returns true when this call
+    /// response is released, the record of who answered is deleted (each invite's use key
+    /// becomes its own hash again), then the survey is frozen with `k`. Returns true when this call
     /// froze it (false when it was frozen already, or has no window). Safe to run again and on
     /// several replicas at once: a close stopped half way is finished by the next.
     pub async fn close_survey(&self, quarter: &str, now: i64, k: i64) -> Result<bool> {
@@ -139,6 +141,16 @@ impl Store {
             sqlx::query(close).bind(quarter).bind(now).execute(pool).await?;
         });
         self.release_batch(quarter, 1).await?;
+        // A closed survey takes no answer: who answered it is no longer needed, nor kept.
+        let forget = "DELETE FROM survey_invite_uses WHERE use_key IN \
+                      (SELECT use_key FROM survey_invites WHERE quarter = $1)";
+        let unkey = "UPDATE survey_invites SET use_key = invite_hash WHERE quarter = $1";
+        with_pool!(self, pool => {
+            let mut tx = pool.begin().await?;
+            sqlx::query(forget).bind(quarter).execute(&mut *tx).await?;
+            sqlx::query(unkey).bind(quarter).execute(&mut *tx).await?;
+            tx.commit().await?;
+        });
         let freeze = "UPDATE survey_windows SET frozen_k = $2 \
                       WHERE quarter = $1 AND closed_at IS NOT NULL AND frozen_k IS NULL";
         let frozen = with_pool!(self, pool => {

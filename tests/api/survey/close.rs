@@ -63,6 +63,8 @@ async fn a_post_after_the_close_is_410_with_a_page_that_says_so_and_stores_nothi
         assert!(db.store.held_responses().await.unwrap().is_empty());
         let invite = db.store.invite(&invite_hash(&tokens[1])).await.unwrap();
         assert!(!invite.unwrap().used, "the late invite is not used either");
+        let answered = db.store.invite(&invite_hash(&tokens[0])).await.unwrap();
+        assert!(!answered.unwrap().used, "who answered is forgotten at the close");
         // The form itself, and an answered invite, say the same.
         for token in &tokens {
             let page = reqwest::get(app.url(&format!("/survey?invite={token}")))
@@ -159,7 +161,7 @@ async fn a_survey_closes_when_its_window_passes_and_publishes_once() {
                 .await;
             assert_eq!(stored.unwrap(), SubmitOutcome::Stored);
         }
-        let app = TestApp::spawn(config, db.store.clone()).await;
+        let app = TestApp::spawn_without_pipeline(config, db.store.clone()).await;
         // Past its window, before any tick: the form and a post say it has closed.
         let (status, _) = post(&app, &valid_form(&tokens[5], "late")).await;
         assert_eq!(status, 410);
