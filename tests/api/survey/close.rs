@@ -64,7 +64,10 @@ async fn a_post_after_the_close_is_410_with_a_page_that_says_so_and_stores_nothi
         let invite = db.store.invite(&invite_hash(&tokens[1])).await.unwrap();
         assert!(!invite.unwrap().used, "the late invite is not used either");
         let answered = db.store.invite(&invite_hash(&tokens[0])).await.unwrap();
-        assert!(!answered.unwrap().used, "who answered is forgotten at the close");
+        assert!(
+            !answered.unwrap().used,
+            "who answered is forgotten at the close"
+        );
         // The form itself, and an answered invite, say the same.
         for token in &tokens {
             let page = reqwest::get(app.url(&format!("/survey?invite={token}")))
