@@ -90,7 +90,13 @@ async fn the_report_reads_in_one_screen_at_1280_and_768_and_prints_on_a4() {
         js(&browser, "window.scrollTo(0, 0); return 0;").await;
         let at = format!("{width}×{height}");
         assert!(overflow(&browser).await <= 0, "{at}: wider than the window");
-        for part in ["#org-dxs", "#org-delta", "#drivers", "#keys"] {
+        for part in [
+            "#org-dxs",
+            "#org-delta",
+            "#drivers",
+            "#keys",
+            "#survey-status",
+        ] {
             let b = bottom(&browser, part).await;
             assert!(
                 b <= 800.0,
@@ -101,6 +107,17 @@ async fn the_report_reads_in_one_screen_at_1280_and_768_and_prints_on_a4() {
             browser.text_of("#org-dxs").await,
             format!("{:.1}", org.dxs.unwrap())
         );
+        // The survey's participation and status: 2026-Q4's is open (its figures are 2026-Q3's).
+        let survey = &org.survey;
+        let status = browser.text_of("#survey-status").await;
+        let participation = format!(
+            "Survey 2026-Q4, open until {}: {} of {} invited",
+            &survey.closes_at.as_deref().unwrap()[..10],
+            survey.responses.unwrap(),
+            survey.invites
+        );
+        assert!(status.starts_with(&participation), "{at}: {status}");
+        assert!(status.contains("those of 2026-Q3"), "{at}: {status}");
         let shown_change: f64 = browser
             .text_of("#org-delta")
             .await
