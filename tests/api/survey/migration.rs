@@ -1,6 +1,7 @@
 //! Migration 0007 moves the survey of the shape before it (responses written in the transaction
 //! that used their invite, in the order of submission, with the day) to the shape of DESIGN §10
-//! without losing a response, an answer or a used invite.
+//! without losing a response, an answer or a used invite; and the later migrations keep them
+//! (0020: the quarter's survey window, the invites' use keys).
 
 use std::borrow::Cow;
 use std::fmt::Write;
@@ -113,6 +114,11 @@ async fn migration_0007_keeps_every_response_answer_and_used_invite() {
             assert_eq!(invite.team, team(i));
         }
         assert!(db.store.held_responses().await.unwrap().is_empty());
+        // Migration 0020: the invited quarter's survey opened at the quarter's start, not closed
+        // yet (the first tick closes it: its window has passed), each invite used under its hash.
+        let window = db.store.survey_window(QUARTER).await.unwrap().unwrap();
+        let start = QUARTER.parse::<dxs::quarter::Quarter>().unwrap().start();
+        assert_eq!((window.opened_at, window.closed_at, window.frozen_k), (start, None, None));
         db.cleanup().await;
     }
 }
