@@ -22,6 +22,7 @@ use serde_json::Value;
 use super::{csrf_of, roster, SECRET};
 use crate::helpers::{config, TestApp, TestDb};
 use crate::metrics::samples;
+use crate::report::team_block;
 use crate::suppression::assert_nothing_subtracts_to_fewer_than_k;
 
 const TOKEN: &str = "attacker-test-admin-token-32-chars";
@@ -262,6 +263,10 @@ async fn no_answer_of_a_group_under_k_follows_from_any_two_readings_of_a_survey(
             (&mobile["responses"], &mobile["fewer_than"]),
             (&Value::Null, &5.into())
         );
+        let fold = team_block(&last.report, "mobile");
+        assert!(fold.contains(": fewer than 5 of 3 invited"), "{fold}");
+        let fold = team_block(&last.report, "payments");
+        assert!(fold.contains(": 6 of 8 invited (75%)"), "{fold}");
         // Two open readings differ in participation only: in the JSON, the metrics and the page.
         for pair in readings.windows(2) {
             let (a, b) = (&pair[0], &pair[1]);

@@ -118,7 +118,10 @@ async fn migration_0007_keeps_every_response_answer_and_used_invite() {
         // yet (the first tick closes it: its window has passed), each invite used under its hash.
         let window = db.store.survey_window(QUARTER).await.unwrap().unwrap();
         let start = QUARTER.parse::<dxs::quarter::Quarter>().unwrap().start();
-        assert_eq!((window.opened_at, window.closed_at, window.frozen_k), (start, None, None));
+        assert_eq!(
+            (window.opened_at, window.closed_at, window.frozen_k),
+            (start, None, None)
+        );
         db.cleanup().await;
     }
 }
