@@ -1,7 +1,7 @@
 //! The release of held survey responses: in batches of at least `min_group_size` (or, for a
 //! quarter that has ended, whatever is left), in a shuffled order, under new random ids, in a
 //! transaction that writes no used invite. Then the used invites of the quarter are written
-//! again in the order of their hashes, in a transaction of their own: neither the order of
+//! again in the order of their use keys, in a transaction of their own: neither the order of
 //! the rows (SQLite is WITHOUT ROWID, PostgreSQL's `ctid`) nor a transaction id (`xmin`)
 //! matches a response to its invite any better than chance.
 //!

@@ -1,9 +1,10 @@
 //! Survey invites and anonymous responses.
 //!
-//! An invite is kept only as the SHA-256 of its token, with its quarter and team. Answering
-//! marks the hash used in a table of its own (no time) and holds the response, under a random
-//! id with the team and the quarter only, until its release ([`Store::release_responses`]):
-//! nothing joins a response back to a person.
+//! An invite is kept only as the SHA-256 of its token, with its quarter, its team and its use
+//! key (one per quarter and developer, whatever the survey secret). Answering marks the use key
+//! used in a table of its own (no time) and holds the response, under a random id with the
+//! team and the quarter only, until its release ([`Store::release_responses`], or the survey's
+//! close): nothing joins a response back to a person. A closed survey takes no answer.
 
 use rand::RngCore;
 
