@@ -29,6 +29,11 @@ impl Store {
     ) -> Result<()> {
         with_pool!(self, pool => {
             let mut tx = pool.begin().await?;
+            // The version row first: its lock queues concurrent writers (two replicas, the
+            // first score and a pipeline pass), so the second one's DELETE sees the first's
+            // rows instead of inserting beside them (a unique-key error on PostgreSQL).
+            sqlx::query("UPDATE snapshot_version SET version = version + 1 WHERE id = 1")
+                .execute(&mut *tx).await?;
             sqlx::query("DELETE FROM score_snapshots WHERE quarter = $1").bind(quarter).execute(&mut *tx).await?;
             for s in snapshots {
                 sqlx::query("INSERT INTO score_snapshots (quarter, team, computed_at, body) VALUES ($1, $2, $3, $4)")
@@ -38,8 +43,6 @@ impl Store {
             sqlx::query("INSERT INTO snapshot_evidence (quarter, body) VALUES ($1, $2) \
                          ON CONFLICT (quarter) DO UPDATE SET body = excluded.body")
                 .bind(quarter).bind(evidence)
-                .execute(&mut *tx).await?;
-            sqlx::query("UPDATE snapshot_version SET version = version + 1 WHERE id = 1")
                 .execute(&mut *tx).await?;
             tx.commit().await?;
         });

@@ -450,6 +450,41 @@ async fn snapshots_are_replaced_per_quarter() {
 }
 
 #[tokio::test]
+async fn concurrent_snapshot_writers_of_a_quarter_queue_and_the_last_one_wins() {
+    // Two replicas, or the first score and a pipeline pass, may write the same quarter at once:
+    // each writer replaces the quarter whole, none fails on the other's rows.
+    for_each_db(|store| async move {
+        let writers = (0..8).map(|i| {
+            let store = store.clone();
+            async move {
+                let snaps: Vec<Snapshot> = ["all", "payments", "search"]
+                    .iter()
+                    .map(|team| Snapshot {
+                        quarter: "2026-Q4".into(),
+                        team: (*team).into(),
+                        computed_at: i,
+                        body: format!("{{\"w\":{i}}}"),
+                    })
+                    .collect();
+                store.replace_snapshots("2026-Q4", &snaps, "{}").await
+            }
+        });
+        for result in futures_util::future::join_all(writers).await {
+            result.unwrap();
+        }
+        let q4 = store.snapshots("2026-Q4").await.unwrap();
+        assert_eq!(q4.len(), 3, "one writer's rows, whole: {q4:?}");
+        let computed: std::collections::BTreeSet<i64> = q4.iter().map(|s| s.computed_at).collect();
+        assert_eq!(
+            computed.len(),
+            1,
+            "never two writers' rows side by side: {q4:?}"
+        );
+    })
+    .await;
+}
+
+#[tokio::test]
 async fn the_demo_is_written_once_and_never_into_other_data() {
     let day = "2026-11-25".parse().unwrap();
     for_each_db(|store| async move {
