@@ -22,7 +22,7 @@ use crate::pipeline::{Pipeline, Writer};
 use crate::quarter::Quarter;
 use crate::scoring::{self, Score, ScoringError};
 use crate::store::{BoxFuture, FactBatch, Record, Store, StoreError};
-use crate::survey::release;
+use crate::survey::{self, release};
 
 /// How often a served dxs releases the held survey responses that are due (a quarter that
 /// ended with fewer than a batch held).
@@ -84,7 +84,7 @@ impl App {
             tracing::error!(error = %e, "scoring at start failed");
         }
         if self.config.survey.secret.is_none() {
-            tracing::warn!("survey.secret_env is not set: survey forms signed by this process fail after a restart or on another replica");
+            tracing::warn!("survey.secret_env is not set: survey forms signed by this process, and responses it holds, cannot be used after a restart or on another replica");
         }
         self.start_core(shutdown.clone()).await;
         if self.config.collect.interval_secs > 0 {
@@ -138,10 +138,11 @@ impl App {
             self.config.score.min_group_size,
             self.config.survey.window_days,
         );
-        if let Err(e) = release::release_due(&self.store, k, now).await {
+        let key = survey::held_key(&self.config.survey);
+        if let Err(e) = release::release_due(&self.store, &key, k, now).await {
             tracing::error!(error = %e, "held survey responses not released");
         }
-        match release::close_due(&self.store, days, k, now).await {
+        match release::close_due(&self.store, &key, days, k, now).await {
             Ok(closed) => self.survey_closed(&closed),
             Err(e) => tracing::error!(error = %e, "survey not closed"),
         }
@@ -152,7 +153,8 @@ impl App {
     pub async fn close_survey(&self, quarter: Quarter) -> Result<(), release::CloseError> {
         let now = chrono::Utc::now().timestamp();
         let k = self.config.score.min_group_size;
-        release::close(&self.store, quarter, k, now).await?;
+        let key = survey::held_key(&self.config.survey);
+        release::close(&self.store, &key, quarter, k, now).await?;
         self.survey_closed(&[quarter]);
         Ok(())
     }

@@ -402,7 +402,11 @@ fn validate(
     let auth = validate_auth(raw.auth, &read_secret)?;
     let metrics = validate_metrics(raw.metrics, &read_secret)?;
     let survey_secret = read_secret("survey.secret_env", &raw.survey.secret_env)?;
-    let survey = validate_survey(raw.survey, survey_secret)?;
+    let previous = read_secret(
+        "survey.previous_secret_env",
+        &raw.survey.previous_secret_env,
+    )?;
+    let survey = validate_survey(raw.survey, survey_secret, previous)?;
     let kubernetes = validate_kubernetes(raw.kubernetes)?;
     let incidents = raw.incidents.validate(read_secret)?;
     if score.adoption_basis == AdoptionBasis::Namespaces && !kubernetes.enabled {

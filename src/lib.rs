@@ -19,6 +19,7 @@ pub mod pipeline;
 pub mod quarter;
 pub mod report;
 pub mod scoring;
+pub mod seal;
 pub mod secret;
 pub mod store;
 pub mod survey;

@@ -28,6 +28,9 @@ pub struct SurveyConfig {
     /// derived from it (so `dxs survey invite` run twice gives the same links) and it signs the
     /// form's CSRF token. `dxs survey invite` refuses to run without it.
     pub secret: Option<Secret>,
+    /// The secret `secret` replaced, from the variable named by `survey.previous_secret_env`
+    /// (none by default): responses held under it still open at their release.
+    pub previous_secret: Option<Secret>,
     /// Key of the form's CSRF token: `secret`, or a random key for this process when it is not
     /// set (forms then fail after a restart and across replicas).
     pub form_key: Secret,
@@ -61,6 +64,7 @@ pub(super) struct RawSurvey {
     pub(super) file: PathBuf,
     pub(super) base_url: String,
     pub(super) secret_env: String,
+    pub(super) previous_secret_env: String,
     pub(super) window_days: u32,
 }
 
@@ -73,6 +77,7 @@ impl Default for RawSurvey {
             file: DEFAULT_SURVEY_FILE.into(),
             base_url: "http://127.0.0.1:8080".into(),
             secret_env: "DXS_SURVEY_SECRET".into(),
+            previous_secret_env: String::new(),
             window_days: DEFAULT_WINDOW_DAYS,
         }
     }
@@ -95,6 +100,7 @@ pub(super) fn validate_roster(raw: RawRoster) -> Result<RosterConfig, ConfigErro
 pub(super) fn validate_survey(
     raw: RawSurvey,
     secret: Option<Secret>,
+    previous: Option<Secret>,
 ) -> Result<SurveyConfig, ConfigError> {
     let definition = if raw.file.as_os_str().is_empty() {
         return Err(invalid(
@@ -127,6 +133,7 @@ pub(super) fn validate_survey(
         definition,
         base_url: check_url("survey.base_url", raw.base_url)?,
         secret,
+        previous_secret: previous,
         form_key,
     })
 }

@@ -391,6 +391,19 @@ fn the_survey_section_reads_its_definition_and_secret() {
     assert_eq!(c.survey.base_url, "https://dxs.example.com");
     assert_eq!(c.survey.secret.as_ref().map(Secret::expose), Some("k1"));
     assert_eq!(c.survey.form_key.expose(), "k1");
+    assert!(c.survey.previous_secret.is_none(), "none by default");
+    let c = load("[survey]\nprevious_secret_env = \"OLD\"", &[("OLD", "k0")]).unwrap();
+    assert_eq!(
+        c.survey.previous_secret.as_ref().map(Secret::expose),
+        Some("k0")
+    );
+    let Err(e) = load("[survey]\nprevious_secret_env = \"not a name\"", &[]) else {
+        panic!()
+    };
+    assert!(
+        e.to_string().starts_with("survey.previous_secret_env:"),
+        "{e}"
+    );
 
     let dir = tempfile::tempdir().unwrap();
     let broken = dir.path().join("broken.toml");

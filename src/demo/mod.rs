@@ -21,6 +21,7 @@ use crate::collectors::Source;
 use crate::config::{Config, DEFAULT_MIN_GROUP_SIZE};
 use crate::model::{Answer, Cursor};
 use crate::quarter::Quarter;
+use crate::seal::SealKey;
 use crate::secret::Secret;
 use crate::store::{FactBatch, Result, Store, SubmitOutcome};
 
@@ -142,10 +143,12 @@ pub async fn fill(store: &Store, seed: u64, today: NaiveDate) -> Result<DemoSumm
         store.open_survey(quarter, *at).await?;
     }
     store.create_invites(&data.invites).await?;
+    // Sealed with a key of this fill only: every response is released below.
+    let key = SealKey::random();
     let mut responses = 0;
     for response in &data.responses {
         if let SubmitOutcome::Stored = store
-            .submit_response(&response.invite_hash, &response.answers)
+            .submit_response(&response.invite_hash, &response.answers, &key)
             .await?
         {
             responses += 1;
@@ -155,7 +158,7 @@ pub async fn fill(store: &Store, seed: u64, today: NaiveDate) -> Result<DemoSumm
     // and the surveys of the quarters that ended before `today` closed at their end (with the
     // default group size). The current one is closed by the app once its window has passed.
     store
-        .release_responses(1, crate::quarter::midnight_utc(today))
+        .release_responses(1, crate::quarter::midnight_utc(today), &key)
         .await?;
     let (current, k) = (
         Quarter::containing(today),
@@ -164,7 +167,7 @@ pub async fn fill(store: &Store, seed: u64, today: NaiveDate) -> Result<DemoSumm
     for (quarter, _) in &data.survey_opens {
         let end = quarter.parse().map_or(i64::MAX, Quarter::end);
         if end <= current.start() {
-            store.close_survey(quarter, end, k).await?;
+            store.close_survey(quarter, end, k, &key).await?;
         }
     }
     data.facts.cursors.push(Cursor {

@@ -71,6 +71,21 @@ pub enum StoreError {
     /// A read running on its own task panicked or was cancelled.
     #[error("database read task: {0}")]
     Task(String),
+    /// Held survey responses whose answers do not open with the key given: sealed under another
+    /// survey secret (or altered). None of the quarter is released; they all stay held.
+    #[error(
+        "{count} of the {held} survey responses held for {quarter} do not open with the survey \
+         secret (survey.secret_env): they were sealed under another one; the quarter stays held \
+         until survey.previous_secret_env names a variable holding that one"
+    )]
+    Sealed {
+        /// Quarter of the responses.
+        quarter: String,
+        /// Responses that do not open.
+        count: usize,
+        /// Responses held for the quarter.
+        held: usize,
+    },
 }
 
 /// Result of the store's functions.
@@ -141,11 +156,15 @@ static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations/s
 static POSTGRES_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("migrations/postgres");
 
 impl Store {
-    /// Connects to `url`: `sqlite://FILE` (created if missing, WAL) or `postgres://…`.
+    /// Connects to `url`: `sqlite://FILE` (created if missing, WAL, `secure_delete` on every
+    /// connection) or `postgres://…`.
     pub async fn connect(url: &str) -> Result<Store> {
         let pool = if url.starts_with("sqlite:") {
+            // secure_delete: a deleted row (a held survey response once released) is
+            // overwritten with zeros, not left in a free page or a free block.
             let options = SqliteConnectOptions::from_str(url)?
                 .create_if_missing(true)
+                .pragma("secure_delete", "ON")
                 .journal_mode(SqliteJournalMode::Wal)
                 .synchronous(SqliteSynchronous::Normal)
                 .busy_timeout(Duration::from_secs(10))

@@ -3,8 +3,10 @@
 //! An invite is kept only as the SHA-256 of its token, with its quarter, its team and its use
 //! key (one per quarter and developer, whatever the survey secret). Answering marks the use key
 //! used in a table of its own (no time) and holds the response, under a random id with the
-//! team and the quarter only, until its release ([`Store::release_responses`], or the survey's
-//! close): nothing joins a response back to a person. A closed survey takes no answer.
+//! team and the quarter only, its answers sealed ([`crate::seal`]), until its release
+//! ([`Store::release_responses`], or the survey's close): nothing joins a response back to a
+//! person, and nothing held can be read without the survey secret. A closed survey takes no
+//! answer.
 
 use rand::RngCore;
 
@@ -12,6 +14,7 @@ use super::insert::{upsert, Columns, Value};
 use super::{with_pool, Result, Store, StoreError};
 use crate::model::Answer;
 use crate::quarter::Quarter;
+use crate::seal::SealKey;
 
 /// What became of a submission.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -60,8 +63,13 @@ pub(super) fn random_id() -> String {
 }
 
 /// The answers of a held response, from their JSON form in `survey_pending`.
-pub(super) fn decode_answers(json: &str) -> Result<Vec<Answer>> {
-    serde_json::from_str(json).map_err(|e| StoreError::Database(sqlx::Error::Decode(Box::new(e))))
+pub(super) fn decode_answers(json: &[u8]) -> Result<Vec<Answer>> {
+    serde_json::from_slice(json).map_err(|e| StoreError::Database(sqlx::Error::Decode(Box::new(e))))
+}
+
+/// What a held response's box is bound to: its quarter and team, as stored beside it.
+pub(super) fn sealing_context(quarter: &str, team: &str) -> Vec<u8> {
+    [quarter.as_bytes(), &[0], team.as_bytes()].concat()
 }
 
 /// A new invite (kept as it is when stored already).
@@ -220,17 +228,18 @@ impl Store {
 
     /// Holds a response for the invite `invite_hash`, once per (quarter, developer), while its
     /// survey is not closed: the invite's use key is marked used and the response put in
-    /// `survey_pending` (with the invite's quarter and team, no time) in one transaction that
-    /// holds the survey window's row, so a close waits for it (and releases it) or refuses
-    /// it. It reaches the answers only with a batch ([`Store::release_responses`]) or at the
-    /// close, written by another transaction.
+    /// `survey_pending` (with the invite's quarter and team, no time, its answers sealed with
+    /// `key`) in one transaction that holds the survey window's row, so a close waits for it
+    /// (and releases it) or refuses it. It reaches the answers only with a batch
+    /// ([`Store::release_responses`]) or at the close, written by another transaction.
     pub async fn submit_response(
         &self,
         invite_hash: &str,
         answers: &[Answer],
+        key: &SealKey,
     ) -> Result<SubmitOutcome> {
         let id = random_id();
-        let answers = serde_json::to_string(answers).expect("answers serialise");
+        let answers = serde_json::to_vec(answers).expect("answers serialise");
         // The first statement writes, so SQLite takes its write lock at once (waiting on
         // busy_timeout) instead of failing to upgrade a read lock under concurrency; on
         // PostgreSQL it locks the open window's row until the commit.
@@ -239,15 +248,20 @@ impl Store {
         let mark = "INSERT INTO survey_invite_uses (use_key) \
                     SELECT use_key FROM survey_invites WHERE invite_hash = $1 \
                     ON CONFLICT (use_key) DO NOTHING";
-        let pending = "INSERT INTO survey_pending (id, quarter, team, answers) \
-                       SELECT $1, quarter, team, $2 FROM survey_invites WHERE invite_hash = $3";
+        let invite = "SELECT quarter, team FROM survey_invites WHERE invite_hash = $1";
+        let pending =
+            "INSERT INTO survey_pending (id, quarter, team, sealed) VALUES ($1, $2, $3, $4)";
         let stored = with_pool!(self, pool => {
             let mut tx = pool.begin().await?;
             let open = sqlx::query(hold).bind(invite_hash).execute(&mut *tx).await?.rows_affected() > 0;
             let marked = open
                 && sqlx::query(mark).bind(invite_hash).execute(&mut *tx).await?.rows_affected() > 0;
             if marked {
-                sqlx::query(pending).bind(&id).bind(&answers).bind(invite_hash).execute(&mut *tx).await?;
+                let (quarter, team): (String, String) =
+                    sqlx::query_as(invite).bind(invite_hash).fetch_one(&mut *tx).await?;
+                let sealed = key.seal(&answers, &sealing_context(&quarter, &team));
+                sqlx::query(pending).bind(&id).bind(&quarter).bind(&team).bind(sealed)
+                    .execute(&mut *tx).await?;
                 tx.commit().await?;
             } else {
                 tx.rollback().await?;

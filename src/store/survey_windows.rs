@@ -8,6 +8,7 @@
 //! is read of a survey before.
 
 use super::{with_pool, Result, Store};
+use crate::seal::SealKey;
 
 /// One quarter's survey window.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
@@ -128,11 +129,19 @@ impl Store {
     }
 
     /// Closes the survey of `quarter` at `now`: no post is taken from then on, every held
-    /// response is released, the record of who answered is deleted (each invite's use key
-    /// becomes its own hash again), then the survey is frozen with `k`. Returns true when this call
+    /// response is released (opened with `key`), the record of who answered is deleted (each
+    /// invite's use key becomes its own hash again), then the survey is frozen with `k`, and
+    /// the database scrubbed of what it kept of the deleted rows. Returns true when this call
     /// froze it (false when it was frozen already, or has no window). Safe to run again and on
-    /// several replicas at once: a close stopped half way is finished by the next.
-    pub async fn close_survey(&self, quarter: &str, now: i64, k: i64) -> Result<bool> {
+    /// several replicas at once: a close stopped half way (a held box that does not open with
+    /// `key` stops it before anything is released) is finished by the next.
+    pub async fn close_survey(
+        &self,
+        quarter: &str,
+        now: i64,
+        k: i64,
+        key: &SealKey,
+    ) -> Result<bool> {
         // A submission holds the window's row (see `submit_response`): this waits for it, and
         // any submission after this sees the survey closed.
         let close =
@@ -140,7 +149,8 @@ impl Store {
         with_pool!(self, pool => {
             sqlx::query(close).bind(quarter).bind(now).execute(pool).await?;
         });
-        self.release_batch(quarter, 1).await?;
+        self.seal_clear_rows(key).await?;
+        self.release_batch(quarter, 1, key).await?;
         // A closed survey takes no answer: who answered it is no longer needed, nor kept.
         let forget = "DELETE FROM survey_invite_uses WHERE use_key IN \
                       (SELECT use_key FROM survey_invites WHERE quarter = $1)";
@@ -159,6 +169,7 @@ impl Store {
         if frozen {
             tracing::info!(%quarter, "survey closed: its figures are frozen");
         }
+        self.scrub().await;
         Ok(frozen)
     }
 

@@ -9,6 +9,7 @@
 //! start, before `dxs score` and `dxs report`, and on an hourly tick of `dxs serve`.
 
 use crate::quarter::Quarter;
+use crate::seal::SealKey;
 use crate::store::{Held, Result, Store, StoreError};
 
 /// Why a survey could not be closed.
@@ -25,11 +26,17 @@ pub enum CloseError {
     Store(#[from] StoreError),
 }
 
-/// Releases what is due at `now` (UNIX seconds) in batches of at least `min_group_size`;
-/// returns the responses released per quarter.
-pub async fn release_due(store: &Store, min_group_size: u32, now: i64) -> Result<Vec<Held>> {
+/// Releases what is due at `now` (UNIX seconds) in batches of at least `min_group_size`,
+/// opening the held answers with `key` ([`super::held_key`]); returns the responses released
+/// per quarter.
+pub async fn release_due(
+    store: &Store,
+    key: &SealKey,
+    min_group_size: u32,
+    now: i64,
+) -> Result<Vec<Held>> {
     store
-        .release_responses(i64::from(min_group_size), now)
+        .release_responses(i64::from(min_group_size), now, key)
         .await
 }
 
@@ -38,6 +45,7 @@ pub async fn release_due(store: &Store, min_group_size: u32, now: i64) -> Result
 /// the end of its window, whenever the tick that closes it runs (it took no answer since).
 pub async fn close_due(
     store: &Store,
+    key: &SealKey,
     window_days: i64,
     min_group_size: u32,
     now: i64,
@@ -50,6 +58,7 @@ pub async fn close_due(
                     &window.quarter,
                     window.closes_at(window_days).min(now),
                     i64::from(min_group_size),
+                    key,
                 )
                 .await?
         {
@@ -62,6 +71,7 @@ pub async fn close_due(
 /// Closes the survey of `quarter` now (`dxs survey close`), freezing it with `min_group_size`.
 pub async fn close(
     store: &Store,
+    key: &SealKey,
     quarter: Quarter,
     min_group_size: u32,
     now: i64,
@@ -71,7 +81,7 @@ pub async fn close(
         Some(w) if w.is_closed() => Err(CloseError::Closed(quarter)),
         Some(_) => {
             store
-                .close_survey(&quarter.to_string(), now, i64::from(min_group_size))
+                .close_survey(&quarter.to_string(), now, i64::from(min_group_size), key)
                 .await?;
             Ok(())
         }

@@ -8,8 +8,9 @@
 //! (404), its survey still open (410: the survey has closed, the answers are not stored) and
 //! the invite unused (409), then every answer (422: the form again, each error at its
 //! question, every answer kept). The response is held with the invite's team and quarter only
-//! (no time, never the person); it counts in the figures when its survey closes (at the end
-//! of `survey.window_days`, or `dxs survey close`), which the form and thank-you page date.
+//! (no time, never the person), its answers sealed with the survey secret's key; it counts in
+//! the figures when its survey closes (at the end of `survey.window_days`, or `dxs survey
+//! close`), which the form and thank-you page date.
 //! Every survey page is `Cache-Control: no-store` (it holds the invite). Answers, tokens and
 //! submissions are never logged. Refused posts (no, unknown or used invite, bad CSRF token) are
 //! limited per client address; valid ones never are, so an office behind one NAT address answers.
@@ -31,7 +32,7 @@ use crate::quarter::Quarter;
 use crate::store::{Invite, SubmitOutcome};
 use crate::survey::invites::InviteError;
 use crate::survey::validation::{self, Entered, FieldErrors};
-use crate::survey::{csrf, invites, QuestionKind, SurveyDefinition};
+use crate::survey::{self, csrf, invites, QuestionKind, SurveyDefinition};
 
 /// Routes of the survey.
 pub fn router() -> Router<AppState> {
@@ -95,7 +96,8 @@ async fn submit(
             Err(e) => e.into(),
         }
     })?;
-    match state.store.submit_response(&hash, &answers).await? {
+    let key = survey::held_key(&state.config.survey);
+    match state.store.submit_response(&hash, &answers, &key).await? {
         SubmitOutcome::Stored => {
             if let Ok(quarter) = invite.quarter.parse() {
                 state.survey_answered(quarter).await;

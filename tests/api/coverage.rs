@@ -67,13 +67,14 @@ async fn write(store: &Store) {
     }
     store.write_batch(&batch).await.unwrap();
     store.create_invites(&invites).await.unwrap();
+    let key = dxs::seal::SealKey::random();
     for (hash, answers) in &responses {
-        store.submit_response(hash, answers).await.unwrap();
+        store.submit_response(hash, answers, &key).await.unwrap();
     }
     // The survey closes: its answers are released and its figures published, with k = 3.
     let quarter = quarter().to_string();
     let now = chrono::Utc::now().timestamp();
-    assert!(store.close_survey(&quarter, now, 3).await.unwrap());
+    assert!(store.close_survey(&quarter, now, 3, &key).await.unwrap());
 }
 
 /// Weights deploy_ease 0.45 and self_service 0.55, k = 3, `score.min_coverage` 0.6 (the

@@ -309,13 +309,14 @@ async fn user_written_strings_are_escaped_everywhere() {
         })
         .collect();
     db.store.create_invites(&invites).await.unwrap();
+    let key = dxs::seal::SealKey::random();
     for (hash, _, _) in &invites {
         let pain = dxs::model::Answer {
             question: "pain_point".into(),
             number: None,
             text: Some(format!("{evil} <img src=x onerror=alert(2)>")),
         };
-        db.store.submit_response(hash, &[pain]).await.unwrap();
+        db.store.submit_response(hash, &[pain], &key).await.unwrap();
     }
     let config = config(&[
         ("DXS_AUTH__ADMIN_TOKEN_ENV", "TEST_ADMIN_TOKEN"),

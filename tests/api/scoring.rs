@@ -22,7 +22,9 @@ async fn demo_score(db: &TestDb) -> (Score, String) {
         .await
         .unwrap();
     // 2026-Q4's survey opened on 2026-11-01: its 21 days have passed, so it closes.
-    let closed = close_due(&db.store, 21, 5, now).await.unwrap();
+    // The demo holds no response once filled: any key closes it.
+    let key = dxs::seal::SealKey::random();
+    let closed = close_due(&db.store, &key, 21, 5, now).await.unwrap();
     assert_eq!(
         closed,
         [quarter],

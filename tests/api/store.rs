@@ -313,16 +313,17 @@ async fn an_invite_answers_once_and_anonymously() {
                 text: Some("<script>x</script>".into()),
             },
         ];
+        let key = dxs::seal::SealKey::random();
         assert_eq!(
-            store.submit_response("h1", &answers).await.unwrap(),
+            store.submit_response("h1", &answers, &key).await.unwrap(),
             SubmitOutcome::Stored
         );
         assert_eq!(
-            store.submit_response("h1", &answers).await.unwrap(),
+            store.submit_response("h1", &answers, &key).await.unwrap(),
             SubmitOutcome::AlreadyUsed
         );
         assert_eq!(
-            store.submit_response("nope", &answers).await.unwrap(),
+            store.submit_response("nope", &answers, &key).await.unwrap(),
             SubmitOutcome::UnknownInvite
         );
         let invite = store.invite("h1").await.unwrap().unwrap();
@@ -332,13 +333,13 @@ async fn an_invite_answers_once_and_anonymously() {
         assert!(store.answers("2026-Q4").await.unwrap().is_empty());
         let q4_end = 1_798_761_600;
         assert!(store
-            .release_responses(5, q4_end - 1)
+            .release_responses(5, q4_end - 1, &key)
             .await
             .unwrap()
             .is_empty());
         assert_eq!(store.held_responses().await.unwrap()[0].responses, 1);
         assert_eq!(
-            store.release_responses(5, q4_end).await.unwrap(),
+            store.release_responses(5, q4_end, &key).await.unwrap(),
             [Held {
                 quarter: "2026-Q4".into(),
                 responses: 1

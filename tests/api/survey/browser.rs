@@ -4,7 +4,7 @@
 
 use fantoccini::Locator;
 
-use super::{invite, release_held, survey_config, QUARTER};
+use super::{invite, release_held, sealing_key, survey_config, QUARTER};
 use crate::browser::Browser;
 use crate::helpers::{TestApp, TestDb};
 
@@ -138,7 +138,8 @@ async fn a_developer_answers_in_a_real_browser_cannot_answer_twice_and_finds_it_
 
     // The survey closes (`dxs survey close`): the same link now says so, and takes nothing.
     let now = chrono::Utc::now().timestamp();
-    assert!(app.store.close_survey(QUARTER, now, 5).await.unwrap());
+    let key = sealing_key();
+    assert!(app.store.close_survey(QUARTER, now, 5, &key).await.unwrap());
     browser.resize(1280, 1000).await;
     browser.goto(&link).await.unwrap();
     browser

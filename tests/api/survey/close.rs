@@ -10,7 +10,7 @@ use dxs::scoring::SurveyStatus;
 use dxs::store::{Store, SubmitOutcome};
 use dxs::survey::{csrf, invites};
 
-use super::{roster, survey_config, valid_form, SECRET};
+use super::{roster, sealing_key, survey_config, valid_form, SECRET};
 use crate::helpers::{config, dxs_bin, TestApp, TestDb};
 
 const DAY: i64 = 86_400;
@@ -160,7 +160,7 @@ async fn a_survey_closes_when_its_window_passes_and_publishes_once() {
             };
             let stored = db
                 .store
-                .submit_response(&invite_hash(token), &[answer])
+                .submit_response(&invite_hash(token), &[answer], &sealing_key())
                 .await;
             assert_eq!(stored.unwrap(), SubmitOutcome::Stored);
         }
@@ -187,7 +187,7 @@ async fn a_survey_closes_when_its_window_passes_and_publishes_once() {
         app.state.release_survey().await;
         let outcome = db
             .store
-            .submit_response(&invite_hash(&tokens[5]), &[])
+            .submit_response(&invite_hash(&tokens[5]), &[], &sealing_key())
             .await;
         assert_eq!(outcome.unwrap(), SubmitOutcome::Closed);
         let again = app.state.score(&[quarter]).await.unwrap();

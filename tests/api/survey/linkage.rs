@@ -1,5 +1,5 @@
-//! Unlinkable responses (DESIGN §10): 40 responses submitted through the form one by one, then
-//! the raw database read, system columns included (PostgreSQL `xmin` and `ctid`, SQLite
+//! Unlinkable responses (DESIGN §10): 40 responses submitted through the form one by one, each
+//! held sealed until its batch forms, then the raw database read, system columns included (PostgreSQL `xmin` and `ctid`, SQLite
 //! `rowid`). No value stored with the used invites matches a response better than chance, no
 //! transaction wrote both, and no time finer than the quarter is stored.
 //!
@@ -20,7 +20,7 @@ use dxs::survey::invites;
 use reqwest::Client;
 use sqlx::Connection;
 
-use super::{release_held, survey_config, valid_form, QUARTER, SECRET};
+use super::{held_rows, release_held, survey_config, valid_form, QUARTER, SECRET};
 use crate::helpers::{TestApp, TestDb};
 
 const RESPONSES: usize = 40;
@@ -290,6 +290,14 @@ async fn forty_responses_through_the_form_leave_nothing_that_links_them_to_their
                 .await
                 .unwrap();
             assert_eq!(response.status(), 200, "submission {i}");
+            // Held until its batch forms, sealed: no held row holds its free text.
+            let m = marker(i);
+            for (row, _) in held_rows(db.url()).await {
+                assert!(
+                    !row.windows(m.len()).any(|w| w == m.as_bytes()),
+                    "submission {i} held in clear"
+                );
+            }
         }
         assert_eq!(release_held(&app.store).await, 0, "every batch went out");
         let raw = if db.url().starts_with("postgres") {
@@ -383,7 +391,10 @@ async fn forty_responses_through_the_form_leave_nothing_that_links_them_to_their
                 &["invite_hash", "quarter", "team", "use_key"][..],
             ),
             ("survey_invite_uses", &["use_key"][..]),
-            ("survey_pending", &["answers", "id", "quarter", "team"][..]),
+            (
+                "survey_pending",
+                &["answers", "id", "quarter", "sealed", "team"][..],
+            ),
             ("survey_responses", &["id", "quarter", "team"][..]),
             (
                 "survey_answers",

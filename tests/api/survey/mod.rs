@@ -10,12 +10,15 @@ mod linkage;
 mod load;
 mod migration;
 mod rates;
+mod sealing;
 
 use dxs::config::{Config, Secret};
 use dxs::model::{invite_hash, Developer, Team};
 use dxs::quarter::Quarter;
+use dxs::seal::SealKey;
 use dxs::store::{FactBatch, Store};
 use dxs::survey::{csrf, invites};
+use sqlx::Connection;
 
 use crate::helpers::config;
 
@@ -62,7 +65,7 @@ pub async fn release_held(store: &Store) -> u64 {
         .map(|h| h.responses)
         .sum();
     let released: i64 = store
-        .release_responses(1, 0)
+        .release_responses(1, 0, &sealing_key())
         .await
         .unwrap()
         .iter()
@@ -70,6 +73,35 @@ pub async fn release_held(store: &Store) -> u64 {
         .sum();
     assert_eq!(released, held, "every held response is released");
     released as u64
+}
+
+/// The key that seals the responses held by a server with [`survey_config`].
+pub fn sealing_key() -> SealKey {
+    dxs::survey::sealing_key(&Secret::new(SECRET))
+}
+
+/// A held response's row as stored: `(id, quarter, team, sealed, answers)`.
+pub type HeldRow = (String, String, String, Option<Vec<u8>>, Option<String>);
+
+/// The held responses' rows as stored, each as `(every column's bytes, its sealed box)`; no
+/// row holds its answers in clear.
+pub async fn held_rows(url: &str) -> Vec<(Vec<u8>, Vec<u8>)> {
+    let sql = "SELECT id, quarter, team, sealed, answers FROM survey_pending";
+    let rows: Vec<HeldRow> = if url.starts_with("postgres") {
+        let mut db = sqlx::PgConnection::connect(url).await.unwrap();
+        sqlx::query_as(sql).fetch_all(&mut db).await.unwrap()
+    } else {
+        let mut db = sqlx::SqliteConnection::connect(url).await.unwrap();
+        sqlx::query_as(sql).fetch_all(&mut db).await.unwrap()
+    };
+    rows.into_iter()
+        .map(|(id, quarter, team, sealed, answers)| {
+            assert_eq!(answers, None, "no answer in clear");
+            let sealed = sealed.expect("sealed");
+            let row = [id.as_bytes(), quarter.as_bytes(), team.as_bytes(), &sealed].concat();
+            (row, sealed)
+        })
+        .collect()
 }
 
 /// The CSRF token the form of `token` carries.

@@ -3,7 +3,7 @@
 use dxs::model::invite_hash;
 use dxs::store::{ResponseRate, SubmitOutcome};
 
-use super::{invite, roster, valid_form, QUARTER};
+use super::{invite, roster, sealing_key, valid_form, QUARTER};
 use crate::helpers::TestDb;
 
 #[tokio::test]
@@ -34,10 +34,14 @@ async fn response_rate_is_responses_over_roster_per_team() {
             ("old", "legacy"),
         ] {
             let hash = invite_hash(&invite(store, login, team).await);
-            let outcome = store.submit_response(&hash, &answers).await.unwrap();
+            let outcome = store
+                .submit_response(&hash, &answers, &sealing_key())
+                .await
+                .unwrap();
             assert_eq!(outcome, SubmitOutcome::Stored);
         }
-        assert_eq!(store.release_responses(1, 0).await.unwrap()[0].responses, 4);
+        let released = store.release_responses(1, 0, &sealing_key()).await;
+        assert_eq!(released.unwrap()[0].responses, 4);
         let rates = store
             .response_rates(QUARTER.parse().unwrap())
             .await
