@@ -78,8 +78,15 @@ pub fn answer(org: &Org, seed: u64, today: NaiveDate, data: &mut DemoData) {
             first = (last - Days::new(30)).max(quarter.first_day());
         }
         let days = (last - first).num_days().max(1) as u64;
+        // The current quarter's survey opened a week ago, so the demo shows one open (its
+        // participation only) beside the closed ones of the quarters before.
+        let opened = if last == today {
+            (today - Days::new(7)).max(quarter.first_day())
+        } else {
+            first
+        };
         data.survey_opens
-            .push((quarter.to_string(), midnight_utc(first)));
+            .push((quarter.to_string(), midnight_utc(opened)));
         for dev in &org.developers {
             if midnight_utc(dev.start) >= midnight_utc(last) {
                 continue;

@@ -5,7 +5,7 @@ use dxs::config::DEFAULT_WEIGHTS;
 use dxs::demo;
 use dxs::quarter::{midnight_utc, Quarter};
 use dxs::scoring::{self, Evidence, Rules, Score};
-use dxs::survey::release::close_due;
+use dxs::survey::release::{close, close_due};
 
 use crate::helpers::{config, dxs_bin, TestDb};
 
@@ -21,15 +21,12 @@ async fn demo_score(db: &TestDb) -> (Score, String) {
     demo::fill(&db.store, demo::DEFAULT_SEED, day())
         .await
         .unwrap();
-    // 2026-Q4's survey opened on 2026-11-01: its 21 days have passed, so it closes.
-    // The demo holds no response once filled: any key closes it.
+    // The demo's 2026-Q4 survey opened a week before its day and is still open: nothing is
+    // due. Closed now (`dxs survey close`), its figures publish. The demo holds no response
+    // once filled: any key closes it.
     let key = dxs::seal::SealKey::random();
-    let closed = close_due(&db.store, &key, 21, 5, now).await.unwrap();
-    assert_eq!(
-        closed,
-        [quarter],
-        "the earlier quarters closed with the demo"
-    );
+    assert_eq!(close_due(&db.store, &key, 21, 5, now).await.unwrap(), []);
+    close(&db.store, &key, quarter, 5, now).await.unwrap();
     let first = scoring::compute(&db.store, &rules, quarter, now)
         .await
         .unwrap();
