@@ -13,10 +13,13 @@
 //! Both runs also ask the incidents search (`GET /search/issues`, one request, no incidents),
 //! which the targets' slack covers.
 //!
-//! Run with `cargo bench --bench collect`.
+//! Run with `cargo bench --bench collect` (`BENCH_SCALE=N` for N times the organisation).
+//! `cargo test --all-features` runs it once at a small scale (20 repositories, see `scale.rs`);
+//! either way a request count over its target fails it (the wall time is only printed).
 
 #[path = "collect_org.rs"]
 mod collect_org;
+mod scale;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -45,7 +48,7 @@ fn main() {
 }
 
 async fn run() {
-    let org = Org::standard();
+    let org = Org::at(scale::scale());
     let counts = Counts::default();
     let base = collect_org::serve(org.clone(), counts.clone()).await;
     let dir = tempfile::tempdir().expect("temp dir");
@@ -86,12 +89,13 @@ async fn run() {
     let idle_target = (o.repos + o.teams + o.new_devs + 10) as u64;
     let share_304 = idle.not_modified as f64 / idle.requests.max(1) as f64;
     println!(
-        "collect: {} repositories, {} teams, {} roster developers ({} started in the window), {} deployments",
+        "collect: {} repositories, {} teams, {} roster developers ({} started in the window), {} deployments{}",
         o.repos,
         o.teams,
         o.devs,
         o.new_devs,
-        o.deployments()
+        o.deployments(),
+        if scale::measuring() { "" } else { " (cargo test: a check that it runs, not a measure)" }
     );
     println!(
         "first collection: {} requests (target ≤ {first_target}: {}), {:.1} s wall, {:.0} requests/s",
@@ -134,6 +138,23 @@ async fn run() {
         "stored: {} deployments, {} commits, {} changes (pull requests), {} developers",
         facts.deployments, facts.commits, changes, facts.developers
     );
+    // The budgets are counts, the same on any machine: checked at any scale.
+    assert!(
+        first.requests <= first_target,
+        "first collection over budget"
+    );
+    assert!(
+        first.graphql <= graphql_target,
+        "GraphQL queries over budget"
+    );
+    assert!(idle.requests <= idle_target, "idle rerun over budget");
+    assert!(share_304 >= 0.95, "idle rerun: too few 304s");
+    assert_eq!(idle.graphql, 0, "idle rerun asked GraphQL again");
+    assert!(rss < 512 * 1024, "peak RSS over 512 MiB");
+    assert_eq!(facts.deployments as usize, o.deployments());
+    // Deployment k ships pull request k (the first one its head, of pull request 1): one change
+    // each.
+    assert_eq!(changes, o.deployments(), "changes");
 }
 
 async fn collect(config: &Config, store: &Store, http: &HttpClient, counts: &Counts) -> Cost {

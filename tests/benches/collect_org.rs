@@ -20,6 +20,8 @@ use axum::http::{HeaderMap, Method, Uri};
 use axum::response::Response;
 use serde_json::{json, Value};
 
+use super::scale::scaled;
+
 const PAGE: usize = 100;
 const DAY: i64 = 86_400;
 
@@ -63,14 +65,15 @@ impl Counts {
 }
 
 impl Org {
-    /// 2,000 repositories, 40 teams, 3,000 developers (300 new), 10 deployments a repository.
-    pub fn standard() -> Org {
+    /// At scale 1: 2,000 repositories, 40 teams, 3,000 developers (300 new); 10 deployments a
+    /// repository at any scale.
+    pub fn at(scale: f64) -> Org {
         let now = chrono::Utc::now().timestamp();
         Org {
-            repos: 2_000,
-            teams: 40,
-            devs: 3_000,
-            new_devs: 300,
+            repos: scaled(2_000, scale),
+            teams: scaled(40, scale),
+            devs: scaled(3_000, scale),
+            new_devs: scaled(300, scale),
             deploys: 10,
             now: now - now % DAY,
         }
