@@ -17,7 +17,8 @@
 //! Run: `cargo bench --features bench --bench scoring`, with `TEST_DATABASE_URL=postgres://postgres@127.0.0.1:5432/test`
 //! for PostgreSQL too, `RUST_LOG=dxs=debug` for the time of each table's load and of each
 //! compute step, `BENCH_SCALE=N` for N times the organisation and `DXS_BENCH_DIR=DIR` to keep
-//! the SQLite organisation between runs (one file per scale). `cargo test --all-features` runs
+//! the organisation between runs (SQLite: one file per scale in DIR; PostgreSQL: a database
+//! `dxs_bench_x<scale>` per scale, kept). `cargo test --all-features` runs
 //! it once at a small scale (see `scale.rs`).
 
 mod data;
@@ -109,14 +110,29 @@ async fn parent(sizes: Sizes) {
         None,
     )];
     if let Ok(admin) = std::env::var("TEST_DATABASE_URL") {
-        let name = format!("dxs_bench_{}", std::process::id());
+        // With DXS_BENCH_DIR the PostgreSQL organisation is kept too, in a database per scale.
+        let keep = std::env::var_os("DXS_BENCH_DIR").is_some();
+        let name = if keep {
+            format!("dxs_bench_x{}", sizes.scale.to_string().replace('.', "_"))
+        } else {
+            format!("dxs_bench_{}", std::process::id())
+        };
         let mut conn = sqlx::PgConnection::connect(&admin).await.unwrap();
-        sqlx::query(&format!("CREATE DATABASE {name}"))
-            .execute(&mut conn)
-            .await
-            .unwrap();
+        let exists: bool =
+            sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)")
+                .bind(&name)
+                .fetch_one(&mut conn)
+                .await
+                .unwrap();
+        if !exists {
+            sqlx::query(&format!("CREATE DATABASE {name}"))
+                .execute(&mut conn)
+                .await
+                .unwrap();
+        }
         let (base, _) = admin.rsplit_once('/').unwrap();
-        targets.push(("PostgreSQL", format!("{base}/{name}"), Some((admin, name))));
+        let drop = (!keep).then(|| (admin.clone(), name.clone()));
+        targets.push(("PostgreSQL", format!("{base}/{name}"), drop));
     } else {
         eprintln!("TEST_DATABASE_URL is not set: PostgreSQL not measured");
     }
