@@ -158,10 +158,12 @@ impl Store {
             return Ok(());
         }
         // The reverted commits, by prefix on the commit index (SHAs are lowercase hex: every
-        // SHA starting with the prefix sorts before the prefix followed by 'g').
+        // SHA starting with the prefix sorts before the prefix followed by 'g'). `c.repo || ''`
+        // keeps SQLite from building an automatic index on every shipped commit's repository for
+        // this one statement (3 s for a million shipped commits) instead of reading the SHA range.
         let reverted = format!(
             "SELECT DISTINCT c.service, c.repo, c.sha, c.deployed_at {} \
-             AND c.sha >= r.reverted AND c.sha < r.reverted || 'g' AND c.repo = r.repo \
+             AND c.sha >= r.reverted AND c.sha < r.reverted || 'g' AND c.repo || '' = r.repo \
              ORDER BY c.deployed_at, c.service, c.sha",
             shipped(" CROSS JOIN deployment_changes c")
         );

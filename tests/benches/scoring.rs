@@ -18,8 +18,8 @@
 //! for PostgreSQL too, `RUST_LOG=dxs=debug` for the time of each table's load and of each
 //! compute step, `BENCH_SCALE=N` for N times the organisation and `DXS_BENCH_DIR=DIR` to keep
 //! the organisation between runs (SQLite: one file per scale in DIR; PostgreSQL: a database
-//! `dxs_bench_x<scale>` per scale, kept). `cargo test --all-features` runs
-//! it once at a small scale (see `scale.rs`).
+//! `dxs_bench_x<scale>` per scale, kept); `DXS_BENCH_BACKEND=postgres` measures PostgreSQL
+//! alone. `cargo test --all-features` runs it once at a small scale (see `scale.rs`).
 
 mod data;
 mod scale;
@@ -99,16 +99,13 @@ async fn parent(sizes: Sizes) {
     // DXS_BENCH_DIR keeps the SQLite organisation between runs (it is written once).
     let dir = tempfile::tempdir().unwrap();
     let sqlite_dir = std::env::var("DXS_BENCH_DIR").map_or(dir.path().to_path_buf(), Into::into);
-    let mut targets = vec![(
-        "SQLite",
-        format!(
-            "sqlite://{}",
-            sqlite_dir
-                .join(format!("bench-x{}.db", sizes.scale))
-                .display()
-        ),
-        None,
-    )];
+    // DXS_BENCH_BACKEND=postgres measures PostgreSQL alone (SQLite is measured by default).
+    let sqlite = !std::env::var("DXS_BENCH_BACKEND").is_ok_and(|b| b == "postgres");
+    let mut targets = Vec::new();
+    if sqlite {
+        let file = sqlite_dir.join(format!("bench-x{}.db", sizes.scale));
+        targets.push(("SQLite", format!("sqlite://{}", file.display()), None));
+    }
     if let Ok(admin) = std::env::var("TEST_DATABASE_URL") {
         // With DXS_BENCH_DIR the PostgreSQL organisation is kept too, in a database per scale.
         let keep = std::env::var_os("DXS_BENCH_DIR").is_some();
