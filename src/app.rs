@@ -10,7 +10,8 @@
 //! The layers, each importing only those below it: `cli` → `web` → `app` → `pipeline`,
 //! `collectors` → `scoring`, `metrics` → `store`.
 
-use std::sync::Arc;
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use tokio_util::sync::CancellationToken;
@@ -51,6 +52,10 @@ pub struct App {
     pub pipeline: Pipeline,
     /// The one task that writes facts, in groups (answers once committed).
     writer: Writer,
+    /// Teams [`App::team_known`] found in the store, known to this process from then on (teams
+    /// are never deleted), so a webhook naming one again needs no query: a burst of webhooks
+    /// would otherwise queue for the pool's connections, the writer's among them.
+    known_teams: Mutex<HashSet<String>>,
 }
 
 impl App {
@@ -72,6 +77,7 @@ impl App {
             metrics,
             pipeline: Pipeline::default(),
             writer: Writer::default(),
+            known_teams: Mutex::default(),
         }))
     }
 
@@ -126,6 +132,32 @@ impl App {
     /// nothing.
     pub async fn record(&self, batch: FactBatch) -> Result<u64, StoreError> {
         self.writer.record(&self.store, &self.pipeline, batch).await
+    }
+
+    /// True when `team` is one dxs knows: a `[[services]]` entry names it, or the store has it
+    /// (roster, GitHub, catalog), asked once per team and process. A signed webhook never
+    /// creates a team.
+    pub async fn team_known(&self, team: &str) -> Result<bool, StoreError> {
+        let configured = self
+            .config
+            .services
+            .iter()
+            .any(|s| s.team.as_deref() == Some(team));
+        if configured || self.known_teams().contains(team) {
+            return Ok(true);
+        }
+        let known = self.store.team_known(team).await?;
+        if known {
+            self.known_teams().insert(team.to_string());
+        }
+        Ok(known)
+    }
+
+    /// The teams found in the store so far (a poisoned lock still holds only such teams).
+    fn known_teams(&self) -> std::sync::MutexGuard<'_, HashSet<String>> {
+        self.known_teams
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     /// Releases the held survey responses that are due now (a batch of `score.min_group_size`,

@@ -164,7 +164,7 @@ async fn orchestrator(
     }
     let created_at = time(&v, "created_at")?;
     let team: String = name::<TeamName>(&v, "team")?.into();
-    if !known_team(&state.config, &state.store, &team).await? {
+    if !state.team_known(&team).await? {
         return Err(WebError::Unprocessable(format!(
             "team: {team:?} is no team dxs knows (roster, GitHub, Backstage or [[services]]); \
              nothing stored"
@@ -186,23 +186,6 @@ async fn orchestrator(
     };
     state.record(batch).await?;
     Ok(StatusCode::ACCEPTED)
-}
-
-/// True when `team` is of the roster, GitHub or the catalog (as stored), or a `[[services]]`
-/// entry names it: a signed webhook never creates a team.
-async fn known_team(
-    config: &Config,
-    store: &crate::store::Store,
-    team: &str,
-) -> Result<bool, WebError> {
-    if config
-        .services
-        .iter()
-        .any(|s| s.team.as_deref() == Some(team))
-    {
-        return Ok(true);
-    }
-    Ok(store.team_known(team).await?)
 }
 
 #[cfg(test)]
