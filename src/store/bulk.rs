@@ -88,14 +88,7 @@ impl Store {
         for (statement, data) in jobs.into_iter().filter(|(_, d)| !d.is_empty()) {
             rows += copy_in(&mut conn, &statement, data.as_bytes()).await?;
         }
-        let mut touched: Vec<String> = batch
-            .deployments
-            .iter()
-            .map(|d| d.service.clone())
-            .chain(batch.changes.iter().map(|c| c.service.clone()))
-            .collect();
-        touched.sort();
-        touched.dedup();
+        let touched = batch.touched_services();
         let mut tx = sqlx::Connection::begin(&mut *conn).await?;
         refresh_rollouts!(tx, touched);
         tx.commit().await?;

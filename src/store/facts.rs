@@ -53,6 +53,20 @@ pub struct FactBatch {
 }
 
 impl FactBatch {
+    /// The services whose rollouts and changes the batch's deployments and shipped commits
+    /// can move, sorted, each once.
+    pub(crate) fn touched_services(&self) -> Vec<String> {
+        let mut touched: Vec<String> = self
+            .deployments
+            .iter()
+            .map(|d| d.service.clone())
+            .chain(self.changes.iter().map(|c| c.service.clone()))
+            .collect();
+        touched.sort();
+        touched.dedup();
+        touched
+    }
+
     /// Number of facts in the batch (cursors not counted).
     pub fn len(&self) -> usize {
         self.teams.len()
@@ -147,14 +161,7 @@ macro_rules! write_in {
                     break 'batch 0;
                 }
             }
-            let mut touched: Vec<String> = batch
-                .deployments
-                .iter()
-                .map(|d| d.service.clone())
-                .chain(batch.changes.iter().map(|c| c.service.clone()))
-                .collect();
-            touched.sort();
-            touched.dedup();
+            let touched = batch.touched_services();
             let pushes = Push::of(&batch.repositories);
             let mut rows = upsert(&mut $tx, &batch.teams, at).await?
                 + upsert(&mut $tx, &batch.developers, at).await?
