@@ -47,31 +47,22 @@ impl ShippedRow {
 macro_rules! refresh_changes {
     ($tx:expr, $services:expr) => {{
         for chunk in $services.chunks($crate::store::rollouts::SERVICES_PER_QUERY) {
-            let mut q = sqlx::QueryBuilder::new(
-                "SELECT d.service, d.repo, d.sha, d.deployment_source, d.deployment_id, \
+            let rows: Vec<$crate::store::changes::ShippedRow> =
+                $crate::store::rollouts::services_in!(
+                    "SELECT d.service, d.repo, d.sha, d.deployment_source, d.deployment_id, \
                  d.deployed_at, d.committed_at, c.authored_at, p.state, p.number, p.started_at \
                  FROM deployment_changes d \
                  LEFT JOIN commits c ON c.repo = d.repo AND c.sha = d.sha \
                  LEFT JOIN commit_pulls p ON p.repo = d.repo AND p.sha = d.sha \
                  WHERE d.service IN (",
-            );
-            let mut list = q.separated(", ");
-            for s in chunk {
-                list.push_bind(s.clone());
-            }
-            q.push(")");
-            let rows: Vec<$crate::store::changes::ShippedRow> =
-                q.build_query_as().fetch_all(&mut *$tx).await?;
+                    chunk
+                )
+                .build_query_as()
+                .fetch_all(&mut *$tx)
+                .await?;
             let shipped: Vec<_> = rows.into_iter().map(|r| r.shipped()).collect();
             let derived = $crate::delivery::changes::derive(&shipped);
-            let mut q = sqlx::QueryBuilder::new("DELETE FROM changes WHERE service IN (");
-            let mut list = q.separated(", ");
-            for s in chunk {
-                list.push_bind(s.clone());
-            }
-            q.push(")");
-            q.build().execute(&mut *$tx).await?;
-            $crate::store::insert::upsert(&mut $tx, &derived, 0).await?;
+            $crate::store::rollouts::replace_derived!($tx, "changes", chunk, derived);
         }
     }};
 }

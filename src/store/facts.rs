@@ -3,12 +3,14 @@
 //! Collectors and the demo gather what they learned into a batch (cursors included) and write it
 //! at once: a failure writes nothing, a repeat writes nothing new.
 
+use std::collections::HashSet;
+
 use super::access::DELIVERY_MEMORY_SECS;
 use super::changes::{refresh_changes, services_of_pulls};
-use super::insert::upsert;
+use super::insert::{upsert, Columns};
 use super::rollouts::refresh_rollouts;
 use super::upserts::Push;
-use super::{now, with_pool, Result, Store};
+use super::{now, with_pool, Result, Store, CHUNK};
 use crate::model::{
     Commit, CommitPull, CommitRevert, Cursor, Delivery, Deployment, DeploymentChange, Developer,
     Incident, Namespace, Repository, SelfServiceRequest, Service, Team,
@@ -144,79 +146,141 @@ impl<R: Record + ?Sized> Record for std::sync::Arc<R> {
     }
 }
 
-/// Writes `$batch` inside the transaction `$tx` at time `$at`; evaluates to the rows inserted
-/// or changed (cursors, pushes and the delivery not counted). A batch whose delivery is stored
-/// already writes nothing.
-macro_rules! write_in {
-    ($tx:ident, $batch:expr, $at:expr) => {
-        'batch: {
-            let (batch, at): (&FactBatch, i64) = ($batch, $at);
-            if let Some(delivery) = &batch.delivery {
-                let sweep = "DELETE FROM webhook_deliveries WHERE seen_at < $1";
-                sqlx::query(sweep)
-                    .bind(at - DELIVERY_MEMORY_SECS)
-                    .execute(&mut *$tx)
-                    .await?;
-                if upsert(&mut $tx, std::slice::from_ref(delivery), at).await? == 0 {
-                    break 'batch 0;
-                }
+/// What the batches of a transaction leave to derive once, at its end: the services whose
+/// rollouts and changes are to be derived again, and the pull requests whose services' changes
+/// are. Derived rows depend on the facts alone, so one derivation after the last batch equals
+/// one after each, and a group of many small batches (webhooks) derives each service once.
+#[derive(Default)]
+struct ToDerive {
+    rollouts: Vec<String>,
+    changes: Vec<String>,
+    pulls: Vec<CommitPull>,
+}
+
+/// Stores the deliveries of `$batches` (a `&[&FactBatch]`) inside `$tx` at time `$at`, in one
+/// statement, and forgets those older than [`DELIVERY_MEMORY_SECS`]; evaluates to whether each
+/// batch is new: one without a delivery always is, one whose delivery was stored before (or
+/// comes twice in the group: the first counts) is not.
+macro_rules! claim_deliveries {
+    ($tx:ident, $batches:expr, $at:expr) => {{
+        let (batches, at): (&[&FactBatch], i64) = ($batches, $at);
+        let deliveries: Vec<&Delivery> =
+            batches.iter().filter_map(|b| b.delivery.as_ref()).collect();
+        let mut stored: HashSet<(String, String)> = HashSet::new();
+        if !deliveries.is_empty() {
+            let sweep = "DELETE FROM webhook_deliveries WHERE seen_at < $1";
+            sqlx::query(sweep)
+                .bind(at - DELIVERY_MEMORY_SECS)
+                .execute(&mut *$tx)
+                .await?;
+            for chunk in deliveries.chunks(CHUNK) {
+                let mut q = sqlx::QueryBuilder::new(format!("INSERT INTO {} ", Delivery::INTO));
+                q.push_values(chunk, |mut b, d| {
+                    b.push_bind(d.source.as_str())
+                        .push_bind(d.id.as_str())
+                        .push_bind(at);
+                });
+                q.push(" ");
+                q.push(Delivery::ON_CONFLICT);
+                q.push(" RETURNING source, delivery_id");
+                let rows: Vec<(String, String)> = q.build_query_as().fetch_all(&mut *$tx).await?;
+                stored.extend(rows);
             }
-            let touched = batch.touched_services();
-            let pushes = Push::of(&batch.repositories);
-            let mut rows = upsert(&mut $tx, &batch.teams, at).await?
-                + upsert(&mut $tx, &batch.developers, at).await?
-                + upsert(&mut $tx, &batch.repositories, at).await?
-                + upsert(&mut $tx, &batch.services, at).await?
-                + upsert(&mut $tx, &batch.commits, at).await?;
-            // Each push is a fact of its own time too (not counted: its repository's row is).
-            upsert(&mut $tx, &pushes, at).await?;
-            let delivery = upsert(&mut $tx, &batch.deployments, at).await?
-                + upsert(&mut $tx, &batch.changes, at).await?;
-            if delivery > 0 {
-                refresh_rollouts!($tx, touched);
-            }
-            let pulls = upsert(&mut $tx, &batch.pulls, at).await?;
-            if delivery + pulls > 0 {
-                let mut changed = touched.clone();
-                if pulls > 0 {
-                    changed.extend(services_of_pulls!($tx, batch.pulls));
-                    changed.sort();
-                    changed.dedup();
-                }
-                refresh_changes!($tx, changed);
-            }
-            rows += delivery
-                + pulls
-                + upsert(&mut $tx, &batch.requests, at).await?
-                + upsert(&mut $tx, &batch.namespaces, at).await?
-                + upsert(&mut $tx, &batch.incidents, at).await?
-                + upsert(&mut $tx, &batch.reverts, at).await?;
-            upsert(&mut $tx, &batch.cursors, at).await?;
-            rows
         }
-    };
+        batches
+            .iter()
+            .map(|b| match &b.delivery {
+                None => true,
+                Some(d) => stored.remove(&(d.source.clone(), d.id.clone())),
+            })
+            .collect::<Vec<bool>>()
+    }};
+}
+
+/// Writes `$batch` inside the transaction `$tx` at time `$at`, leaving what it moves to derive
+/// in `$derive` (a [`ToDerive`]); evaluates to the rows inserted or changed (cursors and pushes
+/// not counted).
+macro_rules! write_in {
+    ($tx:ident, $batch:expr, $at:expr, $derive:expr) => {{
+        let (batch, at, derive): (&FactBatch, i64, &mut ToDerive) = ($batch, $at, $derive);
+        let pushes = Push::of(&batch.repositories);
+        let mut rows = upsert(&mut $tx, &batch.teams, at).await?
+            + upsert(&mut $tx, &batch.developers, at).await?
+            + upsert(&mut $tx, &batch.repositories, at).await?
+            + upsert(&mut $tx, &batch.services, at).await?
+            + upsert(&mut $tx, &batch.commits, at).await?;
+        // Each push is a fact of its own time too (not counted: its repository's row is).
+        upsert(&mut $tx, &pushes, at).await?;
+        let delivery = upsert(&mut $tx, &batch.deployments, at).await?
+            + upsert(&mut $tx, &batch.changes, at).await?;
+        let pulls = upsert(&mut $tx, &batch.pulls, at).await?;
+        if delivery > 0 {
+            derive.rollouts.extend(batch.touched_services());
+        }
+        if delivery + pulls > 0 {
+            derive.changes.extend(batch.touched_services());
+        }
+        if pulls > 0 {
+            derive.pulls.extend(batch.pulls.iter().cloned());
+        }
+        rows += delivery
+            + pulls
+            + upsert(&mut $tx, &batch.requests, at).await?
+            + upsert(&mut $tx, &batch.namespaces, at).await?
+            + upsert(&mut $tx, &batch.incidents, at).await?
+            + upsert(&mut $tx, &batch.reverts, at).await?;
+        upsert(&mut $tx, &batch.cursors, at).await?;
+        rows
+    }};
+}
+
+/// Derives inside `$tx` what `$derive` (a [`ToDerive`]) names: the rollouts of its services,
+/// then the changes of its services and of those its pull requests' commits were shipped to.
+macro_rules! derive_in {
+    ($tx:ident, $derive:expr) => {{
+        let ToDerive {
+            mut rollouts,
+            mut changes,
+            pulls,
+        } = $derive;
+        rollouts.sort();
+        rollouts.dedup();
+        refresh_rollouts!($tx, rollouts);
+        if !pulls.is_empty() {
+            changes.extend(services_of_pulls!($tx, pulls));
+        }
+        changes.sort();
+        changes.dedup();
+        refresh_changes!($tx, changes);
+    }};
 }
 
 impl Store {
     /// Writes the whole batch in one transaction. Returns the number of rows inserted or changed.
     /// The rollouts of every service whose deployments or shipped commits changed, and the
     /// changes of every service whose shipped commits or their pull requests changed, are
-    /// derived again in the same transaction.
+    /// derived again in the same transaction. A batch whose delivery is stored already writes
+    /// nothing.
     pub async fn write_batch(&self, batch: &FactBatch) -> Result<u64> {
         Ok(self.write_batches(&[batch]).await?[0])
     }
 
     /// Writes `batches` in one transaction (a group commit), each in turn as
     /// [`Store::write_batch`] would: a later one sees the earlier ones, so the same id twice is
-    /// an update. Returns the rows each one inserted or changed. A failure writes none of them.
+    /// an update, and the same delivery twice writes once. Their deliveries are stored in one
+    /// statement and what they move is derived once, after the last. Returns the rows each one
+    /// inserted or changed. A failure writes none of them.
     pub async fn write_batches(&self, batches: &[&FactBatch]) -> Result<Vec<u64>> {
         let at = now();
         with_pool!(self, pool => {
             let mut tx = pool.begin().await?;
+            let new = claim_deliveries!(tx, batches, at);
+            let mut derive = ToDerive::default();
             let mut rows = Vec::with_capacity(batches.len());
-            for batch in batches {
-                rows.push(write_in!(tx, batch, at));
+            for (batch, new) in batches.iter().zip(new) {
+                rows.push(if new { write_in!(tx, batch, at, &mut derive) } else { 0 });
             }
+            derive_in!(tx, derive);
             tx.commit().await?;
             Ok(rows)
         })

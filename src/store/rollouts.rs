@@ -11,41 +11,58 @@ use crate::model::{Deployment, Rollout};
 /// Services refreshed per statement (each is one bound parameter).
 pub(super) const SERVICES_PER_QUERY: usize = 500;
 
+/// A query builder holding `$sql` (which ends in `IN (`), then the list of `$services` (a
+/// `&[String]`) and `)`.
+macro_rules! services_in {
+    ($sql:expr, $services:expr) => {{
+        let mut q = sqlx::QueryBuilder::new($sql);
+        let mut list = q.separated(", ");
+        for s in $services {
+            list.push_bind(s.clone());
+        }
+        q.push(")");
+        q
+    }};
+}
+pub(super) use services_in;
+
+/// Replaces, inside the transaction `$tx`, the rows of the derived table `$table` (`rollouts`,
+/// `changes`) of the services `$services` by `$derived`. The one tail of every derivation.
+macro_rules! replace_derived {
+    ($tx:expr, $table:literal, $services:expr, $derived:expr) => {{
+        let sql = concat!("DELETE FROM ", $table, " WHERE service IN (");
+        $crate::store::rollouts::services_in!(sql, $services)
+            .build()
+            .execute(&mut *$tx)
+            .await?;
+        $crate::store::insert::upsert(&mut $tx, &$derived, 0).await?;
+    }};
+}
+pub(super) use replace_derived;
+
 /// Rewrites the rollouts of `$services` (a `&[String]`) inside the transaction `$tx`, from the
 /// deployments and changes it can see. Used by every writer of deployments.
 macro_rules! refresh_rollouts {
     ($tx:expr, $services:expr) => {{
         for chunk in $services.chunks($crate::store::rollouts::SERVICES_PER_QUERY) {
-            let mut q = sqlx::QueryBuilder::new(
-                "SELECT source, external_id, repo, service, sha, environment, finished_at \
-                 FROM deployments WHERE service IN (",
-            );
-            let mut list = q.separated(", ");
-            for s in chunk {
-                list.push_bind(s.clone());
-            }
-            q.push(")");
             let deployments: Vec<$crate::model::Deployment> =
-                q.build_query_as().fetch_all(&mut *$tx).await?;
-            let mut q = sqlx::QueryBuilder::new(
+                $crate::store::rollouts::services_in!(
+                    "SELECT source, external_id, repo, service, sha, environment, finished_at \
+                 FROM deployments WHERE service IN (",
+                    chunk
+                )
+                .build_query_as()
+                .fetch_all(&mut *$tx)
+                .await?;
+            let shipped: Vec<(String, String, i64)> = $crate::store::rollouts::services_in!(
                 "SELECT service, sha, deployed_at FROM deployment_changes WHERE service IN (",
-            );
-            let mut list = q.separated(", ");
-            for s in chunk {
-                list.push_bind(s.clone());
-            }
-            q.push(")");
-            let shipped: Vec<(String, String, i64)> =
-                q.build_query_as().fetch_all(&mut *$tx).await?;
+                chunk
+            )
+            .build_query_as()
+            .fetch_all(&mut *$tx)
+            .await?;
             let derived = $crate::store::rollouts::derive_all(deployments, shipped);
-            let mut q = sqlx::QueryBuilder::new("DELETE FROM rollouts WHERE service IN (");
-            let mut list = q.separated(", ");
-            for s in chunk {
-                list.push_bind(s.clone());
-            }
-            q.push(")");
-            q.build().execute(&mut *$tx).await?;
-            $crate::store::insert::upsert(&mut $tx, &derived, 0).await?;
+            $crate::store::rollouts::replace_derived!($tx, "rollouts", chunk, derived);
         }
     }};
 }

@@ -562,3 +562,62 @@ async fn a_group_commits_its_batches_in_order_and_a_delivery_writes_once() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn a_group_derives_rollouts_and_changes_once_from_all_its_batches() {
+    for_each_db(|store| async move {
+        let deploy = |id: &str, sha: &str, at: i64, shipped: Option<i64>| FactBatch {
+            commits: shipped
+                .map(|c| vec![commit("acme/api", sha, "ada", c)])
+                .unwrap_or_default(),
+            deployments: vec![Deployment {
+                source: "github".into(),
+                external_id: id.into(),
+                repo: "acme/api".into(),
+                service: "acme/api".into(),
+                sha: sha.into(),
+                environment: "production".into(),
+                finished_at: at,
+            }],
+            changes: shipped
+                .map(|c| vec![change(sha, id, c, at)])
+                .unwrap_or_default(),
+            ..FactBatch::default()
+        };
+        // One group: c1 goes live, then c2, then c1 again (a rollback: nothing new shipped).
+        let first = deploy("1", "c1", 10_000, Some(4_000));
+        let second = deploy("2", "c2", 20_000, Some(8_000));
+        let back = deploy("3", "c1", 30_000, None);
+        let rows = store
+            .write_batches(&[&first, &second, &back])
+            .await
+            .unwrap();
+        assert_eq!(rows, vec![3, 3, 1]);
+        // Derived once, after the last batch, from all three: the third is seen as a rollback.
+        let rollouts: Vec<(String, dxs::model::RolloutKind, i64)> = store
+            .rollouts_between(0, 40_000)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|(_, r)| (r.sha, r.kind, r.finished_at))
+            .collect();
+        use dxs::model::RolloutKind::{Rollback, Rollout};
+        assert_eq!(
+            rollouts,
+            vec![
+                ("c1".into(), Rollout, 10_000),
+                ("c2".into(), Rollout, 20_000),
+                ("c1".into(), Rollback, 30_000)
+            ]
+        );
+        let leads: Vec<(String, i64)> = store
+            .changes_deployed_between(0, 40_000)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|(_, c)| (c.change_id.clone(), c.lead_time_seconds()))
+            .collect();
+        assert_eq!(leads, vec![("c1".into(), 6_000), ("c2".into(), 12_000)]);
+    })
+    .await;
+}

@@ -84,12 +84,18 @@ pub async fn generate(store: &Store, sizes: &Sizes) {
         })
         .collect();
     store.bulk_load(&org).await.unwrap();
-    // About 10,000 deployments (100,000 changes and commits) in memory at a time.
-    let slices = deployments.div_ceil(10_000);
+    // About 10,000 deployments (100,000 changes and commits) in memory at a time, a slice per
+    // block of repositories: deployment `d` belongs to repository `d % repos`, and a slice
+    // holds every deployment of its repositories, so each service's rollouts and changes are
+    // derived once, from its own rows (slices by deployment index would touch every service
+    // in every slice and derive them all again each time: quadratic in the organisation).
+    let slices = deployments.div_ceil(10_000).min(repos);
     let mut failures = FactBatch::default();
     for slice in 0..slices {
         let mut batch = FactBatch::default();
-        for d in (slice * deployments / slices)..((slice + 1) * deployments / slices) {
+        let block = (slice * repos / slices)..((slice + 1) * repos / slices);
+        let in_block = block.flat_map(|r| (r..deployments).step_by(repos));
+        for d in in_block {
             let r = d % repos;
             let at = q.start() + rng.random_range(0..91 * 86_400);
             let platform = !r.is_multiple_of(5);
