@@ -4,6 +4,7 @@ use dxs::model::{
     Answer, Commit, CommitRevert, Deployment, DeploymentChange, Developer, Incident, Repository,
     RequestStatus, SelfServiceRequest, SurveyResponse, Team,
 };
+use dxs::quarter::Quarter;
 use dxs::store::{FactBatch, Store};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -215,5 +216,22 @@ pub async fn generate(store: &Store, sizes: &Sizes) {
             .collect();
         store.bulk_load_responses(&responses).await.unwrap();
         survey_quarter = survey_quarter.prev();
+    }
+    close_surveys(store).await;
+}
+
+/// Closes the survey of each quarter that has one (its responses were loaded released), as the
+/// app does when a survey's window passes: scoring shows only a closed survey's answers.
+/// An organisation kept from an earlier run is closed too; a closed survey is left as it is.
+pub async fn close_surveys(store: &Store) {
+    let key = dxs::seal::SealKey::random();
+    let k = i64::from(dxs::config::DEFAULT_MIN_GROUP_SIZE);
+    let windows = store.survey_windows().await.unwrap();
+    for window in windows.into_iter().filter(|w| !w.is_closed()) {
+        let end: Quarter = window.quarter.parse().unwrap();
+        store
+            .close_survey(&window.quarter, end.end(), k, &key)
+            .await
+            .unwrap();
     }
 }

@@ -145,6 +145,7 @@ async fn parent(sizes: Sizes) {
                 started.elapsed().as_secs_f64()
             );
         }
+        data::close_surveys(&store).await;
         store.close().await;
         if url.starts_with("postgres") {
             // What autovacuum does to a live database after a bulk load: statistics for the
@@ -291,6 +292,8 @@ async fn child(url: &str, sizes: Sizes) {
         failed > 0 && failed <= score.org.change_failure.rollouts,
         "{failed} failed rollouts"
     );
+    // The survey is closed: its components are scored, and so is the DXS.
+    assert!(score.org.dxs.is_some(), "no organisation DXS");
     let teams = sizes.teams;
     let polars_ms =
         tokio::task::spawn_blocking(move || polars_lead_time(repo, lead, repo_team, teams))
