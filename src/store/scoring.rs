@@ -161,37 +161,24 @@ impl ScoringFacts {
     }
 }
 
-/// Ranges of deployment time the changes of a period load in at once (see
-/// [`Store::scoring_facts`]): the largest table, read on two cores.
-const CHANGE_PARTS: i64 = 2;
-
 /// Deployment sources that mean "deployed through the platform".
 pub const PLATFORM_SOURCES: [&str; 2] = ["argocd", "orchestrator"];
 
 impl Store {
-    /// Loads the facts of `range` for scoring. The changes, by far the largest table, stream in
-    /// [`CHANGE_PARTS`] ranges of deployment time at once, each on a connection of its own,
-    /// while the other tables load on this one.
+    /// Loads the facts of `range` for scoring. The changes, by far the largest table, stream on
+    /// a connection of their own while the other tables load on this one.
     pub async fn scoring_facts(&self, range: &FactRange) -> Result<ScoringFacts> {
-        // The cut `i` of `CHANGE_PARTS` (in i128: a period may be open-ended).
-        let cut = |i: i64| {
-            let (start, end) = (i128::from(range.start), i128::from(range.end));
-            (start + (end - start) * i128::from(i) / i128::from(CHANGE_PARTS)) as i64
-        };
-        let parts: Vec<_> = (0..CHANGE_PARTS)
-            .map(|i| {
-                let (from, to) = (cut(i), cut(i + 1));
-                let store = self.clone();
-                tokio::spawn(async move {
-                    let started = std::time::Instant::now();
-                    let changes = store.load_changes(from, to).await;
-                    if let Ok(c) = &changes {
-                        debug_load("changes", c.lead_seconds.len(), started);
-                    }
-                    changes
-                })
-            })
-            .collect();
+        let changes = tokio::spawn({
+            let (store, range) = (self.clone(), range.clone());
+            async move {
+                let started = std::time::Instant::now();
+                let changes = store.load_changes(&range).await;
+                if let Ok(c) = &changes {
+                    debug_load("changes", c.lead_seconds.len(), started);
+                }
+                changes
+            }
+        });
         let mut facts = ScoringFacts {
             teams: self.team_names().await?,
             ..ScoringFacts::default()
@@ -226,24 +213,23 @@ impl Store {
             self.load_namespaces(range, &mut facts).await?;
             timed("namespaces", facts.namespaces.len());
         }
-        for part in parts {
-            let changes = part.await.map_err(|e| StoreError::Task(e.to_string()))??;
-            // The part's own service codes, recoded into the shared dictionary.
-            let recode: Vec<u32> = changes
-                .service_names
-                .values
-                .iter()
-                .zip(&changes.service_repo)
-                .map(|(service, repo)| service_code(&mut facts, service, repo, &explicit))
-                .collect();
-            facts.change_service.extend(
-                changes
-                    .service
-                    .into_iter()
-                    .map(|code| recode[code as usize]),
-            );
-            facts.change_lead_seconds.extend(changes.lead_seconds);
-        }
+        let changes = changes
+            .await
+            .map_err(|e| StoreError::Task(e.to_string()))??;
+        // The changes' own service codes, recoded into the shared dictionary.
+        let recode: Vec<u32> = changes
+            .service_names
+            .values
+            .iter()
+            .zip(&changes.service_repo)
+            .map(|(service, repo)| service_code(&mut facts, service, repo, &explicit))
+            .collect();
+        facts.change_service = changes
+            .service
+            .into_iter()
+            .map(|code| recode[code as usize])
+            .collect();
+        facts.change_lead_seconds = changes.lead_seconds;
         Ok(facts)
     }
 
@@ -299,11 +285,11 @@ impl Store {
         Ok(())
     }
 
-    /// The changes deployed in `[start, end)`.
-    async fn load_changes(&self, start: i64, end: i64) -> Result<Changes> {
+    async fn load_changes(&self, range: &FactRange) -> Result<Changes> {
         let sql = format!(
             "SELECT service, repo, lead_time_seconds FROM changes \
-             WHERE deployed_at >= {start} AND deployed_at < {end}"
+             WHERE deployed_at >= {} AND deployed_at < {}",
+            range.start, range.end
         );
         let mut changes = Changes::default();
         self.stream(&sql, |r| {
