@@ -376,13 +376,18 @@ impl Store {
     }
 
     async fn load_requests(&self, range: &FactRange, facts: &mut ScoringFacts) -> Result<()> {
-        let sql = "SELECT team, status = 'succeeded' AND human_intervention = FALSE \
-                   FROM self_service_requests \
-                   WHERE status <> 'running' AND finished_at >= $1 AND finished_at < $2";
-        let rows: Vec<(String, bool)> = with_pool!(self, pool => sqlx::query_as(sql)
-            .bind(range.start).bind(range.end).fetch_all(pool).await?);
-        (facts.request_team, facts.request_ok) = rows.into_iter().unzip();
-        Ok(())
+        let sql = format!(
+            "SELECT team, CAST(CASE WHEN status = 'succeeded' AND human_intervention = FALSE \
+             THEN 1 ELSE 0 END AS BIGINT) FROM self_service_requests \
+             WHERE status <> 'running' AND finished_at >= {} AND finished_at < {}",
+            range.start, range.end
+        );
+        self.stream(&sql, |r| {
+            facts.request_team.push(required(r.str(0)?)?.to_string());
+            facts.request_ok.push(required(r.i64(1)?)? == 1);
+            Ok(())
+        })
+        .await
     }
 
     async fn load_answers(
