@@ -6,8 +6,9 @@
 //! gathers what else arrives within [`GATHER`] (at most [`GROUP`] batches), and writes them in
 //! one transaction, each in turn, so the same id twice is an update and a delivery written
 //! before writes nothing ([`Store::write_batches`]: the group's deliveries are claimed in one
-//! statement and the rollouts and changes its batches move are derived once, after the last). When that transaction fails, each batch is
-//! written again on its own and gets its own answer: one bad batch never fails its neighbours.
+//! statement and the rollouts and changes its batches move are derived once, after the last).
+//! When that transaction fails, each batch is written again on its own and gets its own answer:
+//! one bad batch never fails its neighbours.
 //! Then the pipeline is told the quarters the group moved. Before the task runs, or once it has
 //! stopped, a batch is written at once.
 

@@ -214,11 +214,12 @@ macro_rules! write_in {
         let delivery = upsert(&mut $tx, &batch.deployments, at).await?
             + upsert(&mut $tx, &batch.changes, at).await?;
         let pulls = upsert(&mut $tx, &batch.pulls, at).await?;
-        if delivery > 0 {
-            derive.rollouts.extend(batch.touched_services());
-        }
         if delivery + pulls > 0 {
-            derive.changes.extend(batch.touched_services());
+            let touched = batch.touched_services();
+            if delivery > 0 {
+                derive.rollouts.extend(touched.iter().cloned());
+            }
+            derive.changes.extend(touched);
         }
         if pulls > 0 {
             derive.pulls.extend(batch.pulls.iter().cloned());
